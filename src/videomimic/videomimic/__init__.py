@@ -1,0 +1,1 @@
+"""VideoMimic bringup: the deploy node graph declared once, and runners for it."""

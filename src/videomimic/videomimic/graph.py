@@ -1,0 +1,99 @@
+"""The deploy node graph, declared once.
+
+``launch/deploy.launch.py`` translates this declaration into launch_ros actions; on machines
+without ros2launch, :mod:`videomimic.runner` starts the very same graph as processes. Topic names
+live here too, so nodes, launch, tests and the recorder agree on them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# ---- topics (one source of truth) ---------------------------------------------------------------
+TOPICS: dict[str, str] = {
+    "lowstate": "/lowstate",  # unitree_hg/LowState, robot -> bridge (500 Hz)
+    "lowcmd": "/lowcmd",  # unitree_hg/LowCmd, bridge -> robot
+    "lidar_custom": "/livox/lidar",  # livox_ros_driver2/CustomMsg (xfer_format 1)
+    "lidar_points": "/livox/points",  # sensor_msgs/PointCloud2 (xfer_format 0)
+    "odom": "/vm/odom",  # nav_msgs/Odometry of the torso in the odom frame
+    "cloud": "/vm/cloud",  # sensor_msgs/PointCloud2, cleaned, odom frame
+    "elevation_map": "/vm/elevation_map",  # grid_map_msgs/GridMap
+    "heightmap": "/vm/heightmap",  # std_msgs/Float32MultiArray, 11x11 policy heightmap
+    "joint_states": "/vm/joint_states",  # sensor_msgs/JointState from LowState
+    "imu": "/vm/imu",  # sensor_msgs/Imu from LowState
+    "joint_targets": "/vm/joint_targets",  # sensor_msgs/JointState, policy -> bridge (position = target)
+    "joy": "/joy",  # sensor_msgs/Joy
+    "direction_cmd": "/vm/direction_cmd",  # geometry_msgs/Twist: linear.x/y = xy (m), angular.z = yaw (rad)
+    "estop": "/vm/estop",  # std_msgs/Bool, latched true = emergency stop
+    "bridge_state": "/vm/bridge_state",  # std_msgs/String: damping | stand | policy | estop
+}
+
+#: Topics the recorder writes by default.
+RECORDED_TOPICS: tuple[str, ...] = (
+    "lowstate", "lowcmd", "cloud", "heightmap", "joint_targets", "joy", "direction_cmd",
+    "bridge_state", "odom", "estop",
+)  # fmt: skip
+
+CONFIG_DIR_NAME = "config"
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    """One node of the graph: what ``launch_ros.actions.Node`` takes, and nothing more."""
+
+    name: str
+    package: str
+    executable: str
+    parameters: tuple[str | dict[str, object], ...] = ()  # params-file paths and/or inline dicts
+    remappings: tuple[tuple[str, str], ...] = ()
+    required: bool = False  # if it exits, the whole graph stops (and the runner exits non-zero)
+    arguments: tuple[str, ...] = ()
+    env: dict[str, str] = field(default_factory=dict)
+
+
+#: Launch arguments of deploy.launch.py with their defaults and meaning.
+DEPLOY_ARGUMENTS: dict[str, tuple[str, str]] = {
+    "sim": ("false", "true: simulated G1 + simulated MID-360 (sim_g1) instead of the robot and LiDAR driver"),
+    "policy": ("", "path to an exported student (.onnx or .pt with metadata); empty: the packaged default"),
+    "scene": ("", "sim only: scene folder or heightfield .npz of a reconstruction; empty: flat ground with a step"),
+    "record": ("false", "true: record a rosbag2 (MCAP) of the run under runs/bags/"),
+    "joy_device": ("", "a /dev/input/js* device to read directly; empty: subscribe to /joy from a joy node"),
+    "lidar_driver": ("true", "real robot: start livox_ros_driver2 (set false if it runs elsewhere)"),
+    "config_dir": ("", "folder with the parameter files; empty: the installed videomimic/config"),
+}
+
+
+def _truthy(value: str) -> bool:
+    return str(value).strip().lower() in ("1", "true", "yes", "on")
+
+
+def deploy_graph(args: dict[str, str], config_dir: Path) -> list[NodeSpec]:
+    """The deploy graph for resolved launch arguments ``args``; params come from ``config_dir``."""
+    a = {k: args.get(k, default) for k, (default, _) in DEPLOY_ARGUMENTS.items()}
+    unknown = set(args) - set(DEPLOY_ARGUMENTS)
+    if unknown:
+        raise ValueError(f"unknown launch argument(s) {sorted(unknown)}; known: {sorted(DEPLOY_ARGUMENTS)}")
+    sim = _truthy(a["sim"])
+    params = str(config_dir / "deploy.yaml")
+    nodes: list[NodeSpec] = []
+    if sim:
+        nodes.append(
+            NodeSpec(
+                "sim_g1", "videomimic_nodes", "sim_g1",
+                (params, str(config_dir / "sim.yaml"), {"scene": a["scene"]}), required=True,
+            )
+        )  # fmt: skip
+    elif _truthy(a["lidar_driver"]):
+        nodes.append(NodeSpec("livox_lidar_publisher", "livox_ros_driver2", "livox_ros_driver2_node",
+                              (str(config_dir / "livox_mid360.yaml"),)))  # fmt: skip
+    nodes += [
+        NodeSpec("lidar_ingest", "videomimic_nodes", "lidar_ingest", (params,)),
+        NodeSpec("elevation_map", "videomimic_nodes", "elevation_map", (params,)),
+        NodeSpec("policy", "videomimic_nodes", "policy", (params, {"policy_path": a["policy"]}), required=True),
+        NodeSpec("g1_bridge", "videomimic_nodes", "g1_bridge", (params, {"sim": sim}), required=True),
+        NodeSpec("joy_teleop", "videomimic_nodes", "joy_teleop", (params, {"device": a["joy_device"]})),
+    ]
+    if _truthy(a["record"]):
+        nodes.append(NodeSpec("recorder", "videomimic_nodes", "recorder", (params,)))
+    return nodes

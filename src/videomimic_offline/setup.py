@@ -1,0 +1,35 @@
+"""ament_python packaging for the offline library; tools become `ros2 run videomimic_offline <tool>`."""
+
+from setuptools import find_packages, setup
+
+PACKAGE = "videomimic_offline"
+
+# One entry per console tool, grouped by pipeline area: "<tool> = <module>:<function>".
+TOOLS: dict[str, list[str]] = {
+    "common": [
+        "vm_info = videomimic_offline.info:main",
+    ],
+    "real2sim": [],
+    "retarget": [],
+    "training": [],
+}
+
+setup(
+    name=PACKAGE,
+    version="0.1.0",
+    packages=find_packages(exclude=["test", "tests"]),
+    package_data={PACKAGE: ["assets/**/*", "**/*.yaml", "**/*.json"]},
+    include_package_data=True,
+    data_files=[
+        ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE}"]),
+        (f"share/{PACKAGE}", ["package.xml"]),
+    ],
+    install_requires=["setuptools"],
+    zip_safe=False,
+    maintainer="VideoMimic ROS 2 developers",
+    maintainer_email="dev@videomimic-ros2.invalid",
+    description="Offline VideoMimic library and tools (no ROS needed to import).",
+    license="MIT",
+    extras_require={"test": ["pytest"]},
+    entry_points={"console_scripts": [t for group in TOOLS.values() for t in group]},
+)

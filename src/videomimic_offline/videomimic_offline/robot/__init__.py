@@ -1,0 +1,1 @@
+"""Robot description: the G1 constants (one source of truth) and model loading."""
