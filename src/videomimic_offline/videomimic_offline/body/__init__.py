@@ -1,0 +1,1 @@
+"""Human body: the canonical keypoint skeleton shared by reconstruction, benchmarks and retargeting."""
