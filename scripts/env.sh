@@ -15,6 +15,8 @@ if [ -f "$VM_ROOT/install/setup.bash" ]; then
   # shellcheck disable=SC1091
   . "$VM_ROOT/install/setup.bash"
 fi
+# The workspace commands (vm_launch, vm_run) without ros2cli on PATH.
+case ":$PATH:" in *":$VM_ROOT/install/videomimic/lib/videomimic:"*) ;; *) export PATH="$VM_ROOT/install/videomimic/lib/videomimic:$PATH";; esac
 # Keep DDS discovery on this machine unless the user says otherwise (the robot config overrides it).
 export ROS_AUTOMATIC_DISCOVERY_RANGE="${ROS_AUTOMATIC_DISCOVERY_RANGE:-LOCALHOST}"
 export RMW_IMPLEMENTATION="${RMW_IMPLEMENTATION:-rmw_fastrtps_cpp}"

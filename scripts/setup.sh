@@ -80,8 +80,10 @@ if [ "$MODE" = pypi-ros ]; then
 fi
 
 # ---- 5. Build the colcon workspace -----------------------------------------------------------
+set +u  # ament's setup files read unset variables
 # shellcheck disable=SC1091
 . "$ROOT/scripts/env.sh"
+set -u
 skip=$(python "$ROOT/scripts/vendor_packages.py" --skip-args)
 say "colcon build${skip:+ ($skip)}"
 # shellcheck disable=SC2086

@@ -1,0 +1,154 @@
+"""The graph runner starts real nodes and handles every exit path: Ctrl-C, a required node
+crashing, a bad parameter file; plus `vm_run` resolution like `ros2 run`."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("rclpy")
+pytestmark = pytest.mark.ros
+
+HERE = Path(__file__).parent
+
+DRIVER = """
+import json, os, sys
+from videomimic.graph import NodeSpec
+from videomimic.runner import GraphRunner, GraphError, run
+specs = [NodeSpec(**{**s, "parameters": tuple(s["parameters"]), "remappings": tuple(map(tuple, s["remappings"]))})
+         for s in json.loads(os.environ["VM_TEST_GRAPH"])]
+try:
+    runner = GraphRunner(specs)
+except GraphError as exc:
+    print(f"error: {exc}", file=sys.stderr)
+    sys.exit(2)
+sys.exit(run(runner, float(os.environ.get("VM_TEST_DURATION", "0")) or None))
+"""
+
+
+@pytest.fixture()
+def prefix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An ament prefix holding package `vm_testpkg` with executables `talker` and `listener`."""
+    pre = tmp_path / "prefix"
+    (pre / "share" / "ament_index" / "resource_index" / "packages").mkdir(parents=True)
+    (pre / "share" / "ament_index" / "resource_index" / "packages" / "vm_testpkg").touch()
+    lib = pre / "lib" / "vm_testpkg"
+    lib.mkdir(parents=True)
+    for name in ("talker", "listener"):
+        exe = lib / name
+        exe.write_text(f"#!{sys.executable}\nimport runpy, sys\nsys.argv.insert(1, '{name}')\n"
+                       f"runpy.run_path('{HERE / 'graph_nodes.py'}', run_name='__main__')\n")  # fmt: skip
+        exe.chmod(0o755)
+    monkeypatch.setenv("AMENT_PREFIX_PATH", f"{pre}{os.pathsep}{os.environ.get('AMENT_PREFIX_PATH', '')}")
+    return pre
+
+
+def _spec(name: str, exe: str, params=(), remaps=(), required=False) -> dict:
+    return {"name": name, "package": "vm_testpkg", "executable": exe, "parameters": list(params),
+            "remappings": list(remaps), "required": required}  # fmt: skip
+
+
+def _start(graph: list[dict], duration: float = 0) -> subprocess.Popen:
+    env = {**os.environ, "VM_TEST_GRAPH": json.dumps(graph), "VM_TEST_DURATION": str(duration)}
+    return subprocess.Popen([sys.executable, "-c", DRIVER], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)  # fmt: skip
+
+
+def _read_until(proc: subprocess.Popen, needle: str, timeout: float = 30) -> list[str]:
+    lines: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        lines.append(line.rstrip())
+        if needle in line:
+            return lines
+    raise AssertionError(f"'{needle}' not seen in {timeout}s; output:\n" + "\n".join(lines))
+
+
+def _graph(tmp_path: Path, **talker) -> list[dict]:
+    params = tmp_path / "params.yaml"
+    params.write_text("listener:\n  ros__parameters:\n    greeting: hello-from-yaml\n")
+    return [
+        _spec("talker", "talker", params=[talker.get("params", {})], remaps=[("chatter", "/vm_test/chat")],
+              required=talker.get("required", False)),
+        _spec("listener", "listener", params=[str(params)], remaps=[("chatter", "/vm_test/chat")], required=True),
+    ]  # fmt: skip
+
+
+def test_ctrl_c_stops_every_node_cleanly(prefix: Path, tmp_path: Path, ros_domain: int) -> None:
+    proc = _start(_graph(tmp_path))
+    lines = _read_until(proc, "[listener] heard talker")  # remapping + DDS across processes work
+    assert "[listener] greeting hello-from-yaml" in lines  # the params file reached the node
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0, out
+    assert "[talker] talker stopped cleanly" in out and "[listener] listener stopped cleanly" in out
+
+
+def test_required_node_crash_stops_graph_nonzero(prefix: Path, tmp_path: Path, ros_domain: int) -> None:
+    proc = _start(_graph(tmp_path, params={"crash_after": 1.5}, required=True))
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 1, out
+    assert "required node talker exited with code 3" in out
+    assert "[listener] listener stopped cleanly" in out  # the rest was stopped, not orphaned
+
+
+def test_optional_node_crash_keeps_graph(prefix: Path, tmp_path: Path, ros_domain: int) -> None:
+    proc = _start(_graph(tmp_path, params={"crash_after": 0.5}), duration=4)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0, out
+    assert "node talker exited with code 3 (not required" in out
+    assert "duration 4.0 s elapsed" in out
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [("listener: [unclosed", "not valid YAML"), ("listener:\n  params: {}\n", "no 'ros__parameters'"), (None, "does not exist")],
+)  # fmt: skip
+def test_bad_parameter_file_starts_nothing(prefix: Path, tmp_path: Path, content, message) -> None:
+    graph = _graph(tmp_path)
+    bad = tmp_path / "bad.yaml"
+    if content is not None:
+        bad.write_text(content)
+    graph[1]["parameters"] = [str(bad)]
+    proc = _start(graph)
+    out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 2
+    assert message in out and str(bad) in out
+    assert "started" not in out
+
+
+def test_missing_executable_is_reported(prefix: Path, tmp_path: Path) -> None:
+    graph = _graph(tmp_path)
+    graph[0]["executable"] = "no_such_node"
+    proc = _start(graph)
+    out, _ = proc.communicate(timeout=30)
+    assert proc.returncode != 0
+    assert "no executable 'no_such_node' in package 'vm_testpkg' (it has: listener, talker)" in out
+
+
+def test_vm_run_resolves_like_ros2_run(prefix: Path) -> None:
+    listed = subprocess.run([sys.executable, "-m", "videomimic.rosrun", "vm_testpkg"], capture_output=True, text=True)
+    assert listed.stdout.split("\n")[:2] == ["vm_testpkg listener", "vm_testpkg talker"]
+    bad = subprocess.run([sys.executable, "-m", "videomimic.rosrun", "nope_pkg", "x"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "package 'nope_pkg' not found" in bad.stderr
+
+
+def test_deploy_graph_arguments_are_checked() -> None:
+    from videomimic.runner import GraphError, parse_launch_args, resolve_graph
+
+    with pytest.raises(GraphError, match="name:=value"):
+        parse_launch_args(["sim=true"])
+    with pytest.raises(GraphError, match="unknown launch argument"):
+        resolve_graph("deploy.launch.py", {"simulate": "true"})
+    with pytest.raises(GraphError, match="unknown graph"):
+        resolve_graph("nav.launch.py", {})
