@@ -46,7 +46,12 @@ command -v c++ >/dev/null 2>&1 || die "no C++ compiler found (needed to build th
 command -v cmake >/dev/null 2>&1 || die "cmake not found: apt-get install cmake and re-run."
 
 # ---- 3. Python environment -------------------------------------------------------------------
-REQ=requirements/requirements.in
+# VM_PROFILE=full (default: everything) or robot (deploy-only, for the robot image).
+case "${VM_PROFILE:-full}" in
+  full) REQ=requirements/requirements.in ;;
+  robot) REQ=requirements/robot.in ;;
+  *) die "VM_PROFILE must be 'full' or 'robot', not '${VM_PROFILE}'." ;;
+esac
 CON=requirements/constraints.txt
 stamp_val="$MODE $("$PY" -c 'import platform; print(platform.python_version())') $(cat "$REQ" "$CON" | sha256sum | cut -c1-16)"
 stamp_file=.venv/.vm-setup-stamp
