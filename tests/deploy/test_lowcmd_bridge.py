@@ -1,0 +1,157 @@
+"""LowCmd packing/CRC and the bridge's state machine, watchdogs, clamping, e-stop and arming."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from videomimic_nodes.core.bridge import BridgeConfig, BridgeCore, ButtonEdges, Mode
+from videomimic_nodes.core.lowcmd import LOWCMD_DTYPE, MotorArrays, crc32_words, lowcmd_crc, pack_lowcmd
+from videomimic_offline.robot import g1
+
+
+def crc_reference(words: list[int]) -> int:
+    """Unitree's crc32_core, transcribed bit by bit from its definition (independent of the table)."""
+    crc = 0xFFFFFFFF
+    for data in words:
+        xbit = 1 << 31
+        for _ in range(32):
+            crc = ((crc << 1) ^ 0x04C11DB7) & 0xFFFFFFFF if crc & 0x80000000 else (crc << 1) & 0xFFFFFFFF
+            if data & xbit:
+                crc ^= 0x04C11DB7
+            xbit >>= 1
+    return crc
+
+
+def test_crc_hand_vectors():
+    # CRC-32/MPEG-2 check value: "123456789" fed MSB first gives 0x0376E6E7; one word 0 gives 0xC704DD7B.
+    assert crc32_words(np.array([0], dtype=np.uint32)) == 0xC704DD7B == crc_reference([0])
+    assert crc32_words(np.array([0x31323334], dtype=np.uint32)) == crc_reference([0x31323334])
+    rng = np.random.default_rng(1)
+    words = rng.integers(0, 2**32, 250, dtype=np.uint64).astype(np.uint32)
+    assert crc32_words(words) == crc_reference([int(w) for w in words])
+
+
+def test_packed_lowcmd_layout_and_crc():
+    m = MotorArrays.zeros()
+    m.mode[:29] = 1
+    m.q[3], m.kp[3], m.kd[3] = 0.3, 75.0, 2.0
+    rec = pack_lowcmd(m, mode_pr=0, mode_machine=5)
+    raw = rec.tobytes()
+    assert len(raw) == 1004 == LOWCMD_DTYPE.itemsize
+    # motor 3 starts at 4 + 3*28; q is 4 bytes after its mode byte
+    assert np.frombuffer(raw, "<f4", 1, 4 + 3 * 28 + 4)[0] == np.float32(0.3)
+    words = np.frombuffer(raw, "<u4")
+    assert int(words[-1]) == crc_reference([int(w) for w in words[:-1]]) == lowcmd_crc(rec)
+
+
+T = 0.02  # control cycle
+
+
+def _stand_ready(core: BridgeCore, t: float = 0.0) -> float:
+    q = np.zeros(29)
+    core.on_state(q, q, t)
+    assert core.request(Mode.STAND, t)
+    while t < core.cfg.ramp_s + T:
+        t += T
+        core.on_state(q, q, t)
+        core.on_targets(g1.as_array(g1.DEFAULT_POSE), t)
+        core.command(t)
+    return t
+
+
+def test_state_machine_damping_stand_policy_damping():
+    core = BridgeCore(armed=True)
+    assert core.mode == Mode.DAMPING
+    assert core.command(0.0).is_damping()
+    assert not core.request(Mode.POLICY, 0.0)  # policy only from a finished stand
+    q = np.zeros(29)
+    core.on_state(q, q, 0.0)
+    assert core.request(Mode.STAND, 0.0)
+    for k in range(1, 51):  # 1 s of 50 Hz cycles with fresh LowState
+        core.on_state(q, q, k * T)
+        mid = core.command(k * T)
+    assert core.mode == Mode.STAND
+    q0 = g1.as_array(g1.DEFAULT_POSE, g1.JOINT_NAMES_29)
+    np.testing.assert_allclose(mid.q[:29], 0.5 * q0, atol=1e-9)  # halfway through the 2 s ramp
+    assert not core.request(Mode.POLICY, 1.0)  # ramp not finished
+    core2 = BridgeCore(armed=True)
+    t = _stand_ready(core2)
+    assert core2.request(Mode.POLICY, t)
+    cmd = core2.command(t)
+    np.testing.assert_allclose(cmd.kp[:29], g1.as_array(g1.KP, g1.JOINT_NAMES_29))
+    assert core2.request(Mode.DAMPING, t)
+    assert core2.command(t).is_damping()
+
+
+def test_lowstate_watchdog_damping_within_three_cycles():
+    core = BridgeCore(BridgeConfig(), armed=True)
+    t = _stand_ready(core)
+    assert core.request(Mode.POLICY, t)
+    t_last = t  # LowState stops here; targets keep coming
+    for k in range(1, 4):
+        core.on_targets(g1.as_array(g1.DEFAULT_POSE), t_last + k * T)
+        if core.tick(t_last + k * T) == Mode.DAMPING:
+            break
+    assert core.mode == Mode.DAMPING and core.reason == "stale LowState"
+    assert k <= 3
+
+
+def test_stale_policy_and_nan_action_go_damping():
+    core = BridgeCore(armed=True)
+    t = _stand_ready(core)
+    assert core.request(Mode.POLICY, t)
+    bad = g1.as_array(g1.DEFAULT_POSE)
+    bad[4] = np.nan
+    core.on_targets(bad, t)
+    assert core.mode == Mode.DAMPING and "NaN" in core.reason
+    core = BridgeCore(armed=True)
+    t = _stand_ready(core)
+    assert core.request(Mode.POLICY, t)
+    q = np.zeros(29)
+    for k in range(1, 5):
+        core.on_state(q, q, t + k * T)
+        core.tick(t + k * T)
+    assert core.mode == Mode.DAMPING and core.reason == "stale policy targets"
+
+
+def test_nan_lowstate_goes_damping():
+    core = BridgeCore(armed=True)
+    t = _stand_ready(core)
+    q = np.zeros(29)
+    q[0] = np.inf
+    core.on_state(q, q, t)
+    assert core.mode == Mode.DAMPING
+
+
+def test_targets_clamped_to_joint_limits():
+    core = BridgeCore(armed=True)
+    t = _stand_ready(core)
+    assert core.request(Mode.POLICY, t)
+    wild = np.full(23, 10.0)
+    core.on_targets(wild, t)
+    cmd = core.command(t)
+    lo, hi = g1.limits_array(g1.JOINT_NAMES_29)
+    assert np.all(cmd.q[:29] <= hi + 1e-12) and np.all(cmd.q[:29] >= lo - 1e-12)
+    assert cmd.q[g1.JOINT_NAMES_29.index("left_knee_joint")] == pytest.approx(hi[3])
+    assert np.all(cmd.q[29:] == 0) and np.all(cmd.mode[29:] == 0)
+
+
+def test_estop_latches_and_unarmed_sends_nothing():
+    core = BridgeCore(armed=False)
+    assert core.command(0.0) is None
+    core = BridgeCore(armed=True)
+    t = _stand_ready(core)
+    assert core.request(Mode.POLICY, t)
+    core.set_estop(True, t)
+    assert core.mode == Mode.ESTOP and core.command(t).is_damping()
+    assert not core.request(Mode.STAND, t + T)  # latched
+    core.set_estop(False, t + T)
+    assert core.request(Mode.DAMPING, t + T)
+    assert core.request(Mode.STAND, t + T)
+
+
+def test_button_edges_fire_once():
+    e = ButtonEdges()
+    assert e.update([0, 1]) == {1}
+    assert e.update([0, 1]) == set()
+    assert e.update([1, 0, 1]) == {0, 2}
