@@ -8,6 +8,8 @@ PACKAGE = "videomimic_offline"
 TOOLS: dict[str, list[str]] = {
     "common": [
         "vm_info = videomimic_offline.info:main",
+        "vm_batch = videomimic_offline.batch:main",
+        "vm_main_job = videomimic_offline.mainjob:main",
     ],
     "real2sim": [],
     "retarget": [],
