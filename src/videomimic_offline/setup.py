@@ -11,7 +11,15 @@ TOOLS: dict[str, list[str]] = {
         "vm_batch = videomimic_offline.batch:main",
         "vm_main_job = videomimic_offline.mainjob:main",
     ],
-    "real2sim": [],
+    "real2sim": [
+        "reconstruct = videomimic_offline.real2sim.tools:reconstruct_main",
+        "r2s_persons = videomimic_offline.real2sim.tools:persons_main",
+        "r2s_keypoints = videomimic_offline.real2sim.tools:keypoints_main",
+        "r2s_cameras = videomimic_offline.real2sim.tools:cameras_main",
+        "r2s_optimize = videomimic_offline.real2sim.tools:optimize_main",
+        "r2s_scene = videomimic_offline.real2sim.tools:scene_main",
+        "r2s_view = videomimic_offline.real2sim.tools:view_main",
+    ],
     "retarget": [],
     "training": [],
 }

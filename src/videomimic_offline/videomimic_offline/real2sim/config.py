@@ -1,0 +1,153 @@
+"""Pipeline configuration: one dataclass, every default runs offline on a CPU.
+
+Heavy backends (SAM2, ViTPose, SMPL, MegaSaM, NKSR) are opt-in by name and load from local paths
+given here; nothing is ever downloaded.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from videomimic_offline.errors import ConfigError
+
+MASK_BACKENDS = ("mediapipe", "sam2")
+KEYPOINT_BACKENDS = ("mediapipe", "vitpose")
+BODY_BACKENDS = ("skeleton", "smpl")
+CAMERA_BACKENDS = ("colmap", "megasam")
+MESH_BACKENDS = ("heightfield", "poisson", "nksr")
+
+
+@dataclass
+class PipelineConfig:
+    """Everything the reconstruction pipeline can be told; each stage hashes the fields it reads."""
+
+    # --- input ---
+    #: Person height in metres, the metric ruler for the whole scene; None = the prior below.
+    height_m: float | None = None
+    #: Height used when ``height_m`` is None (adult average; the scale error follows the guess).
+    height_prior_m: float = 1.70
+    #: Which person to reconstruct when several are visible: 0 = most visible, 1 = next, ...
+    person: int = 0
+    #: Process at most this many frames (None = all); long clips are cut, not subsampled.
+    max_frames: int | None = None
+    #: Clips shorter than this are refused (too little motion to recover a camera from).
+    min_frames: int = 10
+    #: Frames are resized so their longer side is at most this many pixels (speed).
+    max_side_px: int = 640
+    #: Focal length in pixels at the processed resolution; None = estimated by SfM
+    #: (initialised at ``focal_init_factor`` x the longer side).
+    focal_px: float | None = None
+    focal_init_factor: float = 1.2
+
+    # --- backends ---
+    mask_backend: str = "mediapipe"
+    keypoint_backend: str = "mediapipe"
+    body_backend: str = "skeleton"
+    camera_backend: str = "colmap"
+    mesh_backend: str = "heightfield"
+    #: SAM2 checkpoint (.pt) and model config (.yaml) paths for ``mask_backend="sam2"``.
+    sam2_checkpoint: Path | None = None
+    sam2_config: Path | None = None
+    #: ViTPose ONNX file for ``keypoint_backend="vitpose"`` (input (1,3,256,192), heatmaps (1,17,64,48)).
+    vitpose_onnx: Path | None = None
+    #: Folder holding ``smpl/SMPL_NEUTRAL.pkl`` (or SMPL-X) for ``body_backend="smpl"``.
+    smpl_model_dir: Path | None = None
+    #: Output of MegaSaM/MonST3R (npz with depths, poses, intrinsics) for ``camera_backend="megasam"``.
+    megasam_npz: Path | None = None
+
+    # --- persons / keypoints ---
+    #: Landmarks below this visibility count as missing (weight 0) in the optimisation.
+    min_keypoint_conf: float = 0.3
+    #: Refuse the clip when the person is found in fewer than this fraction of frames.
+    min_person_fraction: float = 0.5
+    #: Run the HOG people detector on this many evenly spaced frames to count and pick people.
+    detect_samples: int = 8
+
+    # --- camera / SfM ---
+    #: Number of keyframes given to SfM (evenly spaced); other frames are interpolated.
+    sfm_keyframes: int = 40
+    #: Max SIFT features per keyframe.
+    sfm_max_features: int = 4096
+    #: Sequential matching window (each keyframe is matched to this many following ones).
+    sfm_overlap: int = 10
+    #: Fraction of keyframes that must register, else the camera is called unusable.
+    sfm_min_registered: float = 0.6
+    #: The person mask is dilated by this many pixels before masking features (shadows, edges).
+    mask_dilate_px: int = 15
+
+    # --- joint optimisation ---
+    opt_iters: int = 60
+    w_reproj: float = 1.0
+    w_bone: float = 30.0
+    w_pose_prior: float = 3.0
+    w_smooth: float = 3.0
+    w_contact: float = 10.0
+    w_floor: float = 10.0
+    #: Robust (Geman-McClure style) scale for 2D residuals, in pixels.
+    reproj_robust_px: float = 15.0
+    #: Ankle speed below which a foot counts as in contact (m/s), and max height above the floor (m).
+    contact_speed: float = 0.35
+    contact_height: float = 0.20
+    #: Ankle joint height above the sole when standing (m), for the floor term.
+    ankle_height_m: float = 0.08
+    #: Bidirectional One-Euro-like smoothing cutoff (Hz) applied after the optimisation; 0 = off.
+    smooth_cutoff_hz: float = 6.0
+
+    # --- scene ---
+    #: Heightfield cell size (m).
+    hf_resolution: float = 0.05
+    #: Cells without points are filled only when a seen cell is within this distance (m); others stay NaN.
+    hf_fill_radius: float = 0.15
+    #: Minimum points per cell for the cell to count as seen.
+    hf_min_points: int = 1
+    #: Poisson depth and density quantile trimmed away (for ``mesh_backend="poisson"``).
+    poisson_depth: int = 8
+    poisson_trim_quantile: float = 0.1
+
+    # --- outputs ---
+    write_overlay: bool = True
+    write_snapshot: bool = True
+    #: Show per-stage progress bars.
+    progress: bool = True
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    @property
+    def height(self) -> float:
+        """The metric ruler actually used."""
+        return float(self.height_m if self.height_m is not None else self.height_prior_m)
+
+    def validate(self) -> None:
+        """Reject impossible values with one line that says what to change."""
+        for name, allowed in (
+            ("mask_backend", MASK_BACKENDS),
+            ("keypoint_backend", KEYPOINT_BACKENDS),
+            ("body_backend", BODY_BACKENDS),
+            ("camera_backend", CAMERA_BACKENDS),
+            ("mesh_backend", MESH_BACKENDS),
+        ):
+            if getattr(self, name) not in allowed:
+                raise ConfigError(f"{name}={getattr(self, name)!r} is unknown; use one of {', '.join(allowed)}")
+        if self.height_m is not None and not 0.8 <= self.height_m <= 2.5:
+            raise ConfigError(f"height_m={self.height_m} is not a human height; give metres, e.g. 1.75")
+        if self.person < 0:
+            raise ConfigError("person must be >= 0 (0 = the most visible person)")
+        if self.min_frames < 2:
+            raise ConfigError("min_frames must be at least 2")
+        for name in ("sam2_checkpoint", "sam2_config", "vitpose_onnx", "smpl_model_dir", "megasam_npz"):
+            v = getattr(self, name)
+            if v is not None and not isinstance(v, Path):
+                setattr(self, name, Path(v))
+
+    def section(self, *names: str) -> dict[str, Any]:
+        """The named fields as a JSON-able dict, for a stage's input hash."""
+        d = dataclasses.asdict(self)
+        return {n: (str(d[n]) if isinstance(d[n], Path) else d[n]) for n in names}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: (str(v) if isinstance(v, Path) else v) for k, v in dataclasses.asdict(self).items()}

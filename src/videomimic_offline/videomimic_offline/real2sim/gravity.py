@@ -1,0 +1,109 @@
+"""Gravity and floor from the scene points and the person.
+
+The person's spine says roughly which way is up; horizontal planes in the scene (floor, stair
+treads, bench seat) say it precisely. Planes are found by RANSAC, those within a cone of the
+person's up are kept, and one shared normal is fitted to all of them. The floor (z = 0) is the
+lowest well-supported horizontal plane.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def ransac_plane(
+    pts: np.ndarray, thr: float, iters: int, rng: np.random.Generator
+) -> tuple[np.ndarray, float, np.ndarray]:
+    """Best plane (unit normal n, offset d with n.x = d) and its inlier mask."""
+    best_n, best_d, best_in = np.array([0.0, 0.0, 1.0]), 0.0, np.zeros(len(pts), bool)
+    if len(pts) < 3:
+        return best_n, best_d, best_in
+    for _ in range(iters):
+        a, b, c = pts[rng.choice(len(pts), 3, replace=False)]
+        n = np.cross(b - a, c - a)
+        nn = np.linalg.norm(n)
+        if nn < 1e-12:
+            continue
+        n /= nn
+        d = float(n @ a)
+        inl = np.abs(pts @ n - d) < thr
+        if inl.sum() > best_in.sum():
+            best_n, best_d, best_in = n, d, inl
+    return best_n, best_d, best_in
+
+
+def horizontal_planes(
+    pts: np.ndarray, up_guess: np.ndarray, thr: float, max_planes: int = 6, cone_deg: float = 25.0, seed: int = 0
+) -> list[tuple[np.ndarray, float, np.ndarray]]:
+    """Planes (n oriented along up_guess, d, inlier indices) whose normal is within ``cone_deg`` of up."""
+    rng = np.random.default_rng(seed)
+    remaining = np.arange(len(pts))
+    out = []
+    min_support = max(30, int(0.03 * len(pts)))
+    for _ in range(max_planes * 2):
+        if len(remaining) < min_support:
+            break
+        n, d, inl = ransac_plane(pts[remaining], thr, 300, rng)
+        if inl.sum() < min_support:
+            break
+        idx = remaining[inl]
+        remaining = remaining[~inl]
+        if n @ up_guess < 0:
+            n, d = -n, -d
+        if np.degrees(np.arccos(np.clip(n @ up_guess, -1, 1))) <= cone_deg:
+            out.append((n, d, idx))
+            if len(out) >= max_planes:
+                break
+    return out
+
+
+def fit_shared_normal(pts: np.ndarray, groups: list[np.ndarray], up_guess: np.ndarray) -> np.ndarray:
+    """One normal for several parallel planes: smallest singular vector of the per-plane-centred points."""
+    centred = np.concatenate([pts[g] - pts[g].mean(axis=0) for g in groups])
+    _, _, vt = np.linalg.svd(centred, full_matrices=False)
+    n = vt[-1]
+    return n if n @ up_guess > 0 else -n
+
+
+def rotation_to_z(up: np.ndarray, forward_hint: np.ndarray | None = None) -> np.ndarray:
+    """Rotation R with R @ up = +z; x follows ``forward_hint`` projected on the horizontal plane."""
+    z = up / np.linalg.norm(up)
+    f = np.array([1.0, 0.0, 0.0]) if forward_hint is None else forward_hint
+    x = f - (f @ z) * z
+    if np.linalg.norm(x) < 1e-6:
+        x = np.array([0.0, 1.0, 0.0]) - z[1] * z
+    x /= np.linalg.norm(x)
+    y = np.cross(z, x)
+    return np.stack([x, y, z])  # rows: world axes expressed in the old frame
+
+
+def estimate_gravity(
+    points: np.ndarray, person_up: np.ndarray, scale_hint: float, feet: np.ndarray | None = None
+) -> tuple[np.ndarray, float, dict]:
+    """Up vector and floor offset (n.x = d) from scene points (metric), falling back to the person.
+
+    ``scale_hint`` is a typical length in the points' units (e.g. the person's height) used to set
+    the RANSAC inlier band. ``feet`` (N,3) optional foot positions in contact: the floor is the lowest
+    plane at or below them.
+    """
+    up_p = person_up / np.linalg.norm(person_up)
+    planes = horizontal_planes(points, up_p, thr=0.015 * scale_hint) if len(points) >= 50 else []
+    info: dict = {"num_planes": len(planes), "source": "planes" if planes else "person"}
+    if not planes:
+        up = up_p
+        h = points @ up if len(points) else np.zeros(1)
+        floor = float(np.min(feet @ up)) if feet is not None and len(feet) else float(np.percentile(h, 5))
+        return up, floor, info
+    up = fit_shared_normal(points, [g for _, _, g in planes], up_p)
+    offsets = np.array([np.median(points[g] @ up) for _, _, g in planes])
+    support = np.array([len(g) for _, _, g in planes], float)
+    strong = support >= 0.25 * support.max()
+    floor = float(offsets[strong].min())
+    if feet is not None and len(feet):
+        # the floor must lie at or below the lowest foot; prefer the plane right under the feet
+        foot_h = float(np.percentile(feet @ up, 5))
+        below = offsets[offsets <= foot_h + 0.05 * scale_hint]
+        if len(below):
+            floor = float(min(floor, below.min())) if strong.sum() > 1 else float(below.min())
+    info.update({"plane_offsets": offsets.tolist(), "plane_support": support.tolist()})
+    return up, floor, info

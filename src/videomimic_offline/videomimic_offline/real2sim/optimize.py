@@ -1,0 +1,323 @@
+"""Joint human-scene optimisation: metric, gravity-aligned world motion from 2D keypoints + SfM.
+
+Steps (each cheap, the last one the real optimisation):
+1. per-frame camera-frame body: MediaPipe's 3D pose rescaled to the template bone lengths, placed
+   by a linear least-squares solve of its 2D reprojection (depth from known body size);
+2. the SfM scale: the feet's metric depth vs. the SfM scene depth at the same pixels (the person's
+   height is the ruler, as MegaHunter's scale variable against its point map);
+3. gravity: shared normal of the horizontal scene planes (fallback: the person's spine), floor z=0;
+4. torch L-BFGS over all world joints: robust confidence-weighted 2D reprojection, bone lengths,
+   local-pose prior, temporal smoothness, foot contacts (no sliding) and feet on the surface.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.signal import butter, filtfilt
+from videomimic_offline.body.skeleton import HUMAN_JOINTS, HUMAN_PARENTS, index
+from videomimic_offline.errors import InputError, NumericalError
+from videomimic_offline.real2sim import gravity as grav
+from videomimic_offline.real2sim.body_template import bone_lengths
+
+PELVIS, NECK = index("pelvis"), index("neck")
+LHIP, RHIP = index("left_hip"), index("right_hip")
+SPINE = index("spine")
+FEET = (index("left_ankle"), index("right_ankle"))
+TOES = (index("left_toe"), index("right_toe"))
+
+
+@dataclass
+class OptInputs:
+    kp2d: np.ndarray  # (T,J,2) px
+    conf: np.ndarray  # (T,J)
+    local3d: np.ndarray  # (T,J,3) camera axes, metric-ish, NaN where missing
+    K: np.ndarray  # (3,3)
+    T_world_cam: np.ndarray  # (T,4,4) SfM frame
+    points: np.ndarray  # (N,3) SfM frame
+    fps: float
+    height_m: float
+
+
+@dataclass
+class OptResult:
+    joints_w: np.ndarray  # (T,J,3) final world (z up, floor z=0)
+    contacts: np.ndarray  # (T,2) bool
+    T_world_cam: np.ndarray  # (T,4,4) metric, gravity aligned
+    points: np.ndarray  # (N,3) metric, gravity aligned
+    scale: float  # metres per SfM unit
+    T_align: np.ndarray  # (4,4) maps scaled SfM frame -> final world
+    info: dict
+
+
+def _fill_missing(x: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Linear interpolation over frames where ``valid`` is False (held at the ends)."""
+    out = x.copy()
+    if valid.all() or not valid.any():
+        return out
+    t = np.arange(len(x))
+    flat = x.reshape(len(x), -1)
+    filled = np.stack([np.interp(t, t[valid], flat[valid, k]) for k in range(flat.shape[1])], axis=1)
+    return filled.reshape(x.shape)
+
+
+def rescale_local(local3d: np.ndarray, valid: np.ndarray, bones: np.ndarray) -> np.ndarray:
+    """Scale MediaPipe's 3D pose so its median bone lengths match the template (one factor per clip)."""
+    par = np.array(HUMAN_PARENTS)
+    ch = np.flatnonzero(par >= 0)
+    lens = np.linalg.norm(local3d[valid][:, ch] - local3d[valid][:, par[ch]], axis=2)
+    ratio = np.median(bones[ch][None] / np.maximum(lens, 1e-6), axis=0)
+    return local3d * float(np.median(ratio))
+
+
+def place_in_camera(local: np.ndarray, kp2d: np.ndarray, conf: np.ndarray, K: np.ndarray) -> np.ndarray:
+    """(T,3) translation putting each frame's metric local pose onto its 2D keypoints (linear LS)."""
+    fx, fy, cx, cy = K[0, 0], K[1, 1], K[0, 2], K[1, 2]
+    T = len(local)
+    tau = np.zeros((T, 3))
+    for t in range(T):
+        w = conf[t]
+        ok = w > 0.3
+        if ok.sum() < 4 or not np.isfinite(local[t]).all():
+            tau[t] = np.nan
+            continue
+        X, Y, Z = local[t, ok].T
+        u, v = kp2d[t, ok].T
+        a, b = (u - cx) / fx, (v - cy) / fy
+        # fx(X+tx) = (u-cx)(Z+tz) -> tx - a tz = a Z - X ; same for y
+        n = ok.sum()
+        A = np.zeros((2 * n, 3))
+        A[:n, 0], A[:n, 2] = 1.0, -a
+        A[n:, 1], A[n:, 2] = 1.0, -b
+        rhs = np.concatenate([a * Z - X, b * Z - Y])
+        sw = np.sqrt(np.concatenate([w[ok], w[ok]]))
+        tau[t] = np.linalg.lstsq(A * sw[:, None], rhs * sw, rcond=None)[0]
+    return tau
+
+
+def estimate_scale(
+    cam_joints: np.ndarray, kp2d: np.ndarray, conf: np.ndarray, K: np.ndarray, T_wc: np.ndarray, points: np.ndarray
+) -> tuple[float, dict]:
+    """Metres per SfM unit from the feet: metric foot depth / SfM scene depth around the foot pixel."""
+    H_img = 2 * K[1, 2]
+    radius = 0.04 * H_img
+    ratios = []
+    for t in range(len(cam_joints)):
+        if not np.isfinite(cam_joints[t]).all():
+            continue
+        # the lower foot in the image is the likelier one on the ground
+        cand = [(f, toe) for f, toe in zip(FEET, TOES) if conf[t, f] > 0.5]
+        if not cand:
+            continue
+        f, toe = max(cand, key=lambda ft: kp2d[t, ft[0], 1])
+        R_cw = T_wc[t, :3, :3].T
+        p_c = (points - T_wc[t, :3, 3]) @ R_cw.T
+        front = p_c[:, 2] > 1e-6
+        if front.sum() < 10:
+            continue
+        uv = (p_c[front] @ K.T)[:, :2] / p_c[front, 2:3]
+        # the ground point the foot stands on: between ankle and toe, a little below the ankle
+        target = 0.5 * (kp2d[t, f] + kp2d[t, toe]) + np.array([0.0, 0.01 * H_img])
+        near = np.linalg.norm(uv - target, axis=1) < radius
+        if near.sum() < 3:
+            continue
+        z_sfm = float(np.median(p_c[front][near, 2]))
+        z_metric = 0.5 * (cam_joints[t, f, 2] + cam_joints[t, toe, 2])
+        if z_sfm > 0 and z_metric > 0:
+            ratios.append(z_metric / z_sfm)
+    if len(ratios) < 3:
+        raise InputError(
+            "the scene around the person's feet was not reconstructed, so the metric scale is unknown: "
+            "film the ground the person walks on (textured, in view)"
+        )
+    r = np.array(ratios)
+    med = float(np.median(r))
+    good = np.abs(np.log(r / med)) < 0.2
+    return float(np.exp(np.mean(np.log(r[good])))), {"scale_samples": len(r), "scale_spread": float(np.std(np.log(r)))}
+
+
+def root_quaternions(joints: np.ndarray) -> np.ndarray:
+    """(T,4) wxyz pelvis orientation: x forward, y left (hips), z up (pelvis to spine)."""
+    from scipy.spatial.transform import Rotation
+
+    y = joints[:, LHIP] - joints[:, RHIP]
+    z0 = joints[:, SPINE] - joints[:, PELVIS]
+    y /= np.linalg.norm(y, axis=1, keepdims=True) + 1e-9
+    z = z0 - np.sum(z0 * y, axis=1, keepdims=True) * y
+    z /= np.linalg.norm(z, axis=1, keepdims=True) + 1e-9
+    x = np.cross(y, z)
+    q = Rotation.from_matrix(np.stack([x, y, z], axis=2)).as_quat()  # xyzw
+    q = np.concatenate([q[:, 3:], q[:, :3]], axis=1)
+    for t in range(1, len(q)):  # keep the sign continuous
+        if q[t] @ q[t - 1] < 0:
+            q[t] = -q[t]
+    return q
+
+
+def detect_contacts(joints: np.ndarray, fps: float, speed: float, height: float, floor_z: np.ndarray) -> np.ndarray:
+    """(T,2) feet in contact: slow and close to the surface under them."""
+    out = np.zeros((len(joints), 2), bool)
+    for k, f in enumerate(FEET):
+        p = joints[:, f]
+        v = np.zeros(len(p))
+        v[1:-1] = np.linalg.norm(p[2:] - p[:-2], axis=1) * fps / 2
+        v[0], v[-1] = v[1] if len(v) > 2 else 0, v[-2] if len(v) > 2 else 0
+        out[:, k] = (v < speed) & (p[:, 2] - floor_z[:, k] < height)
+    return out
+
+
+def lowpass(x: np.ndarray, fps: float, cutoff: float) -> np.ndarray:
+    """Zero-phase Butterworth low-pass along time (no lag, like a bidirectional One-Euro)."""
+    if cutoff <= 0 or len(x) < 16 or cutoff >= fps / 2:
+        return x
+    b, a = butter(2, cutoff / (fps / 2))
+    return filtfilt(b, a, x, axis=0, padlen=min(len(x) - 1, 12))
+
+
+def surface_height(points: np.ndarray, xy: np.ndarray, radius: float) -> np.ndarray:
+    """Height of the scene under each xy (median z of the highest nearby points; floor 0 if none)."""
+    from scipy.spatial import cKDTree
+
+    out = np.zeros(len(xy))
+    if len(points) == 0:
+        return out
+    tree = cKDTree(points[:, :2])
+    for i, nb in enumerate(tree.query_ball_point(xy, radius)):
+        if len(nb) >= 3:
+            z = points[nb, 2]
+            out[i] = float(np.percentile(z, 75))
+    return np.maximum(out, 0.0)
+
+
+def optimize(inp: OptInputs, cfg, progress: bool = False) -> OptResult:  # type: ignore[no-untyped-def]
+    """Run the whole joint optimisation (see module docstring); ``cfg`` is a PipelineConfig."""
+    import torch
+
+    t0 = time.perf_counter()
+    T, J = inp.conf.shape
+    bones = bone_lengths(inp.height_m)
+    conf = np.where(inp.conf >= cfg.min_keypoint_conf, inp.conf, 0.0)
+    valid = np.isfinite(inp.local3d).all(axis=(1, 2)) & (conf.sum(axis=1) > 0)
+    if valid.sum() < 2:
+        raise InputError("the person was not found in enough frames to reconstruct: use a clip where they are visible")
+    local = rescale_local(np.nan_to_num(inp.local3d), valid, bones)
+    local = _fill_missing(local, valid)
+    tau = place_in_camera(local, np.nan_to_num(inp.kp2d), conf, inp.K)
+    ok_tau = np.isfinite(tau).all(axis=1) & (tau[:, 2] > 0.2)
+    if ok_tau.sum() < 2:
+        raise InputError("the person's keypoints could not be placed in 3D: is a whole person visible?")
+    tau = _fill_missing(np.nan_to_num(tau), ok_tau)
+    cam_joints = local + tau[:, None]
+
+    # --- scale from the feet vs. scene depth ---
+    scale, sinfo = estimate_scale(cam_joints, np.nan_to_num(inp.kp2d), conf, inp.K, inp.T_world_cam, inp.points)
+    Twc = inp.T_world_cam.copy()
+    Twc[:, :3, 3] *= scale
+    pts = inp.points * scale
+    R = Twc[:, :3, :3]
+    joints0 = np.einsum("tij,tkj->tki", R, cam_joints) + Twc[:, None, :3, 3]
+
+    # --- gravity + floor ---
+    person_up = np.nanmean(joints0[valid, NECK] - joints0[valid, PELVIS], axis=0)
+    cam_up = -np.mean(R[:, :, 1], axis=0)  # handheld cameras are held roughly upright
+    up_guess = person_up / np.linalg.norm(person_up) + 0.5 * cam_up / np.linalg.norm(cam_up)
+    # keep only points near where the person and camera were (drops far background and sky)
+    centre = np.median(joints0[:, PELVIS], axis=0)
+    reach = np.linalg.norm(joints0[:, PELVIS] - centre, axis=1).max() + 4.0
+    near = np.linalg.norm(pts - centre, axis=1) < reach
+    up, floor_d, ginfo = grav.estimate_gravity(pts[near], up_guess, inp.height_m)
+    fwd = np.mean(R[:, :, 2], axis=0)
+    Ra = grav.rotation_to_z(up, fwd)
+    T_align = np.eye(4)
+    T_align[:3, :3] = Ra
+    T_align[2, 3] = -floor_d
+    joints_init = joints0 @ Ra.T + T_align[:3, 3]
+    pts_w = pts @ Ra.T + T_align[:3, 3]
+    Twc_w = np.einsum("ij,tjk->tik", T_align, Twc)
+
+    # --- contacts and the surface under the feet (initial) ---
+    feet_xy = joints_init[:, list(FEET), :2].reshape(-1, 2)
+    surf = surface_height(pts_w[near], feet_xy, 0.15).reshape(T, 2)
+    contacts = detect_contacts(joints_init, inp.fps, cfg.contact_speed, cfg.contact_height + 0.1, surf)
+
+    # --- torch refinement ---
+    dt = torch.float64
+    X = torch.tensor(joints_init, dtype=dt, requires_grad=True)
+    Rcw = torch.tensor(np.transpose(Twc_w[:, :3, :3], (0, 2, 1)), dtype=dt)
+    cw = torch.tensor(Twc_w[:, :3, 3], dtype=dt)
+    Kt = torch.tensor(inp.K, dtype=dt)
+    uv = torch.tensor(np.nan_to_num(inp.kp2d), dtype=dt)
+    W2 = torch.tensor(conf, dtype=dt)
+    par = np.array(HUMAN_PARENTS)
+    ch = torch.tensor(np.flatnonzero(par >= 0))
+    pa = torch.tensor(par[par >= 0])
+    L = torch.tensor(bones[par >= 0], dtype=dt)
+    local_w = np.einsum("tij,tkj->tki", np.einsum("ij,tjk->tik", Ra, R), local - local[:, PELVIS : PELVIS + 1])
+    Lw = torch.tensor(local_w, dtype=dt)
+    pose_w = torch.tensor(valid.astype(float), dtype=dt)
+    C = torch.tensor(contacts.astype(float), dtype=dt)
+    surf_t = torch.tensor(surf + cfg.ankle_height_m, dtype=dt)
+    feet = list(FEET)
+    rho = cfg.reproj_robust_px
+    n2d = max(float(conf.sum()), 1.0)
+
+    def loss_fn() -> torch.Tensor:
+        pc = torch.einsum("tij,tkj->tki", Rcw, X - cw[:, None])
+        z = pc[..., 2].clamp(min=0.05)
+        proj = torch.einsum("ij,tkj->tki", Kt, pc)
+        p2 = proj[..., :2] / z[..., None]
+        e2 = ((p2 - uv) ** 2).sum(-1)
+        l2d = (W2 * e2 / (e2 + rho**2)).sum() / n2d  # Geman-McClure: bad keypoints stop pulling
+        bl = torch.linalg.norm(X[:, ch] - X[:, pa], dim=-1)
+        lbone = ((bl - L) ** 2).mean() / 0.02**2
+        rel = X - X[:, PELVIS : PELVIS + 1]
+        lpose = (pose_w[:, None, None] * (rel - Lw) ** 2).sum(-1).mean() / 0.05**2
+        acc = X[2:] - 2 * X[1:-1] + X[:-2]
+        lsm = (acc**2).sum(-1).mean() / (0.01) ** 2
+        vel = X[1:, feet] - X[:-1, feet]
+        both = C[1:] * C[:-1]
+        lcon = (both[..., None] * vel**2).sum() / max(float(both.sum()), 1.0) / 0.005**2
+        lfloor = (C * (X[:, feet, 2] - surf_t) ** 2).sum() / max(float(C.sum()), 1.0) / 0.02**2
+        return (
+            cfg.w_reproj * l2d
+            + cfg.w_bone * lbone * 0.01
+            + cfg.w_pose_prior * lpose * 0.01
+            + cfg.w_smooth * lsm * 0.01
+            + cfg.w_contact * lcon * 0.01
+            + cfg.w_floor * lfloor * 0.01
+        )
+
+    opt = torch.optim.LBFGS([X], lr=1.0, max_iter=cfg.opt_iters, history_size=20, line_search_fn="strong_wolfe")
+
+    def closure() -> torch.Tensor:
+        opt.zero_grad()
+        loss = loss_fn()
+        loss.backward()
+        return loss
+
+    with torch.no_grad():
+        loss0 = float(loss_fn())
+    opt.step(closure)
+    with torch.no_grad():
+        loss1 = float(loss_fn())
+    joints = X.detach().numpy()
+    if not np.isfinite(joints).all():
+        raise NumericalError("the joint optimisation diverged (NaN); try a lower opt_iters or check the keypoints")
+    joints = lowpass(joints, inp.fps, cfg.smooth_cutoff_hz)
+    surf = surface_height(pts_w[near], joints[:, feet, :2].reshape(-1, 2), 0.15).reshape(T, 2)
+    contacts = detect_contacts(joints, inp.fps, cfg.contact_speed, cfg.contact_height, surf)
+    info = {
+        "scale": scale,
+        **sinfo,
+        "gravity": ginfo,
+        "loss_init": loss0,
+        "loss_final": loss1,
+        "seconds": time.perf_counter() - t0,
+        "frames_with_person": int(valid.sum()),
+    }
+    return OptResult(joints, contacts, Twc_w, pts_w, scale, T_align, info)
+
+
+__all__ = ["OptInputs", "OptResult", "optimize", "root_quaternions", "HUMAN_JOINTS"]

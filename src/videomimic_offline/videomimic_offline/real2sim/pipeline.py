@@ -1,0 +1,323 @@
+"""The reconstruction pipeline: video -> metric, gravity-aligned human motion + scene.
+
+Stages (each cached under ``<out>/stages/<name>/`` by the hash of its inputs and config fields,
+written atomically, so an interrupted run resumes at the first unfinished stage):
+
+    persons -> keypoints -> cameras -> optimize -> scene -> export (+ overlay, snapshot)
+
+``run_pipeline(video_path, out_dir, config)`` is the one entry point used by the tools, the bench
+and the main job; ``run_until`` stops after a named stage (one console tool per stage).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from videomimic_offline.body.skeleton import HUMAN_JOINTS
+from videomimic_offline.errors import ArtifactError, InputError
+from videomimic_offline.real2sim.config import PipelineConfig
+from videomimic_offline.real2sim.video import VideoInfo, probe, read_frames
+
+from videomimic_offline import artifacts
+
+log = logging.getLogger(__name__)
+
+STAGES = ("persons", "keypoints", "cameras", "optimize", "scene", "export")
+PIPELINE_VERSION = 1
+
+
+class _Run:
+    """State of one pipeline run: paths, config, lazily decoded frames, stage hashes."""
+
+    def __init__(self, video: Path, out: Path, cfg: PipelineConfig) -> None:
+        self.video, self.out, self.cfg = Path(video), Path(out), cfg
+        self.info: VideoInfo = probe(self.video, cfg.max_side_px, cfg.max_frames, cfg.min_frames)
+        self._frames: np.ndarray | None = None
+        self.hashes: dict[str, str] = {}
+        self.timings: dict[str, float] = {}
+        self.video_hash = artifacts.hash_inputs(self.video)
+
+    @property
+    def frames(self) -> np.ndarray:
+        if self._frames is None:
+            self._frames = read_frames(self.video, self.cfg.max_side_px, self.cfg.max_frames)
+        return self._frames
+
+    def stage_dir(self, name: str) -> Path:
+        return self.out / "stages" / name
+
+    def run_stage(self, name: str, deps: tuple[str, ...], fields: tuple[str, ...], fn: Callable[[Path], None]) -> Path:
+        """Run ``fn(tmp_dir)`` unless the cached result for the same inputs exists."""
+        h = artifacts.hash_inputs(
+            PIPELINE_VERSION, name, self.video_hash, [self.hashes[d] for d in deps], self.cfg.section(*fields)
+        )
+        self.hashes[name] = h
+        d = self.stage_dir(name)
+        if artifacts.stage_done(d, h):
+            log.info("stage %s: cached", name)
+            return d
+        t0 = time.perf_counter()
+        with artifacts.atomic_dir(d) as tmp:
+            fn(tmp)
+            artifacts.mark_stage(tmp, name, h, seconds=time.perf_counter() - t0)
+        self.timings[name] = time.perf_counter() - t0
+        return d
+
+
+# ---------------------------------------------------------------- stages
+
+
+def _stage_persons(run: _Run) -> Path:
+    cfg = run.cfg
+
+    def fn(tmp: Path) -> None:
+        if cfg.mask_backend == "sam2":
+            from videomimic_offline.real2sim.backends.sam2 import load_sam2
+
+            load_sam2(cfg.sam2_checkpoint, cfg.sam2_config)  # raises unless usable
+        from videomimic_offline.real2sim.persons import track_person
+
+        tr = track_person(run.frames, cfg.person, cfg.detect_samples, cfg.min_person_fraction, cfg.progress)
+        artifacts.write_npz(
+            tmp / "persons.npz", schema="videomimic.r2s_persons", version=1,
+            boxes=tr.boxes, masks=tr.masks, mp_2d=tr.mp_2d, mp_3d=tr.mp_3d, found=tr.found,
+            num_people=tr.num_people, person=tr.person,
+        )  # fmt: skip
+        artifacts.write_json(tmp / "video.json", run.info.to_dict())
+
+    return run.run_stage(
+        "persons",
+        (),
+        ("max_side_px", "max_frames", "person", "detect_samples", "min_person_fraction", "mask_backend"),
+        fn,
+    )
+
+
+def _stage_keypoints(run: _Run) -> Path:
+    cfg = run.cfg
+    pdir = run.stage_dir("persons")
+
+    def fn(tmp: Path) -> None:
+        from videomimic_offline.real2sim.keypoints import from_mediapipe
+
+        p = artifacts.read_npz(pdir / "persons.npz", schema="videomimic.r2s_persons", max_version=1)
+        kp2d, conf, local3d = from_mediapipe(p["mp_2d"], p["mp_3d"])
+        if cfg.keypoint_backend == "vitpose":
+            from videomimic_offline.real2sim.backends.vitpose import VitPose
+
+            kp2d, conf = VitPose(cfg.vitpose_onnx).predict_video(run.frames, p["boxes"], kp2d, conf)
+        artifacts.write_npz(
+            tmp / "keypoints.npz", schema="videomimic.r2s_keypoints", version=1,
+            kp2d=kp2d, conf=conf, local3d=local3d, joint_names=np.array(HUMAN_JOINTS),
+        )  # fmt: skip
+
+    return run.run_stage("keypoints", ("persons",), ("keypoint_backend", "vitpose_onnx"), fn)
+
+
+def _stage_cameras(run: _Run) -> Path:
+    cfg = run.cfg
+    pdir = run.stage_dir("persons")
+
+    def fn(tmp: Path) -> None:
+        W, H = run.info.width, run.info.height
+        if cfg.camera_backend == "megasam":
+            from videomimic_offline.real2sim.backends.megasam import read_megasam
+
+            ct = read_megasam(cfg.megasam_npz, run.info.num_frames, (W, H))
+        else:
+            from videomimic_offline.real2sim.cameras import check_camera_moves, run_sfm
+
+            p = artifacts.read_npz(pdir / "persons.npz", schema="videomimic.r2s_persons", max_version=1)
+            check_camera_moves(run.frames, p["masks"])
+            ct = run_sfm(
+                run.frames, p["masks"], tmp / "colmap", cfg.sfm_keyframes, cfg.sfm_max_features, cfg.sfm_overlap,
+                cfg.focal_px, cfg.focal_init_factor, cfg.sfm_min_registered, cfg.mask_dilate_px,
+            )  # fmt: skip
+        artifacts.write_npz(
+            tmp / "sfm.npz", schema="videomimic.r2s_sfm", version=1,
+            K=ct.K, T_world_cam=ct.T_world_cam, points=ct.points, colors=ct.colors, keyframes=ct.keyframes,
+            image_size=np.array(ct.image_size),
+        )  # fmt: skip
+
+    fields = ("camera_backend", "megasam_npz", "focal_px", "focal_init_factor", "sfm_keyframes", "sfm_max_features")
+    fields += ("sfm_overlap", "sfm_min_registered", "mask_dilate_px")
+    return run.run_stage("cameras", ("persons",), fields, fn)
+
+
+def _stage_optimize(run: _Run) -> Path:
+    cfg = run.cfg
+
+    def fn(tmp: Path) -> None:
+        from videomimic_offline.real2sim.optimize import OptInputs, optimize
+
+        k = artifacts.read_npz(
+            run.stage_dir("keypoints") / "keypoints.npz", schema="videomimic.r2s_keypoints", max_version=1
+        )
+        c = artifacts.read_npz(run.stage_dir("cameras") / "sfm.npz", schema="videomimic.r2s_sfm", max_version=1)
+        res = optimize(
+            OptInputs(
+                k["kp2d"], k["conf"], k["local3d"], c["K"], c["T_world_cam"], c["points"], run.info.fps, cfg.height
+            ),
+            cfg,
+        )
+        artifacts.write_npz(
+            tmp / "result.npz", schema="videomimic.r2s_opt", version=1,
+            joints_w=res.joints_w, contacts=res.contacts, T_world_cam=res.T_world_cam, points=res.points,
+            colors=c["colors"], scale=res.scale, T_align=res.T_align, K=c["K"],
+        )  # fmt: skip
+        artifacts.write_json(tmp / "info.json", res.info)
+
+    fields = tuple(
+        f
+        for f in cfg.to_dict()
+        if f.startswith(("w_", "opt_", "contact_", "reproj_", "smooth_"))
+        or f in ("ankle_height_m", "min_keypoint_conf")
+    )
+    fields += ("height_m", "height_prior_m", "body_backend", "smpl_model_dir")
+    return run.run_stage("optimize", ("keypoints", "cameras"), fields, fn)
+
+
+def _stage_scene(run: _Run) -> Path:
+    cfg = run.cfg
+
+    def fn(tmp: Path) -> None:
+        from videomimic_offline.real2sim import scene
+
+        r = artifacts.read_npz(run.stage_dir("optimize") / "result.npz", schema="videomimic.r2s_opt", max_version=1)
+        pts = _scene_points(r["points"], r["joints_w"], r["T_world_cam"])
+        hf = scene.grid_heightfield(pts, cfg.hf_resolution, cfg.hf_fill_radius, cfg.hf_min_points)
+        if cfg.mesh_backend == "poisson":
+            verts, faces = scene.poisson_mesh(pts, cfg.poisson_depth, cfg.poisson_trim_quantile)
+        elif cfg.mesh_backend == "nksr":
+            verts, faces = scene.nksr_mesh(pts)
+        else:
+            verts, faces = scene.heightfield_mesh(hf)
+        artifacts.write_npz(
+            tmp / "heightfield.npz", schema="videomimic.heightfield", version=1,
+            heights=hf.heights, known=hf.known, origin_xy=hf.origin_xy, resolution=hf.resolution,
+            T_world_scene=np.eye(4),
+        )  # fmt: skip
+        scene.write_ply(tmp / "scene_mesh.ply", verts, faces)
+        np.save(tmp / "scene_points.npy", pts.astype(np.float32))
+        lo = verts.min(axis=0) if len(verts) else np.zeros(3)
+        hi = verts.max(axis=0) if len(verts) else np.zeros(3)
+        artifacts.write_json(
+            tmp / "scene.json",
+            {
+                "units": "m", "frame": "world z-up, floor z=0 (same frame as motion.npz)",
+                "source": f"real2sim {cfg.camera_backend} + {cfg.mesh_backend}",
+                "bounds_min": lo, "bounds_max": hi, "num_vertices": len(verts), "num_faces": len(faces),
+                "num_points": len(pts), "heightfield_known_fraction": float(hf.known.mean()),
+            },
+        )  # fmt: skip
+
+    fields = (
+        "hf_resolution",
+        "hf_fill_radius",
+        "hf_min_points",
+        "mesh_backend",
+        "poisson_depth",
+        "poisson_trim_quantile",
+    )
+    return run.run_stage("scene", ("optimize",), fields, fn)
+
+
+def _scene_points(points: np.ndarray, joints: np.ndarray, Twc: np.ndarray) -> np.ndarray:
+    """Scene points worth meshing: near the person's path and the cameras, not under the floor."""
+    anchor = np.concatenate([joints[:, 0], Twc[:, :3, 3]])
+    lo = anchor[:, :2].min(axis=0) - 3.0
+    hi = anchor[:, :2].max(axis=0) + 3.0
+    keep = (points[:, :2] >= lo).all(axis=1) & (points[:, :2] <= hi).all(axis=1)
+    keep &= (points[:, 2] > -0.3) & (points[:, 2] < joints[..., 2].max() + 0.5)
+    return points[keep]
+
+
+def _export(run: _Run) -> Path:
+    """Write the contract artifacts at the top of the output folder (each file atomically)."""
+    from videomimic_offline.real2sim.optimize import root_quaternions
+
+    r = artifacts.read_npz(run.stage_dir("optimize") / "result.npz", schema="videomimic.r2s_opt", max_version=1)
+    sdir = run.stage_dir("scene")
+    out, cfg, T = run.out, run.cfg, len(r["joints_w"])
+    joints = r["joints_w"]
+    artifacts.write_npz(
+        out / "motion.npz", schema="videomimic.human_motion", version=1,
+        fps=np.array(run.info.fps), joint_names=np.array(HUMAN_JOINTS), joints_w=joints.astype(np.float32),
+        root_pos_w=joints[:, 0].astype(np.float32), root_quat_w=root_quaternions(joints).astype(np.float32),
+        contacts=r["contacts"].astype(bool), height_m=np.array(cfg.height),
+    )  # fmt: skip
+    artifacts.write_npz(
+        out / "cameras.npz", schema="videomimic.cameras", version=1,
+        K=np.repeat(r["K"][None], T, axis=0), T_world_cam=r["T_world_cam"],
+        image_size=np.array([run.info.width, run.info.height]), fps=np.array(run.info.fps),
+    )  # fmt: skip
+    for name in ("heightfield.npz", "scene_mesh.ply", "scene.json"):
+        artifacts.atomic_write_bytes(out / name, (sdir / name).read_bytes())
+    if cfg.write_overlay:
+        from videomimic_offline.real2sim.visualize import write_overlay
+
+        write_overlay(run.frames, joints, r["T_world_cam"], r["K"], out / "overlay.mp4", run.info.fps)
+    if cfg.write_snapshot:
+        from videomimic_offline.real2sim.visualize import write_snapshot
+
+        write_snapshot(out, out / "snapshot.png")
+    opt_info = json.loads((run.stage_dir("optimize") / "info.json").read_text())
+    artifacts.write_json(
+        out / "report.json",
+        {
+            "video": str(run.video), "video_info": run.info.to_dict(), "height_m": cfg.height,
+            "height_source": "user" if cfg.height_m is not None else "prior", "config": cfg.to_dict(),
+            "stage_hashes": run.hashes, "stage_seconds": run.timings, "optimize": opt_info,
+        },
+    )  # fmt: skip
+    return out
+
+
+_ORDER: dict[str, Callable[[_Run], Path]] = {
+    "persons": _stage_persons,
+    "keypoints": _stage_keypoints,
+    "cameras": _stage_cameras,
+    "optimize": _stage_optimize,
+    "scene": _stage_scene,
+    "export": _export,
+}
+
+
+def run_until(video_path: Path, out_dir: Path, config: PipelineConfig | None = None, last: str = "export") -> Path:
+    """Run (or resume) the stages up to and including ``last``; returns that stage's folder."""
+    if last not in _ORDER:
+        raise InputError(f"unknown stage {last!r}; stages are {', '.join(STAGES)}")
+    cfg = config or PipelineConfig()
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out} is a file; give a folder for the outputs")
+    if out.is_dir() and any(out.iterdir()) and not (out / "stages").is_dir() and not (out / "report.json").exists():
+        raise InputError(f"{out} already holds other files; give an empty or new folder for the outputs")
+    created = not out.exists()
+    try:
+        run = _Run(Path(video_path), out, cfg)  # probes: bad files fail before anything is written
+        result = out
+        for name in STAGES:
+            result = _ORDER[name](run)
+            if name == last:
+                break
+        return result
+    except BaseException:
+        if created and out.is_dir() and not any((out / "stages").glob("*/stage.json")):
+            shutil.rmtree(out, ignore_errors=True)  # nothing finished: leave no empty or partial folder
+        raise
+
+
+def run_pipeline(video_path: Path, out_dir: Path, config: PipelineConfig | None = None) -> Path:
+    """Reconstruct ``video_path`` into ``out_dir`` (motion, cameras, scene, overlay); returns ``out_dir``."""
+    run_until(video_path, out_dir, config, "export")
+    out = Path(out_dir)
+    if not (out / "motion.npz").is_file():
+        raise ArtifactError(f"{out}/motion.npz was not written; re-run the pipeline")
+    return out

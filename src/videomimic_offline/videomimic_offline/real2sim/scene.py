@@ -1,0 +1,125 @@
+"""Scene for the simulator: heightfield (NaN where never seen) and a trimmed triangle mesh.
+
+Default ("heightfield"): grid the world-frame scene points by xy; a cell's height is a high
+percentile of its points (the walkable top surface); empty cells are filled only from seen cells
+within ``fill_radius`` (small holes between sparse SfM points), everything else stays NaN: the
+camera never saw it, so nothing is invented. The mesh is triangulated from known cells.
+"Poisson": Open3D screened Poisson with low-density vertices trimmed away.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.ndimage import distance_transform_edt
+from videomimic_offline.errors import BackendUnavailableError, InputError
+
+
+@dataclass
+class Heightfield:
+    heights: np.ndarray  # (H,W) m, NaN unknown
+    known: np.ndarray  # (H,W) bool
+    origin_xy: np.ndarray  # (2,) world xy of cell [0,0] centre
+    resolution: float
+
+
+def grid_heightfield(
+    points: np.ndarray, resolution: float, fill_radius: float, min_points: int = 1, percentile: float = 90.0
+) -> Heightfield:
+    """Heightfield over the points' xy extent (row = y, column = x)."""
+    if len(points) < 10:
+        raise InputError("too few scene points to build a heightfield: the camera saw too little of the scene")
+    lo = np.floor(points[:, :2].min(axis=0) / resolution) * resolution
+    hi = points[:, :2].max(axis=0)
+    nx, ny = (np.floor((hi - lo) / resolution).astype(int) + 1).tolist()
+    if nx * ny > 4_000_000:
+        raise InputError(f"scene extent {hi - lo} m is too large for a {resolution} m heightfield; raise hf_resolution")
+    ix = np.clip(((points[:, 0] - lo[0]) / resolution).astype(int), 0, nx - 1)
+    iy = np.clip(((points[:, 1] - lo[1]) / resolution).astype(int), 0, ny - 1)
+    cell = iy * nx + ix
+    order = np.argsort(cell, kind="stable")
+    cell_s, z_s = cell[order], points[order, 2]
+    uniq, start, count = np.unique(cell_s, return_index=True, return_counts=True)
+    heights = np.full(ny * nx, np.nan)
+    for u, s, c in zip(uniq, start, count):
+        if c >= min_points:
+            heights[u] = np.percentile(z_s[s : s + c], percentile)
+    heights = heights.reshape(ny, nx)
+    seen = np.isfinite(heights)
+    if fill_radius > 0 and seen.any():
+        dist, (iy_n, ix_n) = distance_transform_edt(~seen, return_indices=True)
+        fill = (~seen) & (dist * resolution <= fill_radius)
+        heights[fill] = heights[iy_n[fill], ix_n[fill]]
+    known = np.isfinite(heights)
+    return Heightfield(heights, known, lo + 0.0, float(resolution))
+
+
+def heightfield_mesh(hf: Heightfield) -> tuple[np.ndarray, np.ndarray]:
+    """Triangles over known cells (cell centres as vertices; a quad needs all four corners known)."""
+    ny, nx = hf.heights.shape
+    ys, xs = np.mgrid[0:ny, 0:nx]
+    verts = np.stack(
+        [hf.origin_xy[0] + xs * hf.resolution, hf.origin_xy[1] + ys * hf.resolution, np.nan_to_num(hf.heights)], axis=-1
+    ).reshape(-1, 3)
+    k = hf.known
+    q = k[:-1, :-1] & k[1:, :-1] & k[:-1, 1:] & k[1:, 1:]
+    iy, ix = np.nonzero(q)
+    a = iy * nx + ix
+    b, c, d = a + 1, a + nx, a + nx + 1
+    faces = np.concatenate([np.stack([a, b, d], 1), np.stack([a, d, c], 1)])
+    used = np.unique(faces)
+    remap = -np.ones(len(verts), int)
+    remap[used] = np.arange(len(used))
+    return verts[used], remap[faces]
+
+
+def poisson_mesh(points: np.ndarray, depth: int, trim_quantile: float) -> tuple[np.ndarray, np.ndarray]:
+    """Open3D screened Poisson, trimming the vertices supported by the fewest points."""
+    import open3d as o3d
+
+    pcd = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(points))
+    pcd.estimate_normals(o3d.geometry.KDTreeSearchParamHybrid(radius=0.2, max_nn=30))
+    pcd.orient_normals_to_align_with_direction(np.array([0.0, 0.0, 1.0]))
+    mesh, dens = o3d.geometry.TriangleMesh.create_from_point_cloud_poisson(pcd, depth=depth)
+    dens = np.asarray(dens)
+    mesh.remove_vertices_by_mask(dens < np.quantile(dens, trim_quantile))
+    # also drop anything far from every input point (Poisson closes surfaces nobody saw)
+    v = np.asarray(mesh.vertices)
+    from scipy.spatial import cKDTree
+
+    d, _ = cKDTree(points).query(v)
+    mesh.remove_vertices_by_mask(d > 0.1)
+    return np.asarray(mesh.vertices), np.asarray(mesh.triangles)
+
+
+def nksr_mesh(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+    """NKSR has no installable release for this stack (PyPI ``nksr`` is an empty placeholder)."""
+    raise BackendUnavailableError(
+        "mesh_backend=nksr is not available: NKSR needs CUDA wheels from its authors and a downloaded "
+        "checkpoint; use mesh_backend=heightfield (default) or poisson"
+    )
+
+
+def write_ply(path, verts: np.ndarray, faces: np.ndarray) -> None:  # type: ignore[no-untyped-def]
+    """Binary little-endian PLY (triangles), written atomically."""
+    from videomimic_offline.artifacts import atomic_write_bytes
+
+    header = (
+        "ply\nformat binary_little_endian 1.0\n"
+        f"element vertex {len(verts)}\nproperty float x\nproperty float y\nproperty float z\n"
+        f"element face {len(faces)}\nproperty list uchar int vertex_indices\nend_header\n"
+    ).encode()
+    v = np.asarray(verts, "<f4").tobytes()
+    f = np.empty(len(faces), dtype=[("n", "u1"), ("i", "<i4", (3,))])
+    f["n"] = 3
+    f["i"] = faces
+    atomic_write_bytes(path, header + v + f.tobytes())
+
+
+def read_ply(path) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
+    """Read a triangle PLY (ours, or any trimesh understands)."""
+    import trimesh
+
+    m = trimesh.load(str(path), process=False, force="mesh")
+    return np.asarray(m.vertices, float), np.asarray(m.faces, int)
