@@ -1,0 +1,174 @@
+"""Training terrain: reconstructed heightfields and procedural ground, laid out in mjlab's terrain grid.
+
+mjlab compiles one MuJoCo model for all envs, so every scene must exist up front: each clip's
+heightfield becomes one sub-terrain (one column of mjlab's curriculum grid), next to procedural
+flat / rough / stairs columns for MoCap pre-training. At reset an env is moved to the patch of the
+clip it was given (:mod:`training.command`), and the clip is offset so that its scene lands on
+that patch: ``sim_xyz = motion_xyz + patch_origin``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from videomimic_offline.artifacts import read_npz
+from videomimic_offline.errors import ArtifactError, InputError
+
+HEIGHTFIELD_SCHEMA = "videomimic.heightfield"
+PROCEDURAL = ("flat", "rough", "stairs")
+
+
+@dataclass
+class Heightfield:
+    """A heightfield in the motion's world frame (unknown cells filled, see :func:`load_heightfield`)."""
+
+    heights: np.ndarray  # (H, W) m, row = y, column = x
+    origin_xy: np.ndarray  # world xy of cell [0, 0]
+    resolution: float
+
+    @property
+    def extent(self) -> tuple[float, float]:
+        """(x, y) size in metres between the outer cell centres."""
+        H, W = self.heights.shape
+        return ((W - 1) * self.resolution, (H - 1) * self.resolution)
+
+    @property
+    def center_xy(self) -> np.ndarray:
+        ex, ey = self.extent
+        return self.origin_xy + np.array([ex / 2, ey / 2])
+
+    def height_at(self, xy: np.ndarray) -> np.ndarray:
+        """Nearest-cell ground height at world points (..., 2); outside the field: the lowest height."""
+        xy = np.asarray(xy, dtype=np.float64)
+        c = np.rint((xy[..., 0] - self.origin_xy[0]) / self.resolution).astype(int)
+        r = np.rint((xy[..., 1] - self.origin_xy[1]) / self.resolution).astype(int)
+        H, W = self.heights.shape
+        inside = (r >= 0) & (r < H) & (c >= 0) & (c < W)
+        out = np.full(c.shape, float(self.heights.min()))
+        out[inside] = self.heights[r[inside], c[inside]]
+        return out
+
+
+def load_heightfield(path: Path) -> Heightfield:
+    """Read a ``videomimic.heightfield`` npz in the motion world frame; unknown cells take the lowest known height."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"terrain {path} not found: re-run real2sim for this clip")
+    try:
+        d = read_npz(path, schema=HEIGHTFIELD_SCHEMA, max_version=1)
+    except ArtifactError as exc:
+        raise InputError(f"terrain {path}: {exc}") from exc
+    heights = np.asarray(d["heights"], dtype=np.float64)
+    known = np.asarray(d.get("known", np.isfinite(heights)), dtype=bool) & np.isfinite(heights)
+    if heights.ndim != 2 or min(heights.shape) < 2 or not known.any():
+        raise InputError(f"terrain {path} has no usable cells (shape {heights.shape}); re-run real2sim for this clip")
+    T = np.asarray(d.get("T_world_scene", np.eye(4)), dtype=np.float64)
+    if not np.allclose(T[:3, :3], np.eye(3), atol=1e-6):
+        raise InputError(f"terrain {path}: T_world_scene rotates the scene; training supports translated scenes only")
+    filled = np.where(known, heights, heights[known].min()) + T[2, 3]
+    origin = np.asarray(d["origin_xy"], dtype=np.float64).reshape(2) + T[:2, 3]
+    return Heightfield(filled, origin, float(d["resolution"]))
+
+
+def _sub_terrain_base():  # late import: mjlab is heavy and only needed when training
+    from mjlab.terrains.terrain_generator import SubTerrainCfg
+
+    return SubTerrainCfg
+
+
+def make_clip_terrain_cfg(heightfield_path: Path):
+    """A mjlab ``SubTerrainCfg`` that places the heightfield at the centre of its patch."""
+    import mujoco
+    from mjlab.terrains.terrain_generator import TerrainGeometry, TerrainOutput
+
+    base = _sub_terrain_base()
+
+    @dataclass(kw_only=True)
+    class ClipHeightfieldTerrainCfg(base):  # type: ignore[valid-type, misc]
+        path: str = ""
+        base_thickness: float = 0.2
+
+        def function(self, difficulty: float, spec: mujoco.MjSpec, rng: np.random.Generator) -> TerrainOutput:
+            del difficulty, rng
+            hf = load_heightfield(Path(self.path))
+            ex, ey = hf.extent
+            if ex > self.size[0] or ey > self.size[1]:
+                raise InputError(f"terrain {self.path} is {ex:.1f} x {ey:.1f} m, larger than the patch {self.size}")
+            body = spec.body("terrain")
+            zmin = float(hf.heights.min())
+            elev = max(float(hf.heights.max()) - zmin, 1e-3)
+            norm = (hf.heights - zmin) / elev
+            H, W = norm.shape
+            name = f"clip_hfield_{uuid.uuid4().hex}"
+            spec.add_hfield(name=name, size=[ex / 2, ey / 2, elev, self.base_thickness], nrow=H, ncol=W,
+                            userdata=norm.astype(np.float32).flatten().tolist())
+            cx, cy = self.size[0] / 2, self.size[1] / 2
+            geom = body.add_geom(type=mujoco.mjtGeom.mjGEOM_HFIELD, hfieldname=name, pos=[cx, cy, zmin])
+            # Ground around the field at its lowest level, so a robot that leaves the scan still stands.
+            floor = body.add_geom(type=mujoco.mjtGeom.mjGEOM_BOX, size=[cx, cy, 0.05], pos=[cx, cy, zmin - 0.05])
+            origin = np.array([cx - hf.center_xy[0], cy - hf.center_xy[1], 0.0])
+            return TerrainOutput(origin=origin, geometries=[TerrainGeometry(geom=geom), TerrainGeometry(geom=floor)])
+
+    return ClipHeightfieldTerrainCfg(path=str(heightfield_path))
+
+
+def procedural_terrain_cfgs(kinds: tuple[str, ...] = PROCEDURAL, rough_height: float = 0.04,
+                            step_height: float = 0.1) -> dict[str, object]:
+    """mjlab sub-terrains for pre-training: flat boxes, random-uniform rough hfield, pyramid stairs."""
+    from mjlab.terrains import BoxFlatTerrainCfg, BoxPyramidStairsTerrainCfg, HfRandomUniformTerrainCfg
+
+    out: dict[str, object] = {}
+    for k in kinds:
+        if k == "flat":
+            out["flat"] = BoxFlatTerrainCfg()
+        elif k == "rough":
+            out["rough"] = HfRandomUniformTerrainCfg(noise_range=(0.0, rough_height), noise_step=0.01,
+                                                     horizontal_scale=0.1, border_width=0.25)
+        elif k == "stairs":
+            out["stairs"] = BoxPyramidStairsTerrainCfg(step_height_range=(step_height, step_height), step_width=0.3,
+                                                       platform_width=2.0, border_width=0.5)
+        else:
+            raise InputError(f"unknown procedural terrain {k!r}; choose from {PROCEDURAL}")
+    return out
+
+
+@dataclass
+class TerrainLayout:
+    """Which grid column each clip's patch is, and which columns are procedural."""
+
+    columns: list[str] = field(default_factory=list)
+    clip_column: dict[str, int] = field(default_factory=dict)  # clip name -> column (scene clips)
+    procedural_columns: list[int] = field(default_factory=list)
+
+
+def build_terrain(clip_scenes: dict[str, Path | None], procedural: tuple[str, ...], patch_size: float,
+                  seed: int = 0):
+    """(mjlab TerrainEntityCfg, TerrainLayout): one column per scene clip, then one per procedural kind."""
+    from mjlab.terrains import TerrainEntityCfg
+    from mjlab.terrains.terrain_generator import TerrainGeneratorCfg
+
+    layout = TerrainLayout()
+    subs: dict[str, object] = {}
+    for clip, scene in clip_scenes.items():
+        if scene is None:
+            continue
+        hf = load_heightfield(scene)
+        ex, ey = hf.extent
+        if max(ex, ey) > patch_size:
+            raise InputError(f"terrain of clip {clip} is {ex:.1f} x {ey:.1f} m; raise --patch-size above {max(ex, ey):.1f}")
+        key = f"clip:{clip}"
+        layout.clip_column[clip] = len(subs)
+        subs[key] = make_clip_terrain_cfg(scene)
+    for name, cfg in procedural_terrain_cfgs(procedural).items():
+        layout.procedural_columns.append(len(subs))
+        subs[name] = cfg
+    if not subs:
+        raise InputError("no terrain: give clips with scenes or at least one procedural terrain kind")
+    layout.columns = list(subs)
+    gen = TerrainGeneratorCfg(size=(patch_size, patch_size), num_rows=1, num_cols=len(subs), curriculum=True,
+                              sub_terrains=subs, seed=seed, border_width=1.0, color_scheme="height")  # type: ignore[arg-type]
+    return TerrainEntityCfg(terrain_type="generator", terrain_generator=gen), layout
