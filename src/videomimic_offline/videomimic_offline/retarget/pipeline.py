@@ -1,0 +1,54 @@
+"""One clip end to end: human motion (+ terrain) -> solved G1 motion + feasibility report."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from videomimic_offline.motion_io.human_motion import HumanMotion, validate
+from videomimic_offline.retarget.feasibility import Feasibility, assess
+from videomimic_offline.retarget.output import RobotMotion, from_qpos
+from videomimic_offline.retarget.solver import G1Retargeter, Weights
+from videomimic_offline.retarget.targets import ClipTargets, build_targets
+from videomimic_offline.retarget.terrain import Terrain, flat
+
+_SOLVERS: dict[tuple, G1Retargeter] = {}
+
+
+def _solver(weights: Weights, iters: int) -> G1Retargeter:
+    key = (weights, iters)
+    if key not in _SOLVERS:
+        _SOLVERS[key] = G1Retargeter(weights, iters)
+    return _SOLVERS[key]
+
+
+@dataclass
+class RetargetResult:
+    """Everything the tool writes, plus the solve time (for the benchmark)."""
+
+    motion: RobotMotion
+    targets: ClipTargets
+    report: Feasibility | None
+    solve_s: float
+
+    @property
+    def frames_per_s(self) -> float:
+        return len(self.motion.qpos) / max(self.solve_s, 1e-9)
+
+
+def retarget(
+    human: HumanMotion, terrain: Terrain | None = None, *, weights: Weights | None = None, iters: int = 2,
+    progress=None, report: bool = True,
+) -> RetargetResult:  # fmt: skip
+    """Retarget ``human`` onto the G1 over ``terrain`` (flat floor when None)."""
+    terrain = terrain or flat()
+    weights = weights or Weights()
+    validate(human)
+    solver = _solver(weights, iters)
+    tg = build_targets(human, terrain, solver.sole[:, :2])
+    t0 = time.perf_counter()
+    Q = solver.solve_clip(tg, terrain, progress=progress)
+    solve_s = time.perf_counter() - t0
+    motion = from_qpos(Q, tg.fps, tg.contacts)
+    rep = assess(motion, terrain, tg.human, tg.scale) if report else None
+    return RetargetResult(motion, tg, rep, solve_s)

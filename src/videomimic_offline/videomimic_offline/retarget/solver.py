@@ -1,0 +1,341 @@
+"""Per-frame QP inverse kinematics for the G1 (MuJoCo Jacobians + the daqp QP solver).
+
+Each frame solves a few Gauss-Newton steps of
+
+    min  sum_i w_i |J_i dq - e_i|^2 + w_s |q + dq - q_prev|^2 + w_p |q + dq - q_default|^2 + lam |dq|^2
+    s.t. joint limits and joint velocity limits (hard box bounds on dq),
+         every sole / collision point above the terrain, self-collision pairs >= d_min (linearised),
+
+warm-started from the previous frame. Residuals: feet and pelvis absolute positions, bone
+vector directions at robot lengths, planted-foot orientation. Terrain and self-collision rows are
+daqp "soft" constraints so a conflict with the hard bounds can never make the QP infeasible.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import daqp
+import mujoco
+import numpy as np
+
+from videomimic_offline.retarget.keypoints import TRACKED, VECTORS, robot_keypoints
+from videomimic_offline.retarget.targets import ClipTargets
+from videomimic_offline.retarget.terrain import Terrain
+from videomimic_offline.robot import g1
+from videomimic_offline.robot.model import g1_model, joint_qpos_indices
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Cost weights (relative). Feet dominate, as in VideoMimic (end-effector 5, skating 10)."""
+
+    foot: float = 50.0
+    foot_contact: float = 200.0
+    foot_rot_contact: float = 20.0
+    foot_rot_swing: float = 0.005
+    pelvis_z: float = 5.0
+    pelvis_xy: float = 2.0
+    vector: float = 10.0
+    smooth: float = 0.1  # acceleration (towards the constant-velocity prediction)
+    velocity: float = 0.005  # towards the previous frame; anchors unobservable joints
+    posture: float = 1e-4
+    posture_unobserved: float = 1e-2  # wrists and ankle roll: not determined by the 18 keypoints
+    damping: float = 1e-3
+
+
+SOFT = 8
+TERRAIN_ACTIVATION = 0.05  # m: points closer than this to the surface get a constraint row
+COLLISION_ACTIVATION = 0.04
+COLLISION_MIN = 0.005
+
+
+def _skew(v: np.ndarray) -> np.ndarray:
+    return np.array([[0, -v[2], v[1]], [v[2], 0, -v[0]], [-v[1], v[0], 0]])
+
+
+def _rotvec(R: np.ndarray) -> np.ndarray:
+    """Rotation vector (axis * angle) of a rotation matrix."""
+    c = np.clip((np.trace(R) - 1.0) / 2.0, -1.0, 1.0)
+    ang = np.arccos(c)
+    w = np.array([R[2, 1] - R[1, 2], R[0, 2] - R[2, 0], R[1, 0] - R[0, 1]])
+    s = np.sin(ang)
+    if s < 1e-6:
+        return 0.5 * w
+    return ang / (2 * s) * w
+
+
+def _rotz(yaw: float) -> np.ndarray:
+    c, s = np.cos(yaw), np.sin(yaw)
+    return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+
+
+def foot_sole_corners(model) -> np.ndarray:
+    """(4, 3) sole rectangle corners in the ankle-roll-link frame, from the foot collision capsules."""
+    body = model.body(g1.FOOT_LINKS[0]).id
+    pts = []
+    for gid in range(model.ngeom):
+        if model.geom_bodyid[gid] != body or model.geom_type[gid] != mujoco.mjtGeom.mjGEOM_CAPSULE:
+            continue
+        R = np.zeros(9)
+        mujoco.mju_quat2Mat(R, model.geom_quat[gid])
+        axis = R.reshape(3, 3)[:, 2] * model.geom_size[gid, 1]
+        for sgn in (-1, 1):
+            pts.append(model.geom_pos[gid] + sgn * axis - [0, 0, model.geom_size[gid, 0]])
+    pts = np.array(pts)
+    x0, x1, y0, y1, z = pts[:, 0].min(), pts[:, 0].max(), pts[:, 1].min(), pts[:, 1].max(), pts[:, 2].min()
+    # The left foot's capsules are symmetric about the link's x axis; centre the rectangle there.
+    yc = 0.5 * (y0 + y1)
+    return np.array([[x1, y1 - yc, z], [x1, y0 - yc, z], [x0, y1 - yc, z], [x0, y0 - yc, z]])
+
+
+def self_collision_pairs(model) -> np.ndarray:
+    """Geom pairs that the solver keeps apart: arms vs trunk/legs/other arm, left leg vs right leg.
+
+    Pairs already touching in the default pose (design overlaps) are left out.
+    """
+    groups: dict[str, list[int]] = {k: [] for k in ("larm", "rarm", "trunk", "lleg", "rleg")}
+    for gid in range(model.ngeom):
+        if not (model.geom_contype[gid] or model.geom_conaffinity[gid]):
+            continue
+        b = model.body(model.geom_bodyid[gid]).name
+        if any(k in b for k in ("shoulder_yaw", "elbow", "wrist")):
+            groups["larm" if b.startswith("left") else "rarm"].append(gid)
+        elif b in ("pelvis", "torso_link"):
+            groups["trunk"].append(gid)
+        elif b.startswith("left") and ("hip" in b or "knee" in b or "ankle" in b):
+            groups["lleg"].append(gid)
+        elif b.startswith("right") and ("hip" in b or "knee" in b or "ankle" in b):
+            groups["rleg"].append(gid)
+    pairs = []
+    for a, bs in (
+        ("larm", ("trunk", "lleg", "rleg", "rarm")),
+        ("rarm", ("trunk", "lleg", "rleg")),
+        ("lleg", ("rleg",)),
+    ):
+        for b in bs:
+            pairs += [(i, j) for i in groups[a] for j in groups[b]]
+    d = mujoco.MjData(model)
+    d.qpos[:] = 0.0
+    d.qpos[3] = 1.0
+    d.qpos[2] = g1.DEFAULT_PELVIS_HEIGHT
+    mujoco.mj_kinematics(model, d)
+    ft = np.zeros(6)
+    keep = [(i, j) for i, j in pairs if mujoco.mj_geomDistance(model, d, i, j, 0.05, ft) > 0.005]
+    return np.array(keep, dtype=np.int64).reshape(-1, 2)
+
+
+class G1Retargeter:
+    """Holds the model, index tables and scratch buffers; :meth:`solve_clip` runs the frames."""
+
+    def __init__(self, weights: Weights | None = None, iters: int = 2) -> None:
+        weights = weights or Weights()
+        self.m = g1_model("29dof", actuators=False)
+        self.d = mujoco.MjData(self.m)
+        self.w = weights
+        self.iters = iters
+        self.names = g1.JOINT_NAMES_29
+        self.qadr = np.array(joint_qpos_indices(self.m, self.names))
+        self.vadr = np.array([self.m.jnt_dofadr[self.m.joint(n).id] for n in self.names])
+        self.lo, self.hi = g1.limits_array(self.names)
+        self.vmax = g1.as_array(g1.VELOCITY_LIMITS, self.names)
+        self.q_default = np.zeros(self.m.nq)
+        self.q_default[3] = 1.0
+        self.q_default[self.qadr] = g1.as_array(g1.DEFAULT_POSE, self.names)
+        self.kp = robot_keypoints()
+        self._wposture = np.zeros(self.m.nv)
+        for n, a in zip(self.names, self.vadr, strict=True):
+            hidden = "wrist" in n or "ankle_roll" in n
+            self._wposture[a] = weights.posture_unobserved if hidden else weights.posture
+        self.bodies = sorted(set(self.kp.body[k] for k in TRACKED))
+        self.feet = [self.m.body(n).id for n in g1.FOOT_LINKS]
+        self.sole = foot_sole_corners(self.m)
+        self.pairs = self_collision_pairs(self.m)
+        self.rbound = self.m.geom_rbound
+        nv = self.m.nv
+        self._jacp = {b: np.zeros((3, nv)) for b in self.bodies}
+        self._jacr = {b: np.zeros((3, nv)) for b in self.bodies}
+        self._jtmp = np.zeros((3, nv))
+        self._ft = np.zeros(6)
+
+    # -- kinematics helpers ---------------------------------------------------------------
+    def _forward(self, q: np.ndarray) -> None:
+        self.d.qpos[:] = q
+        mujoco.mj_kinematics(self.m, self.d)
+        mujoco.mj_comPos(self.m, self.d)
+        for b in self.bodies:
+            mujoco.mj_jacBody(self.m, self.d, self._jacp[b], self._jacr[b], b)
+
+    def _point(self, b: int, off: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """World position and 3 x nv Jacobian of a point fixed in body ``b``."""
+        R = self.d.xmat[b].reshape(3, 3)
+        r = R @ off
+        p = self.d.xpos[b] + r
+        if not off.any():
+            return p, self._jacp[b]
+        return p, self._jacp[b] - _skew(r) @ self._jacr[b]
+
+    def keypoints(self, q: np.ndarray) -> dict[str, np.ndarray]:
+        """World positions of every keypoint at configuration ``q``."""
+        self.d.qpos[:] = q
+        mujoco.mj_kinematics(self.m, self.d)
+        out = {}
+        for k, b in self.kp.body.items():
+            out[k] = self.d.xpos[b] + self.d.xmat[b].reshape(3, 3) @ self.kp.offset[k]
+        return out
+
+    # -- one Gauss-Newton / QP step ---------------------------------------------------------
+    def _step(self, q, t, tg: ClipTargets, terrain: Terrain, q_prev, dt: float, first: bool, q_pred=None) -> np.ndarray:
+        m, d, w = self.m, self.d, self.w
+        self._forward(q)
+        rows_J, rows_e, rows_w = [], [], []
+        pts = {}
+        jac = {}
+        for k in TRACKED:
+            pts[k], jac[k] = self._point(self.kp.body[k], self.kp.offset[k])
+        # feet: position and orientation
+        for i, (fname, fb) in enumerate(zip(("left_ankle", "right_ankle"), self.feet, strict=True)):
+            contact = bool(tg.contacts[t, i])
+            rows_J.append(jac[fname])
+            rows_e.append(tg.foot_pos[t, i] - pts[fname])
+            rows_w.append(np.full(3, w.foot_contact if contact else w.foot))
+            Rt = _rotz(tg.foot_yaw[t, i])
+            err = _rotvec(Rt @ d.xmat[fb].reshape(3, 3).T)
+            rows_J.append(self._jacr[fb])
+            rows_e.append(err)
+            wr = w.foot_rot_contact if contact else w.foot_rot_swing
+            rows_w.append(np.array([wr, wr, wr if contact else 0.0]))
+        rows_J.append(jac["pelvis"])
+        rows_e.append(tg.pelvis_pos[t] - pts["pelvis"])
+        rows_w.append(np.array([w.pelvis_xy, w.pelvis_xy, w.pelvis_z]))
+        for a, b, wv in VECTORS:
+            J = jac[b] - jac[a]
+            e = tg.vec[(a, b)][t] - (pts[b] - pts[a])
+            rows_J.append(J)
+            rows_e.append(e)
+            rows_w.append(np.full(len(e), w.vector * wv))
+        J = np.vstack(rows_J)
+        e = np.concatenate(rows_e)
+        wts = np.concatenate(rows_w)
+        nv = m.nv
+        H = J.T @ (wts[:, None] * J)
+        f = -(J.T @ (wts * e))
+        # smoothness towards the previous frame and a weak default-posture prior (hinges)
+        e_s = np.zeros(nv)
+        e_v = np.zeros(nv)
+        e_p = np.zeros(nv)
+        ws = wv = 0.0
+        if not first:
+            mujoco.mj_differentiatePos(m, e_s, 1.0, q, q_pred if q_pred is not None else q_prev)
+            mujoco.mj_differentiatePos(m, e_v, 1.0, q, q_prev)
+            ws, wv = w.smooth, w.velocity
+        mujoco.mj_differentiatePos(m, e_p, 1.0, q, self.q_default)
+        wp = self._wposture
+        H[np.diag_indices(nv)] += ws + wv + wp + w.damping
+        f -= ws * e_s + wv * e_v + wp * e_p
+        # hard bounds: joint limits and velocity limits on the hinges
+        upper = np.full(nv, 1e3)
+        lower = np.full(nv, -1e3)
+        qh = q[self.qadr]
+        up = self.hi - qh
+        lo = self.lo - qh
+        if not first:
+            vstep = 0.95 * self.vmax * dt
+            qp = q_prev[self.qadr]
+            up = np.minimum(up, qp + vstep - qh)
+            lo = np.maximum(lo, qp - vstep - qh)
+        upper[self.vadr] = np.maximum(up, lo)
+        lower[self.vadr] = lo
+        # soft linear constraints: terrain and self-collision
+        A_rows, a_lo = [], []
+        for fb in self.feet:
+            R = d.xmat[fb].reshape(3, 3)
+            for c in self.sole:
+                r = R @ c
+                p = d.xpos[fb] + r
+                h = terrain.height(p[None, :2], dilated=True)[0]
+                if np.isfinite(h) and p[2] - h < TERRAIN_ACTIVATION:
+                    Jz = self._jacp[fb][2] - (_skew(r) @ self._jacr[fb])[2]
+                    A_rows.append(Jz)
+                    a_lo.append(h - p[2])
+        if len(self.pairs):
+            ga, gb = self.pairs[:, 0], self.pairs[:, 1]
+            cd = np.linalg.norm(d.geom_xpos[ga] - d.geom_xpos[gb], axis=1) - self.rbound[ga] - self.rbound[gb]
+            for i in np.flatnonzero(cd < COLLISION_ACTIVATION):
+                g_a, g_b = int(ga[i]), int(gb[i])
+                dist = mujoco.mj_geomDistance(m, d, g_a, g_b, COLLISION_ACTIVATION, self._ft)
+                if dist >= COLLISION_ACTIVATION:
+                    continue
+                pa, pb = self._ft[:3].copy(), self._ft[3:].copy()
+                n = pa - pb
+                nn = np.linalg.norm(n)
+                if nn < 1e-9:
+                    continue
+                n = n / nn * (1.0 if dist >= 0 else -1.0)
+                mujoco.mj_jac(m, d, self._jtmp, None, pa, int(m.geom_bodyid[g_a]))
+                Ja = self._jtmp.copy()
+                mujoco.mj_jac(m, d, self._jtmp, None, pb, int(m.geom_bodyid[g_b]))
+                A_rows.append(n @ (Ja - self._jtmp))
+                a_lo.append(COLLISION_MIN - dist)
+        if A_rows:
+            A = np.vstack(A_rows)
+            bu = np.concatenate([upper, np.full(len(A_rows), 1e3)])
+            bl = np.concatenate([lower, np.array(a_lo)])
+            sense = np.zeros(nv + len(A_rows), dtype=np.int32)
+            sense[nv:] = SOFT
+        else:
+            A = np.zeros((0, nv))
+            bu, bl = upper, lower
+            sense = np.zeros(nv, dtype=np.int32)
+        dq, _, flag, _ = daqp.solve(H, f, A, bu, bl, sense)
+        if flag < 0:  # numerical trouble: fall back to the box-clipped unconstrained step
+            dq = np.clip(np.linalg.solve(H, -f), lower, upper)
+        q_new = q.copy()
+        mujoco.mj_integratePos(m, q_new, dq, 1.0)
+        return q_new
+
+    def _project(self, q: np.ndarray, q_prev: np.ndarray | None, dt: float) -> np.ndarray:
+        """Exact hard limits after the step (the QP bounds hold only to solver tolerance)."""
+        qh = q[self.qadr]
+        if q_prev is not None:  # velocity first: clipping into the limits then only moves towards q_prev
+            vstep = self.vmax * dt
+            qh = np.clip(qh, q_prev[self.qadr] - vstep, q_prev[self.qadr] + vstep)
+        qh = np.clip(qh, self.lo, self.hi)
+        q[self.qadr] = qh
+        q[3:7] /= np.linalg.norm(q[3:7])
+        return q
+
+    def initial_q(self, tg: ClipTargets) -> np.ndarray:
+        """Default pose at the pelvis target, facing the human's hip line."""
+        q = self.q_default.copy()
+        q[:3] = tg.pelvis_pos[0]
+        v = tg.vec[("right_hip", "left_hip")][0]
+        yaw = np.arctan2(v[1], v[0]) - np.pi / 2
+        q[3:7] = [np.cos(yaw / 2), 0.0, 0.0, np.sin(yaw / 2)]
+        return q
+
+    def solve_clip(self, tg: ClipTargets, terrain: Terrain, progress=None) -> np.ndarray:
+        """(T, nq) configurations for the whole clip."""
+        T = len(tg.contacts)
+        dt = 1.0 / tg.fps
+        Q = np.zeros((T, self.m.nq))
+        q = self.initial_q(tg)
+        for _ in range(30):
+            q = self._project(self._step(q, 0, tg, terrain, None, dt, True), None, dt)
+        Q[0] = q
+        for t in range(1, T):
+            q_prev = Q[t - 1]
+            # constant-velocity prediction: smoothness penalises acceleration, so no lag
+            q_pred = q_prev.copy()
+            if t >= 2:
+                v = np.zeros(self.m.nv)
+                mujoco.mj_differentiatePos(self.m, v, 1.0, Q[t - 2], q_prev)
+                mujoco.mj_integratePos(self.m, q_pred, v, 1.0)
+                q_pred = self._project(q_pred, q_prev, dt)
+            q = q_pred.copy()
+            for _ in range(self.iters):
+                q = self._project(self._step(q, t, tg, terrain, q_prev, dt, False, q_pred), q_prev, dt)
+            Q[t] = q
+            if progress is not None:
+                progress(1)
+        return Q

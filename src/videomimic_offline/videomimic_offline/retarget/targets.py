@@ -1,0 +1,187 @@
+"""Per-frame retargeting targets from a human clip: 50 fps, contact anchors, scaled keypoints.
+
+Everything that needs the whole clip is decided here, before the per-frame solve: the human's
+scale (bone lengths over the clip), contact segments and where each planted foot is pinned
+(one xy/yaw per segment, on the terrain surface), and a swing-foot offset that blends smoothly
+between consecutive anchors so feet never jump at lift-off or touch-down.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from videomimic_offline.body.skeleton import HUMAN_JOINTS
+from videomimic_offline.errors import InputError
+from videomimic_offline.motion_io.human_motion import HumanMotion
+from videomimic_offline.retarget.keypoints import ANKLE_HEIGHT, TOE_VECTORS, VECTORS, robot_keypoints
+from videomimic_offline.retarget.terrain import Terrain
+
+OUT_FPS = 50.0
+FEET = (("left_ankle", "left_toe"), ("right_ankle", "right_toe"))
+
+
+@dataclass
+class ClipTargets:
+    """Everything the per-frame solver tracks, at OUT_FPS."""
+
+    fps: float
+    human: np.ndarray  # (T, J, 3) resampled human joints
+    contacts: np.ndarray  # (T, 2) bool
+    contacts_detected: bool
+    foot_pos: np.ndarray  # (T, 2, 3) ankle-link targets
+    foot_yaw: np.ndarray  # (T, 2) rad
+    pelvis_pos: np.ndarray  # (T, 3)
+    vec: dict[tuple[str, str], np.ndarray]  # (T, 3) robot-length bone vectors
+    scale: float  # robot leg length / human leg length
+    human_ankle_height: float
+
+
+def resample(motion: HumanMotion, fps: float = OUT_FPS) -> tuple[np.ndarray, np.ndarray | None]:
+    """Joints linearly interpolated to ``fps`` (contacts: nearest frame)."""
+    T = motion.num_frames
+    t_in = np.arange(T) / motion.fps
+    t_out = np.arange(0.0, t_in[-1] + 1e-9, 1.0 / fps)
+    src = np.interp(t_out, t_in, np.arange(T))
+    i0 = np.floor(src).astype(int)
+    i1 = np.minimum(i0 + 1, T - 1)
+    a = (src - i0)[:, None, None]
+    joints = (1 - a) * motion.joints_w[i0] + a * motion.joints_w[i1]
+    contacts = None
+    if motion.contacts is not None:
+        contacts = motion.contacts[np.rint(src).astype(int)]
+    return joints, contacts
+
+
+def _segments(mask: np.ndarray) -> list[tuple[int, int]]:
+    """[start, end) runs of True."""
+    padded = np.concatenate([[False], mask, [False]]).astype(np.int8)
+    edges = np.flatnonzero(np.diff(padded))
+    return list(zip(edges[0::2], edges[1::2], strict=True))
+
+
+def detect_contacts(human: np.ndarray, terrain: Terrain, fps: float, ankle_rest: float) -> np.ndarray:
+    """Foot contact = ankle near its resting height over the terrain and nearly still (>= 3 frames)."""
+    out = np.zeros((len(human), 2), bool)
+    for k, (ankle, _) in enumerate(FEET):
+        p = human[:, HUMAN_JOINTS.index(ankle)]
+        ground = terrain.height(p[:, :2])
+        ground = np.where(np.isfinite(ground), ground, 0.0)
+        h = p[:, 2] - ground - ankle_rest
+        v = np.linalg.norm(np.gradient(p, axis=0), axis=1) * fps
+        c = (h < 0.04) & (v < 0.35)
+        for s, e in _segments(c):
+            if e - s < 3:
+                c[s:e] = False
+        out[:, k] = c
+    return out
+
+
+def _leg_length(j: np.ndarray) -> float:
+    idx = HUMAN_JOINTS.index
+    seg = [
+        np.median(np.linalg.norm(j[:, idx(a)] - j[:, idx(b)], axis=-1))
+        for a, b in (("left_hip", "left_knee"), ("left_knee", "left_ankle"), ("right_hip", "right_knee"), ("right_knee", "right_ankle"))
+    ]  # fmt: skip
+    return float(np.sum(seg) / 2)
+
+
+def _yaw(v: np.ndarray) -> np.ndarray:
+    return np.arctan2(v[..., 1], v[..., 0])
+
+
+def build_targets(motion: HumanMotion, terrain: Terrain, sole_xy: np.ndarray) -> ClipTargets:
+    """Resample, label contacts, pin planted feet to the terrain, and scale the skeleton to the G1.
+
+    ``sole_xy`` (K, 2): sole corner points in the foot frame, used to rest a planted foot on the
+    highest cell under its footprint and to check the scene covers it.
+    """
+    kp = robot_keypoints()
+    human, contacts = resample(motion)
+    T = len(human)
+    idx = HUMAN_JOINTS.index
+    robot_leg = sum(kp.length[(a, b)] for a, b in (("left_hip", "left_knee"), ("left_knee", "left_ankle")))
+    scale = robot_leg / max(_leg_length(human), 1e-6)
+
+    # Human ankle height above the surface when planted: from labelled contacts, else from the scale.
+    ankles = human[:, [idx("left_ankle"), idx("right_ankle")]]  # (T, 2, 3)
+    ground = terrain.height(ankles[..., :2])
+    if contacts is not None and contacts.any() and np.isfinite(ground[contacts]).any():
+        rest = float(np.nanmedian((ankles[..., 2] - ground)[contacts]))
+    else:
+        rest = ANKLE_HEIGHT / scale
+    detected = contacts is None
+    if detected:
+        contacts = detect_contacts(human, terrain, OUT_FPS, rest)
+
+    toes = human[:, [idx("left_toe"), idx("right_toe")]]
+    yaw_h = _yaw(toes - ankles)
+    adj = ankles.copy()
+    adj[..., 2] -= rest - ANKLE_HEIGHT
+    foot_pos = adj.copy()
+    foot_yaw = yaw_h.copy()
+    for k, name in enumerate(("left", "right")):
+        segs = _segments(contacts[:, k])
+        offsets = np.full((T, 3), np.nan)
+        for s, e in segs:
+            xy = np.median(ankles[s:e, k, :2], axis=0)
+            yaw = float(np.angle(np.mean(np.exp(1j * yaw_h[s:e, k]))))
+            c, sn = np.cos(yaw), np.sin(yaw)
+            corners = xy + sole_xy @ np.array([[c, sn], [-sn, c]])
+            hs = terrain.height(corners, dilated=True)
+            if not np.isfinite(hs).all():
+                raise InputError(
+                    f"scene does not cover the motion: the {name} foot is planted at x={xy[0]:.2f}, "
+                    f"y={xy[1]:.2f} m (frames {s}-{e - 1} at {OUT_FPS:.0f} fps), outside the heightfield "
+                    f"or over unseen cells of {terrain.source or 'the scene'}; reconstruct a larger area or trim the clip"
+                )
+            anchor = np.array([xy[0], xy[1], float(hs.max()) + ANKLE_HEIGHT])
+            foot_pos[s:e, k] = anchor
+            foot_yaw[s:e, k] = yaw
+            offsets[s:e] = anchor - adj[s:e, k]
+        # Swing: the human's foot path plus an offset blended between the neighbouring anchors.
+        have = np.isfinite(offsets[:, 0])
+        if have.any():
+            t = np.arange(T)
+            for ax in range(3):
+                offsets[:, ax] = np.interp(t, t[have], offsets[have, ax])
+            swing = ~contacts[:, k]
+            foot_pos[swing, k] = adj[swing, k] + offsets[swing]
+    if not terrain.is_flat:
+        inside = np.isfinite(terrain.height(human[:, idx("pelvis"), :2]))
+        if inside.mean() < 0.5:
+            raise InputError(
+                f"scene does not cover the motion: the pelvis is over the heightfield in only "
+                f"{100 * inside.mean():.0f}% of frames; check the scene belongs to this clip"
+            )
+
+    # Pelvis: human xy; height above the supporting foot scaled by the leg-length ratio.
+    pelvis_h = human[:, idx("pelvis")]
+    ground_h = ankles[..., 2].min(axis=1) - rest
+    ground_r = foot_pos[..., 2].min(axis=1) - ANKLE_HEIGHT
+    pelvis = pelvis_h.copy()
+    pelvis[:, 2] = ground_r + (pelvis_h[:, 2] - ground_h) * scale
+    pelvis[:, 2] += kp.rest_points["pelvis"][2] - kp.rest_points["left_hip"][2] - scale * _pelvis_hip_drop(human)
+
+    vec = {}
+    for a, b, _ in VECTORS:
+        v = human[:, idx(b)] - human[:, idx(a)]
+        v = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-9)
+        if (a, b) in TOE_VECTORS:
+            k = 0 if a.startswith("left") else 1
+            pitch = np.arcsin(np.clip(v[:, 2], -1, 1))
+            if contacts[:, k].any():  # re-base pitch only when a planted (flat) foot shows the human's rest pitch
+                pr = kp.rest_points[b] - kp.rest_points[a]
+                pitch = pitch - np.median(pitch[contacts[:, k]]) + np.arcsin(pr[2] / np.linalg.norm(pr))
+            yaw = _yaw(v)
+            v = np.stack([np.cos(pitch) * np.cos(yaw), np.cos(pitch) * np.sin(yaw), np.sin(pitch)], axis=1)
+        vec[(a, b)] = kp.length[(a, b)] * v
+    return ClipTargets(OUT_FPS, human, contacts, detected, foot_pos, foot_yaw, pelvis, vec, scale, rest)
+
+
+def _pelvis_hip_drop(human: np.ndarray) -> float:
+    """How far the human pelvis joint sits above the hip joints (median; often ~0 for SMPL-like skeletons)."""
+    idx = HUMAN_JOINTS.index
+    hips = 0.5 * (human[:, idx("left_hip"), 2] + human[:, idx("right_hip"), 2])
+    return float(np.median(human[:, idx("pelvis"), 2] - hips))
