@@ -1,0 +1,8 @@
+"""Synthetic benchmark with ground truth: procedural scenes, a walking/sitting body, a handheld
+camera, rendered to a clip folder (``video.mp4`` + ``gt.npz`` + ``meta.json``).
+
+Entry points: :func:`videomimic_offline.real2sim.synthetic.clip.make_clip` and the console tool
+``make_synthetic_clip``.
+"""
+
+SCENE_KINDS: tuple[str, ...] = ("stairs_up", "stairs_down", "curb", "bench")

@@ -1,0 +1,210 @@
+"""Procedural scenes (stairs up/down, a curb, a bench) as textured triangle meshes.
+
+Each scene is a few named parts (floor, the feature the person uses, a back wall and props for
+the background structure-from-motion needs). The meshes that are rendered are exactly the
+ground-truth mesh written to ``gt.npz``, so there is no render/GT mismatch. The person always
+walks along +x starting near x = 0; the wall stands on the +y side, behind the person as seen
+from the camera (which stays on the -y side).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from videomimic_offline.errors import InputError
+from videomimic_offline.real2sim.synthetic import SCENE_KINDS
+from videomimic_offline.real2sim.synthetic.textures import noise_texture
+
+
+@dataclass
+class Part:
+    """One textured mesh: faces are unshared so each carries its own planar UVs."""
+
+    name: str
+    vertices: np.ndarray  # (V,3)
+    faces: np.ndarray  # (F,3)
+    uv: np.ndarray  # (V,2), in texture repeats (wraps)
+    texture: np.ndarray  # (H,W,3) uint8
+
+
+@dataclass
+class Scene:
+    """A scene plus the layout facts the motion generator needs (``layout``)."""
+
+    kind: str
+    parts: list[Part]
+    layout: dict[str, float] = field(default_factory=dict)
+
+    def mesh(self) -> tuple[np.ndarray, np.ndarray]:
+        """The ground-truth scene mesh (vertices (V,3), faces (F,3)), all parts merged."""
+        vs, fs, n = [], [], 0
+        for p in self.parts:
+            vs.append(p.vertices)
+            fs.append(p.faces + n)
+            n += len(p.vertices)
+        return np.vstack(vs), np.vstack(fs)
+
+    def surface_height(self, xy: np.ndarray) -> np.ndarray:
+        """Height of the highest upward-facing surface under each (x, y) (N,2) -> (N,)."""
+        xy = np.atleast_2d(xy)
+        z = np.zeros(len(xy))
+        for p in self.parts:
+            if p.name in ("floor", "wall"):
+                continue
+            tri = p.vertices[p.faces]
+            n = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+            up = n[:, 2] > 0.9 * np.linalg.norm(n, axis=1)
+            for t in tri[up]:
+                inside = _in_triangle(xy, t[:, :2])
+                z = np.where(inside, np.maximum(z, t[0, 2]), z)
+        return z
+
+
+def _in_triangle(p: np.ndarray, t: np.ndarray) -> np.ndarray:
+    def cross(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+        return (b[0] - a[0]) * (c[:, 1] - a[1]) - (b[1] - a[1]) * (c[:, 0] - a[0])
+
+    d1, d2, d3 = cross(t[0], t[1], p), cross(t[1], t[2], p), cross(t[2], t[0], p)
+    neg = (d1 < -1e-9) | (d2 < -1e-9) | (d3 < -1e-9)
+    pos = (d1 > 1e-9) | (d2 > 1e-9) | (d3 > 1e-9)
+    return ~(neg & pos)
+
+
+# ----------------------------------------------------------------------------------------------
+# mesh helpers: every quad gets its own 4 vertices and planar UVs (metres / texture size)
+
+
+class _Quads:
+    def __init__(self, tex_m: float) -> None:
+        self.v: list[np.ndarray] = []
+        self.uv: list[np.ndarray] = []
+        self.tex_m = tex_m
+
+    def quad(self, a, b, c, d) -> None:  # noqa: ANN001 - four 3-vectors, counter-clockwise seen from outside
+        q = np.array([a, b, c, d], dtype=np.float64)
+        n = np.cross(q[1] - q[0], q[2] - q[0])
+        ax = int(np.argmax(np.abs(n)))
+        keep = [i for i in range(3) if i != ax]
+        self.v.append(q)
+        self.uv.append(q[:, keep] / self.tex_m)
+
+    def box(self, lo, hi, skip: tuple[str, ...] = ()) -> None:  # noqa: ANN001
+        (x0, y0, z0), (x1, y1, z1) = lo, hi
+        faces = {
+            "+z": ((x0, y0, z1), (x1, y0, z1), (x1, y1, z1), (x0, y1, z1)),
+            "-z": ((x0, y0, z0), (x0, y1, z0), (x1, y1, z0), (x1, y0, z0)),
+            "+x": ((x1, y0, z0), (x1, y1, z0), (x1, y1, z1), (x1, y0, z1)),
+            "-x": ((x0, y0, z0), (x0, y0, z1), (x0, y1, z1), (x0, y1, z0)),
+            "+y": ((x0, y1, z0), (x0, y1, z1), (x1, y1, z1), (x1, y1, z0)),
+            "-y": ((x0, y0, z0), (x1, y0, z0), (x1, y0, z1), (x0, y0, z1)),
+        }
+        for k, f in faces.items():
+            if k not in skip:
+                self.quad(*f)
+
+    def part(self, name: str, texture: np.ndarray) -> Part:
+        v = np.vstack(self.v)
+        n = len(self.v)
+        base = 4 * np.arange(n)[:, None]
+        f = np.vstack([base + [0, 1, 2], base + [0, 2, 3]])
+        return Part(name, v, f.astype(np.int32), np.vstack(self.uv), texture)
+
+
+def _staircase(q: _Quads, x0: float, tread: float, riser: float, n: int, landing: float, w: float) -> None:
+    """Solid stairs rising along +x from x0 (n steps), then a landing; side profile extruded in y."""
+    y0, y1 = -w / 2, w / 2
+    x = x0
+    for k in range(n + 1):
+        z_top = (k + 1) * riser if k < n else n * riser
+        z_bot = k * riser if k < n else n * riser
+        depth = tread if k < n - 1 else (tread + landing if k == n - 1 else 0)
+        if k == n:
+            break
+        # riser face (front, -x), tread face (top)
+        q.quad((x, y0, z_bot), (x, y0, z_top), (x, y1, z_top), (x, y1, z_bot))
+        q.quad((x, y0, z_top), (x + depth, y0, z_top), (x + depth, y1, z_top), (x, y1, z_top))
+        # side faces of this step's column (from the floor up to its tread)
+        q.quad((x, y0, 0), (x + depth, y0, 0), (x + depth, y0, z_top), (x, y0, z_top))
+        q.quad((x, y1, 0), (x, y1, z_top), (x + depth, y1, z_top), (x + depth, y1, 0))
+        x += depth
+    # back face of the landing
+    q.quad((x, y0, 0), (x, y0, n * riser), (x, y1, n * riser), (x, y1, 0))
+
+
+def _textures(rng: np.random.Generator) -> dict[str, np.ndarray]:
+    floor_base = rng.choice([[150, 140, 125], [120, 125, 130], [170, 150, 120], [110, 120, 100]])
+    step_base = rng.choice([[175, 170, 160], [140, 110, 80], [160, 160, 165], [190, 160, 130]])
+    wall_base = rng.choice([[180, 90, 70], [200, 190, 170], [120, 140, 160], [160, 150, 110]])
+    return {
+        "floor": noise_texture(rng, floor_base, tiles=rng.choice([0, 4, 8]), contrast=0.5),
+        "feature": noise_texture(rng, step_base, contrast=0.45, blobs=600),
+        "wall": noise_texture(rng, wall_base, tiles=rng.choice([0, 8]), contrast=0.5, blobs=600),
+        "props": noise_texture(rng, rng.uniform(60, 200, 3), contrast=0.6),
+    }
+
+
+def build_scene(kind: str, rng: np.random.Generator, *, walk_length: float = 6.0) -> Scene:
+    """Build a randomised scene of ``kind``; ``walk_length`` (m) sizes how far the person goes."""
+    if kind not in SCENE_KINDS:
+        raise InputError(f"unknown scene kind '{kind}': choose one of {', '.join(SCENE_KINDS)}")
+    tex = _textures(rng)
+    layout: dict[str, float] = {}
+    feat = _Quads(tex_m=1.2)
+    width = float(rng.uniform(1.2, 1.8))
+    x_first = float(rng.uniform(1.0, 1.6))  # where the feature starts (person starts at x=0)
+    layout["width"] = width
+    if kind in ("stairs_up", "stairs_down"):
+        tread, riser = float(rng.uniform(0.30, 0.35)), float(rng.uniform(0.14, 0.18))
+        n = int(np.clip(round((walk_length - 2 * x_first) / tread), 3, 14))
+        landing = x_first + float(rng.uniform(0.6, 1.0))
+        layout.update(tread=tread, riser=riser, n_steps=n, landing=landing)
+        if kind == "stairs_up":
+            _staircase(feat, x_first, tread, riser, n, landing, width)
+            layout.update(x_first=x_first)
+        else:
+            # mirror a staircase (x' = c - x) so it descends along +x from x_first; the person
+            # starts on the landing, which reaches back past x = 0
+            _staircase(feat, 0.0, tread, riser, n, landing, width)
+            c = x_first + n * tread
+            feat.v = [np.column_stack([c - q[:, 0], q[:, 1], q[:, 2]])[[0, 3, 2, 1]] for q in feat.v]
+            feat.uv = [q[[0, 3, 2, 1]] for q in feat.uv]  # mirroring flipped the winding: restore it
+            layout.update(x_first=x_first)
+    elif kind == "curb":
+        height = float(rng.uniform(0.12, 0.18))
+        length = max(3.0, walk_length)
+        feat.box((x_first, -2.0, 0.0), (x_first + length, 2.0, height), skip=("-z",))
+        layout.update(curb_height=height, x_first=x_first)
+    else:  # bench
+        seat_z = float(rng.uniform(0.42, 0.48))
+        depth, length, thick = float(rng.uniform(0.38, 0.45)), float(rng.uniform(1.3, 1.8)), 0.05
+        xb = x_first + float(rng.uniform(0.8, 1.4))  # seat centre
+        feat.box((xb - depth / 2, -length / 2, seat_z - thick), (xb + depth / 2, length / 2, seat_z))
+        for ys in (-length / 2 + 0.06, length / 2 - 0.12):
+            for xs in (xb - depth / 2 + 0.03, xb + depth / 2 - 0.09):
+                feat.box((xs, ys, 0.0), (xs + 0.06, ys + 0.06, seat_z - thick), skip=("-z", "+z"))
+        # backrest on the far (+x) side: the person sits facing -x
+        feat.box((xb + depth / 2 - 0.05, -length / 2, seat_z + 0.05), (xb + depth / 2, length / 2, seat_z + 0.45))
+        layout.update(seat_z=seat_z, seat_x=xb, seat_depth=depth, seat_length=length)
+    parts: list[Part] = []
+    # floor: a textured slab around the walk
+    x_lo, x_hi = -4.0, walk_length + 5.0
+    fl = _Quads(tex_m=2.0)
+    fl.quad((x_lo, -6.0, 0.0), (x_hi, -6.0, 0.0), (x_hi, 6.0, 0.0), (x_lo, 6.0, 0.0))
+    parts.append(fl.part("floor", tex["floor"]))
+    parts.append(feat.part("feature", tex["feature"]))
+    # back wall on +y and a few props (boxes) for background structure
+    wall_y = float(rng.uniform(2.2, 3.0))
+    wa = _Quads(tex_m=2.0)
+    wa.box((x_lo, wall_y, 0.0), (x_hi, wall_y + 0.2, float(rng.uniform(2.5, 3.5))), skip=("-z",))
+    parts.append(wa.part("wall", tex["wall"]))
+    pr = _Quads(tex_m=0.8)
+    for _ in range(int(rng.integers(3, 6))):
+        sx, sy, sz = rng.uniform(0.3, 0.8, 3)
+        px = float(rng.uniform(x_lo + 1, x_hi - 1))
+        py = float(rng.uniform(max(width / 2, 1.0) + 0.4, wall_y - sy))
+        pr.box((px, py, 0.0), (px + sx, py + sy, sz), skip=("-z",))
+    parts.append(pr.part("props", tex["props"]))
+    layout["wall_y"] = wall_y
+    return Scene(kind, parts, layout)
