@@ -19,6 +19,7 @@ TOOLS: dict[str, list[str]] = {
         "r2s_optimize = videomimic_offline.real2sim.tools:optimize_main",
         "r2s_scene = videomimic_offline.real2sim.tools:scene_main",
         "r2s_view = videomimic_offline.real2sim.tools:view_main",
+        "make_synthetic_clip = videomimic_offline.real2sim.synthetic.clip:main",
     ],
     "retarget": [],
     "training": [],
