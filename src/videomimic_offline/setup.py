@@ -22,7 +22,17 @@ TOOLS: dict[str, list[str]] = {
         "make_synthetic_clip = videomimic_offline.real2sim.synthetic.clip:main",
     ],
     "retarget": [],
-    "training": [],
+    "training": [
+        "train_mpt = videomimic_offline.training.tools:train_mpt",
+        "train_teacher = videomimic_offline.training.tools:train_teacher",
+        "distill_student = videomimic_offline.training.tools:distill_student",
+        "finetune_student = videomimic_offline.training.tools:finetune_student",
+        "export_student = videomimic_offline.training.tools:export_student_tool",
+        "eval_policy = videomimic_offline.training.tools:eval_policy",
+        "sim2sim = videomimic_offline.training.tools:sim2sim",
+        "plot_training = videomimic_offline.training.tools:plot_training",
+        "make_mocap = videomimic_offline.training.tools:make_mocap",
+    ],
 }
 
 setup(

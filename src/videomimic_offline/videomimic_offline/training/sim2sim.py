@@ -1,0 +1,79 @@
+"""Sim2sim: run the exported student in plain MuJoCo on a reconstructed terrain.
+
+Nothing from training is reused on purpose: the scene and PD come from :mod:`videomimic_offline.sim`
+(what the simulated robot uses), the observation from :mod:`videomimic_offline.policy.observations`
+(what the policy node uses), the policy from the exported file. A policy that only works inside
+mjlab (a layout, frame or scale mismatch) shows up here as a fall or a drift.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from videomimic_offline.policy import observations as pobs
+from videomimic_offline.policy.exported import load_policy
+from videomimic_offline.robot import g1
+
+
+def run_sim2sim(policy_path: Path, terrain: Path | None = None, seconds: float = 5.0,
+                command: tuple[float, float, float] = (0.0, 0.0, 0.0), start_xy: tuple[float, float] = (0.0, 0.0),
+                progress: bool = True) -> dict[str, Any]:
+    """Run the policy for ``seconds`` with a constant root command; report fall, drift and timings."""
+    import mujoco
+    from tqdm import tqdm
+
+    from videomimic_offline.robot.model import joint_qpos_indices
+    from videomimic_offline.sim.pd import JointPD, MotorCommand
+    from videomimic_offline.sim.terrain import load_heightfield, scene_spec, step_heightfield
+
+    policy = load_policy(Path(policy_path))
+    field = load_heightfield(terrain) if terrain is not None else step_heightfield()
+    model = scene_spec(field).compile()
+    model.opt.timestep = g1.SIM_DT
+    data = mujoco.MjData(model)
+    qadr = joint_qpos_indices(model, g1.JOINT_NAMES_23)
+    ground0 = np.nan_to_num(field.height_at(np.array(start_xy)), nan=0.0)
+    data.qpos[0:2] = start_xy
+    data.qpos[2] = g1.DEFAULT_PELVIS_HEIGHT + float(ground0) + 0.02
+    data.qpos[3] = 1.0
+    data.qpos[qadr] = pobs.Q0
+    mujoco.mj_forward(model, data)
+    pd = JointPD(model)
+    torso = mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_BODY, g1.TORSO_LINK)
+    pelvis = mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_BODY, g1.ROOT_LINK)
+    hist = pobs.HistoryBuffer(policy.layout.history)
+    last = np.zeros(len(g1.JOINT_NAMES_23), dtype=np.float32)
+    kp, kd = g1.as_array(g1.KP), g1.as_array(g1.KD)
+    cmd = MotorCommand(q=pobs.Q0.copy(), dq=np.zeros(23), tau=np.zeros(23), kp=kp, kd=kd, enabled=np.ones(23, bool))
+    steps = int(round(seconds / g1.CONTROL_DT))
+    fell_at = None
+    min_h = np.inf
+    for k in tqdm(range(steps), desc="sim2sim", unit="step", disable=not progress):
+        quat = data.xquat[pelvis].copy()
+        ang_b = data.qvel[3:6].copy()  # free-joint angular velocity is in the pelvis frame
+        hist.push(pobs.proprio_frame(ang_b, quat, data.qpos[qadr], data.qvel[pd.qvel_idx], last))
+        hmap = None
+        if policy.layout.heightmap:
+            tpos = data.xpos[torso]
+            pts = pobs.heightmap_points_w(tpos, pobs.yaw_of(data.xquat[torso]))
+            hmap = pobs.heightmap_values(tpos[2], field.height_at(pts))
+        o = pobs.build_observation(policy.layout, hist, np.asarray(command, np.float32), hmap)
+        last = policy.act(o[None])[0].astype(np.float32)
+        cmd.q = pobs.action_to_targets(last)
+        for _ in range(g1.DECIMATION):
+            pd.apply(data, cmd)
+            mujoco.mj_step(model, data)
+        ground = np.nan_to_num(field.height_at(data.xpos[pelvis][:2]), nan=0.0)
+        h = float(data.xpos[pelvis][2] - ground)
+        min_h = min(min_h, h)
+        if fell_at is None and (h < 0.45 or not np.all(np.isfinite(data.qpos))):
+            fell_at = k * g1.CONTROL_DT
+            break
+    return {
+        "policy": str(policy_path), "terrain": str(terrain) if terrain else "step (default)", "seconds": seconds,
+        "fell": fell_at is not None, "fell_at_s": fell_at, "min_pelvis_height_m": float(min_h),
+        "final_xy": data.qpos[0:2].tolist(), "drift_m": float(np.linalg.norm(data.qpos[0:2] - np.array(start_xy))),
+    }

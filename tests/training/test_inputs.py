@@ -1,0 +1,107 @@
+"""Quick checks of training inputs and export: motions, terrain placement, checkpoint records, parity."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from videomimic_offline.errors import IncompatibleError, InputError
+from videomimic_offline.policy.layout import StudentLayout
+from videomimic_offline.robot import g1
+from videomimic_offline.training import motions, stages, terrain
+from videomimic_offline.training.export import export_student, parity, policy_from_checkpoint
+
+
+def test_generated_mocap_is_contract_and_feet_touch_ground(data):
+    clip = motions.load_clip(data["mocap"] / "walk.npz", g1.TRACKED_LINKS)
+    assert clip.joint_pos.shape == (75, 29) and clip.body_pos_w.shape == (75, len(g1.TRACKED_LINKS), 3)
+    feet = [g1.TRACKED_LINKS.index(n) for n in g1.FOOT_LINKS]
+    low = clip.body_pos_w[:, feet, 2].min(axis=1)
+    assert np.allclose(low, low[0], atol=1e-4)  # one foot always on the ground
+    assert clip.body_pos_w[-1, 0, 0] > clip.body_pos_w[0, 0, 0] + 0.3  # walks forward
+    assert clip.contacts.any(axis=1).all()
+
+
+def test_motion_in_another_joint_order_is_remapped(data, tmp_path):
+    with np.load(data["mocap"] / "stand.npz") as d:
+        arr = {k: d[k] for k in d.files if k not in ("schema", "version", "scene")}
+    perm = np.arange(29)[::-1]
+    arr["joint_names"] = arr["joint_names"][perm]
+    arr["joint_pos"], arr["joint_vel"] = arr["joint_pos"][:, perm], arr["joint_vel"][:, perm]
+    motions.write_motion(tmp_path / "rev.npz", arr)
+    a = motions.load_clip(data["mocap"] / "stand.npz", g1.TRACKED_LINKS)
+    b = motions.load_clip(tmp_path / "rev.npz", g1.TRACKED_LINKS)
+    assert np.array_equal(a.joint_pos, b.joint_pos)
+
+
+def test_missing_motion_file_is_one_clear_error(tmp_path):
+    with pytest.raises(InputError, match="not found.*retarget"):
+        motions.load_clip(tmp_path / "nope.npz", g1.TRACKED_LINKS)
+
+
+def test_motion_without_terrain_is_refused_for_the_teacher(data, tmp_path):
+    with pytest.raises(InputError, match="names no terrain"):
+        motions.load_clip(data["mocap"] / "stand.npz", g1.TRACKED_LINKS, need_scene=True)
+    # names a terrain file that is gone
+    with np.load(data["clip"]) as d:
+        arr = {k: d[k] for k in d.files if k not in ("schema", "version", "scene")}
+    motions.write_motion(tmp_path / "lost.npz", arr, scene="gone/heightfield.npz")
+    with pytest.raises(InputError, match="terrain .* is missing"):
+        motions.load_clip(tmp_path / "lost.npz", g1.TRACKED_LINKS, need_scene=True)
+
+
+def test_nan_in_motion_is_refused(data, tmp_path):
+    with np.load(data["mocap"] / "stand.npz") as d:
+        arr = {k: d[k] for k in d.files if k not in ("schema", "version", "scene")}
+    arr["body_pos_w"][3, 2, 1] = np.nan
+    motions.write_motion(tmp_path / "nan.npz", arr)
+    with pytest.raises(InputError, match="NaN"):
+        motions.load_clip(tmp_path / "nan.npz", g1.TRACKED_LINKS)
+
+
+def test_heightfield_patch_origin_maps_scene_centre_to_patch_centre(data):
+    hf = terrain.load_heightfield(data["clip"].parent / "heightfield.npz")
+    assert np.allclose(hf.center_xy, [-1.0 + 1.45, -1.5 + 1.45])
+    assert hf.height_at(np.array([1.0, 0.0])) == pytest.approx(0.1)
+    assert hf.height_at(np.array([0.0, 0.0])) == pytest.approx(0.0)
+
+
+def _fake_student_checkpoint(path, joint_names=g1.JOINT_NAMES_23, hidden=(32, 32)):
+    """A checkpoint in the real format of the distill stage (real rsl_rl network, random weights)."""
+    from rsl_rl.models import MLPModel
+    from tensordict import TensorDict
+
+    lay = StudentLayout()
+    obs = TensorDict({"student": torch.zeros(1, lay.dim)}, batch_size=[1])
+    m = MLPModel(obs, {"policy": ["student"]}, "policy", 23, hidden_dims=hidden, obs_normalization=True,
+                 distribution_cfg={"class_name": "GaussianDistribution", "init_std": 1.0, "std_type": "scalar"})
+    m.obs_normalizer.update(torch.randn(64, lay.dim) * 3 + 1)
+    meta = {"format": stages.CKPT_FORMAT, "stage": "distill", "joint_names": list(joint_names),
+            "obs_dims": {"student": lay.dim, "actor": 524}, "student_layout": lay.to_dict(),
+            "policy_hidden": list(hidden), "policy_group": "student"}
+    torch.save({"student_state_dict": m.state_dict(), "iter": 0, "infos": {stages.META_KEY: meta}}, path)
+    return path
+
+
+def test_export_parity_and_metadata(tmp_path):
+    ck = _fake_student_checkpoint(tmp_path / "model_0.pt")
+    files = export_student(ck, tmp_path / "export")
+    actor, _ = policy_from_checkpoint(ck)
+    assert parity(actor, files, StudentLayout()) < 1e-5
+
+
+def test_checkpoint_with_other_joint_order_is_refused(tmp_path):
+    ck = _fake_student_checkpoint(tmp_path / "model_0.pt", joint_names=tuple(reversed(g1.JOINT_NAMES_23)))
+    with pytest.raises(IncompatibleError, match="joint order"):
+        export_student(ck, tmp_path / "export")
+
+
+def test_checkpoint_with_other_observation_layout_is_refused():
+    ours = {"format": stages.CKPT_FORMAT, "joint_names": list(g1.JOINT_NAMES_23),
+            "obs_dims": {"student": 499, "actor": 524}, "student_layout": StudentLayout().to_dict()}
+    blind = {**ours, "obs_dims": {"student": 378, "actor": 524},
+             "student_layout": StudentLayout(heightmap=False).to_dict()}
+    stages.check_compatible(ours, ours, "ck", ("student", "actor"))
+    with pytest.raises(IncompatibleError, match="observation group 'student' has 378"):
+        stages.check_compatible(blind, ours, "ck", ("student",))
