@@ -1,0 +1,197 @@
+"""Reconstruction metrics against synthetic ground truth (the SLOPER4D-style protocol).
+
+Exactly what is computed (all positions in metres in, MPJPE in millimetres out):
+
+- **WA-MPJPE**: split the sequence into consecutive, non-overlapping 100-frame chunks (the last
+  chunk may be shorter). For each chunk, fit ONE similarity transform (Umeyama: scale, rotation,
+  translation) mapping the predicted joints of *all* frames of the chunk onto the ground truth,
+  apply it, and average the per-joint Euclidean error over ``EVAL_JOINTS`` and frames.
+- **W-MPJPE**: same chunks, but the similarity is fitted on the joints of the chunk's *first two
+  frames only* (as the original SLOPER4D/WHAM evaluation does) and then applied to the whole
+  chunk, so drift over the chunk counts.
+  Both are means over all frames of all chunks (a frame-weighted mean).
+- **Chamfer** (m): the reconstructed scene points are mapped into the ground-truth world by the
+  rigid transform (no scale) that best aligns the reconstructed camera centres and pelvis
+  trajectory to the ground truth ones; then the symmetric Chamfer distance
+  ``(mean_p min_g |p-g| + mean_g min_p |g-p|) / 2`` against the ground-truth surface samples the
+  camera actually saw (``scene_seen_points``: depth-tested visible samples).
+- **Scale error** (%): ``|1/s - 1| * 100`` with ``s`` the scale of the similarity transform that
+  maps the reconstructed camera centres and pelvis trajectory onto the ground truth (``1/s`` is the
+  reconstruction's size relative to the truth).
+- **Gravity error** (deg): per frame, the angle between the world up axis expressed in the camera
+  frame by the reconstruction and by the ground truth, averaged over frames (independent of any
+  world alignment).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from videomimic_offline.body.skeleton import EVAL_JOINTS, HUMAN_JOINTS
+from videomimic_offline.errors import IncompatibleError
+
+CHUNK = 100
+N_FIRST = 2
+
+
+def umeyama(src: np.ndarray, dst: np.ndarray, with_scale: bool = True) -> tuple[float, np.ndarray, np.ndarray]:
+    """Least-squares (s, R, t) with ``dst ≈ s * R @ src + t`` for point sets (N,3)."""
+    src = np.asarray(src, dtype=np.float64).reshape(-1, 3)
+    dst = np.asarray(dst, dtype=np.float64).reshape(-1, 3)
+    mu_s, mu_d = src.mean(0), dst.mean(0)
+    xs, xd = src - mu_s, dst - mu_d
+    cov = xd.T @ xs / len(src)
+    U, S, Vt = np.linalg.svd(cov)
+    D = np.eye(3)
+    if np.linalg.det(U) * np.linalg.det(Vt) < 0:
+        D[2, 2] = -1
+    R = U @ D @ Vt
+    var_s = (xs**2).sum() / len(src)
+    s = float(np.trace(np.diag(S) @ D) / var_s) if with_scale and var_s > 1e-12 else 1.0
+    t = mu_d - s * R @ mu_s
+    return s, R, t
+
+
+def _apply(s: float, R: np.ndarray, t: np.ndarray, x: np.ndarray) -> np.ndarray:
+    return s * x @ R.T + t
+
+
+def _eval_idx(joint_names: tuple[str, ...] | list[str]) -> list[int]:
+    names = list(joint_names)
+    missing = [j for j in EVAL_JOINTS if j not in names]
+    if missing:
+        raise IncompatibleError(f"joints {missing} missing from the motion: it must use body.skeleton.HUMAN_JOINTS")
+    return [names.index(j) for j in EVAL_JOINTS]
+
+
+def _chunked_mpjpe(
+    pred: np.ndarray, gt: np.ndarray, first: int | None, joint_names: tuple[str, ...], chunk: int, with_scale: bool
+) -> float:
+    pred, gt = np.asarray(pred, np.float64), np.asarray(gt, np.float64)
+    if pred.shape != gt.shape:
+        raise IncompatibleError(f"predicted joints {pred.shape} and ground truth {gt.shape} differ in shape")
+    idx = _eval_idx(joint_names)
+    pred, gt = pred[:, idx], gt[:, idx]
+    errs = []
+    for a in range(0, len(gt), chunk):
+        p, g = pred[a : a + chunk], gt[a : a + chunk]
+        n = len(p) if first is None else min(first, len(p))
+        s, R, t = umeyama(p[:n].reshape(-1, 3), g[:n].reshape(-1, 3), with_scale)
+        errs.append(np.linalg.norm(_apply(s, R, t, p) - g, axis=-1).mean(-1))
+    return float(np.concatenate(errs).mean() * 1000.0)
+
+
+def wa_mpjpe_mm(
+    pred: np.ndarray,
+    gt: np.ndarray,
+    joint_names: tuple[str, ...] = HUMAN_JOINTS,
+    chunk: int = CHUNK,
+    with_scale: bool = True,
+) -> float:
+    """World-aligned MPJPE (mm): one similarity per whole chunk (see module docstring)."""
+    return _chunked_mpjpe(pred, gt, None, joint_names, chunk, with_scale)
+
+
+def w_mpjpe_mm(
+    pred: np.ndarray,
+    gt: np.ndarray,
+    joint_names: tuple[str, ...] = HUMAN_JOINTS,
+    chunk: int = CHUNK,
+    n_first: int = N_FIRST,
+    with_scale: bool = True,
+) -> float:
+    """World MPJPE (mm): similarity fitted on each chunk's first ``n_first`` frames only."""
+    return _chunked_mpjpe(pred, gt, n_first, joint_names, chunk, with_scale)
+
+
+def chamfer_m(pred_points: np.ndarray, gt_points: np.ndarray) -> dict[str, float]:
+    """Symmetric Chamfer (m): ``accuracy`` (pred->gt mean NN), ``completeness`` (gt->pred), ``chamfer``."""
+    from scipy.spatial import cKDTree
+
+    pred_points = np.asarray(pred_points, np.float64).reshape(-1, 3)
+    gt_points = np.asarray(gt_points, np.float64).reshape(-1, 3)
+    if len(pred_points) == 0 or len(gt_points) == 0:
+        return {"accuracy": float("inf"), "completeness": float("inf"), "chamfer": float("inf")}
+    acc = cKDTree(gt_points).query(pred_points)[0].mean()
+    comp = cKDTree(pred_points).query(gt_points)[0].mean()
+    return {"accuracy": float(acc), "completeness": float(comp), "chamfer": float(0.5 * (acc + comp))}
+
+
+def scale_error_pct(pred_points: np.ndarray, gt_points: np.ndarray) -> float:
+    """|1/s - 1| * 100 for the similarity mapping corresponding ``pred_points`` onto ``gt_points``."""
+    s, _, _ = umeyama(pred_points, gt_points, with_scale=True)
+    return float(abs(1.0 / s - 1.0) * 100.0)
+
+
+def gravity_error_deg(pred_T_world_cam: np.ndarray, gt_T_world_cam: np.ndarray) -> float:
+    """Mean angle (deg) between the up axis seen from each camera, reconstruction vs truth."""
+    up = np.array([0.0, 0.0, 1.0])
+    a = np.einsum("tba,b->ta", np.asarray(pred_T_world_cam)[:, :3, :3], up)  # R^T up
+    b = np.einsum("tba,b->ta", np.asarray(gt_T_world_cam)[:, :3, :3], up)
+    cos = np.clip(np.sum(a * b, 1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)), -1, 1)
+    return float(np.degrees(np.arccos(cos)).mean())
+
+
+def sample_mesh(vertices: np.ndarray, faces: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
+    """``n`` area-uniform samples on a triangle mesh (vertices themselves if it has no faces)."""
+    vertices = np.asarray(vertices, np.float64)
+    if faces is None or len(faces) == 0:
+        return vertices
+    tri = vertices[np.asarray(faces)]
+    area = 0.5 * np.linalg.norm(np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]), axis=1)
+    if area.sum() <= 0:
+        return vertices
+    rng = np.random.default_rng(seed)
+    idx = rng.choice(len(tri), size=n, p=area / area.sum())
+    r1, r2 = rng.random(n), rng.random(n)
+    s = np.sqrt(r1)
+    return tri[idx, 0] * (1 - s)[:, None] + tri[idx, 1] * (s * (1 - r2))[:, None] + tri[idx, 2] * (s * r2)[:, None]
+
+
+def evaluate_reconstruction(clip_dir: Path, recon_dir: Path, n_scene_samples: int = 50_000) -> dict[str, float]:
+    """All benchmark metrics for one clip: reads ``clip_dir/gt.npz`` and the reconstruction
+    folder (``motion.npz``, ``cameras.npz``, ``scene_mesh.ply``)."""
+    from videomimic_offline import artifacts
+    from videomimic_offline.real2sim.synthetic.clip import load_gt
+
+    gt = load_gt(clip_dir)
+    recon_dir = Path(recon_dir)
+    motion = artifacts.read_npz(recon_dir / "motion.npz", schema="videomimic.human_motion", max_version=1)
+    cams = artifacts.read_npz(recon_dir / "cameras.npz", schema="videomimic.cameras", max_version=1)
+    names = tuple(str(x) for x in motion.get("joint_names", np.array(HUMAN_JOINTS)))
+    pj, gj = motion["joints_w"], gt["joints_w"]
+    T = min(len(pj), len(gj), len(cams["T_world_cam"]))
+    if T < 2:
+        raise IncompatibleError(f"{recon_dir} has {T} frames; expected about {len(gj)}")
+    pj, gj = pj[:T], gj[:T]
+    if names != HUMAN_JOINTS:
+        pj = pj[:, [names.index(n) for n in HUMAN_JOINTS]]
+    pc, gc = cams["T_world_cam"][:T, :3, 3], gt["T_world_cam"][:T, :3, 3]
+    pel = HUMAN_JOINTS.index("pelvis")
+    src = np.concatenate([pc, pj[:, pel]])
+    dst = np.concatenate([gc, gj[:, pel]])
+    out = {
+        "frames": float(T),
+        "wa_mpjpe_mm": wa_mpjpe_mm(pj, gj),
+        "w_mpjpe_mm": w_mpjpe_mm(pj, gj),
+        "scale_err_pct": scale_error_pct(src, dst),
+        "gravity_err_deg": gravity_error_deg(cams["T_world_cam"][:T], gt["T_world_cam"][:T]),
+    }
+    mesh_path = recon_dir / "scene_mesh.ply"
+    if mesh_path.is_file():
+        import trimesh
+
+        mesh = trimesh.load(mesh_path, process=False)
+        faces = np.asarray(getattr(mesh, "faces", np.zeros((0, 3), int)))
+        pts = sample_mesh(np.asarray(mesh.vertices), faces, n_scene_samples)
+        _, R, t = umeyama(src, dst, with_scale=False)
+        pts = pts @ R.T + t
+        ch = chamfer_m(pts, gt["scene_seen_points"])
+        out.update(
+            chamfer_m=ch["chamfer"], chamfer_accuracy_m=ch["accuracy"], chamfer_completeness_m=ch["completeness"]
+        )
+    else:
+        out["chamfer_m"] = float("nan")
+    return out
