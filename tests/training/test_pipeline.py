@@ -1,0 +1,121 @@
+"""End to end at tiny scale on the CPU: the four stages, export + parity, eval, sim2sim, plots,
+resume after a kill, and the clear errors of a NaN and of an incompatible checkpoint."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from videomimic_offline.errors import IncompatibleError, NumericalError
+from videomimic_offline.policy.exported import load_policy
+from videomimic_offline.policy.layout import StudentLayout
+from videomimic_offline.training import stages
+from videomimic_offline.training.export import export_student, parity, policy_from_checkpoint
+
+pytestmark = pytest.mark.slow
+TINY = dict(num_envs=4, steps_per_env=8, save_interval=1, patch_size=4.0, hidden=(64, 64), procedural=("flat",))
+
+
+@pytest.fixture(scope="module")
+def run(data, tmp_path_factory):
+    """All four stages, 2 iterations each (resume-by-rerun used for the second of MPT)."""
+    out = tmp_path_factory.mktemp("run")
+    t0 = time.time()
+    ck = stages.train_stage(stages.StageConfig("mpt", out_dir=out, motions=[data["mocap"]], iterations=1, **TINY))
+    assert ck.name == "model_0.pt"
+    ck = stages.train_stage(stages.StageConfig("mpt", out_dir=out, motions=[data["mocap"]], iterations=2, **TINY))
+    assert ck.name == "model_1.pt"  # continued from model_0, not restarted
+    for stage in ("teacher", "distill", "finetune"):
+        ck = stages.train_stage(stages.StageConfig(stage, out_dir=out, motions=[data["clips"]], init=ck, iterations=2,
+                                                   **TINY))
+        assert ck.parent.name == stage and ck.name == "model_1.pt"
+    print(f"four stages: {time.time() - t0:.1f} s")
+    return out
+
+
+def test_four_stages_export_a_student_with_parity(run, tmp_path):
+    ck = run / "finetune" / "model_1.pt"
+    files = export_student(ck, tmp_path)
+    pol = load_policy(files["onnx"])
+    assert pol.layout == StudentLayout() and pol.metadata["joint_names"] == list(stages.g1.JOINT_NAMES_23)
+    actor, _ = policy_from_checkpoint(ck)
+    assert parity(actor, files, pol.layout) < 1e-5
+    # Distillation matched the std too: the student's std moved from its init toward the teacher's.
+    d = torch.load(run / "distill" / "model_1.pt", weights_only=False)
+    assert "distribution.std_param" in d["student_state_dict"] and "critic_state_dict" in d
+
+
+def test_eval_sim2sim_and_plots_run_on_the_exported_student(run, data, tmp_path):
+    from videomimic_offline.training.evaluate import evaluate
+    from videomimic_offline.training.plots import plot_training
+    from videomimic_offline.training.sim2sim import run_sim2sim
+
+    files = export_student(run / "finetune", tmp_path)
+    rep = evaluate(files["onnx"], [data["clips"]], patch_size=4.0, progress=False)
+    (clip,) = rep["clips"]
+    assert clip["clip"] == "stepclip" and clip["episodes"] >= 1 and 0.0 <= clip["success_rate"] <= 1.0
+    assert np.isfinite(clip["joint_error_rad"]) and clip["link_error_mm"] > 0
+    s2s = run_sim2sim(files["onnx"], data["clip"].parent / "heightfield.npz", seconds=0.5, progress=False)
+    assert s2s["seconds"] == 0.5 and np.isfinite(s2s["min_pelvis_height_m"])
+    png = plot_training(run)
+    assert png.stat().st_size > 5000
+
+
+def test_resume_refuses_a_checkpoint_with_another_layout(run, data):
+    """Tamper the newest teacher checkpoint's record: re-running must refuse, not misload."""
+    ck_path = run / "teacher" / "model_1.pt"
+    ck = torch.load(ck_path, weights_only=False)
+    ck["infos"]["videomimic"]["obs_dims"]["actor"] = 999
+    bad = run / "teacher" / "model_2.pt"
+    torch.save(ck, bad)
+    try:
+        with pytest.raises(IncompatibleError, match="observation group 'actor'"):
+            stages.train_stage(stages.StageConfig("teacher", out_dir=run, motions=[data["clips"]], iterations=3, **TINY))
+    finally:
+        bad.unlink()
+
+
+def test_nan_in_training_is_one_clear_error(run, data, monkeypatch):
+    from rsl_rl.algorithms import PPO
+
+    real_act = PPO.act
+
+    def nan_act(self, obs):
+        return real_act(self, obs) * float("nan")
+
+    monkeypatch.setattr(PPO, "act", nan_act)
+    with pytest.raises(NumericalError, match="NaN.*last good checkpoint is kept"):
+        stages.train_stage(stages.StageConfig("mpt", out_dir=run / "nan", motions=[data["mocap"]], iterations=1, **TINY))
+    assert not list((run / "nan" / "mpt").glob("model_*.pt"))
+
+
+def test_resume_after_kill_continues_from_last_checkpoint(data, tmp_path):
+    out = tmp_path / "killed"
+    cmd = [sys.executable, "-c", "from videomimic_offline.training.tools import train_mpt; train_mpt()",
+           "--motions", str(data["mocap"]), "--out", str(out), "--num-envs", "4", "--steps-per-env", "8",
+           "--save-interval", "1", "--patch-size", "4", "--terrain", "flat", "--hidden", "64", "64", "--device", "cpu"]
+    proc = subprocess.Popen([*cmd, "--iterations", "1000"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    try:
+        deadline = time.time() + 300
+        while not (out / "mpt" / "model_1.pt").exists():
+            assert proc.poll() is None and time.time() < deadline, "training did not reach its second checkpoint"
+            time.sleep(0.5)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    done = max(int(p.stem.split("_")[1]) for p in (out / "mpt").glob("model_*.pt"))
+    res = subprocess.run([*cmd, "--iterations", str(done + 2)], capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert f"resuming mpt from model_{done}.pt (iteration {done + 1} of {done + 2})" in res.stdout
+    last = torch.load(out / "mpt" / f"model_{done + 1}.pt", weights_only=False)
+    assert last["iter"] == done + 1
+    assert not list((out / "mpt").glob("*.partial"))
