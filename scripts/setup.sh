@@ -6,6 +6,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+# pip warns once per package about this machine's optional local indexes; keep real messages only.
+quiet_pip() { grep -v "^WARNING: Location '" || true; }
 die() { printf '\033[1;31m[setup] error:\033[0m %s\n' "$*" >&2; exit 1; }
 
 APT_PACKAGES=(cmake g++ make libusb-1.0-0 libegl1 libgl1 libgles2 libosmesa6 libglib2.0-0)
@@ -65,14 +67,14 @@ if [ "$(cat "$stamp_file" 2>/dev/null)" != "$stamp_val" ]; then
   say "installing pinned Python packages (first time: several minutes)"
   # shellcheck disable=SC1091
   . .venv/bin/activate
-  python -m pip install -q --upgrade "pip==25.3" || die "pip could not reach the package index. Check the network/proxy (PIP_INDEX_URL) and re-run."
+  python -m pip install -q --upgrade "pip==25.3" 2>&1 | quiet_pip || die "pip could not reach the package index. Check the network/proxy (PIP_INDEX_URL) and re-run."
   reqs="$REQ"
   if [ "$MODE" = system-ros ]; then
     # Use the sourced ROS 2 for rclpy, messages and colcon; install only the rest.
     grep -vE '^(ros-|colcon)' "$REQ" > .venv/requirements-nonros.txt
     reqs=.venv/requirements-nonros.txt
   fi
-  python -m pip install -q -r "$reqs" -c "$CON" \
+  python -m pip install -q -r "$reqs" -c "$CON" 2>&1 | quiet_pip \
     || die "pip install failed (see above). If it could not reach PyPI, check the network/proxy; if a pin does not resolve on this platform, report it with the log."
   echo "$stamp_val" > "$stamp_file"
 else
