@@ -360,6 +360,7 @@ class BodyModel:
     weights: np.ndarray  # (V,J) rows sum to 1
     uv: np.ndarray  # (V,2) in [0,1], v from the top row of :attr:`texture`
     texture: np.ndarray  # (H,W,3) uint8 atlas
+    _incidence: object = field(default=None, repr=False)  # vertex x face matrix, built on first use
 
     @property
     def parents(self) -> tuple[int, ...]:
@@ -397,10 +398,12 @@ class BodyModel:
 
     def skin(self, joints_w: np.ndarray, rots_w: np.ndarray) -> np.ndarray:
         """Linear-blend-skinned vertices (V,3) for one pose from :meth:`forward_kinematics`."""
-        # per-joint affine: v' = R_j (v - rest_j) + p_j
-        rel = self.vertices_rest[:, None, :] - self.joints_rest[None]  # (V,J,3)
-        moved = np.einsum("jab,vjb->vja", rots_w, rel) + joints_w[None]  # (V,J,3)
-        return np.einsum("vj,vja->va", self.weights, moved)
+        # per-joint affine v -> R_j v + (p_j - R_j rest_j), blended per vertex (one matmul)
+        b = joints_w - np.einsum("jab,jb->ja", rots_w, self.joints_rest)
+        A = np.concatenate([rots_w.reshape(J, 9), b], axis=1)  # (J,12)
+        M = self.weights @ A  # (V,12)
+        v = self.vertices_rest
+        return M[:, 0:9:3] * v[:, :1] + M[:, 1:9:3] * v[:, 1:2] + M[:, 2:9:3] * v[:, 2:3] + M[:, 9:]
 
     def pose(self, root_pos: np.ndarray, root_rot: np.ndarray, local_rots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Posed (vertices (V,3), joints (J,3)) for one frame."""
@@ -409,11 +412,14 @@ class BodyModel:
 
     def vertex_normals(self, verts: np.ndarray) -> np.ndarray:
         """Area-weighted unit vertex normals of a posed mesh."""
+        if self._incidence is None:
+            from scipy.sparse import csr_matrix
+
+            f = self.faces.ravel()
+            cols = np.repeat(np.arange(len(self.faces)), 3)
+            self._incidence = csr_matrix((np.ones(len(f)), (f, cols)), shape=(len(verts), len(self.faces)))
         tri = verts[self.faces]
-        fn = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
-        vn = np.zeros_like(verts)
-        for k in range(3):
-            np.add.at(vn, self.faces[:, k], fn)
+        vn = self._incidence @ np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
         return vn / np.maximum(np.linalg.norm(vn, axis=1, keepdims=True), 1e-12)
 
 

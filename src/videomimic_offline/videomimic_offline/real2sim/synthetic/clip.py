@@ -124,7 +124,7 @@ def make_clip(
     )
     tex_seed = int(r_shape.integers(1 << 30))
     body = build_body(shape, seed=tex_seed)
-    scene = build_scene(kind, r_scene, walk_length=0.9 * seconds + 2.0)
+    scene = build_scene(kind, r_scene, seconds=seconds)
     motion = generate_motion(scene, body, r_motion, seconds, fps)
     T = len(motion.root_pos)
     fovy = float(r_cam.uniform(48, 60))

@@ -124,7 +124,10 @@ def plan_footholds(
         xf = lay["x_first"]
         last_flat = xf - 0.03 - fg["tip_front"]
         xs = list(np.linspace(x0, last_flat, max(2, int(np.ceil((last_flat - x0) / step_flat)) + 1))[1:])
-        xs += [xf + 0.05 + fg["heel_back"] + k * step_flat for k in range(8)]
+        per = info["step_period"]  # fill the clip, ending with the closing step and a short stand
+        n_on = int((seconds - 0.4 - 0.8 * per) / per) - len(xs) - 1
+        n_on = int(np.clip(n_on, 3, (lay["curb_length"] - 0.6) / step_flat))
+        xs += [xf + 0.05 + fg["heel_back"] + k * step_flat for k in range(n_on)]
         centres = [(x, 0.0) for x in xs]
     else:  # bench: walk up, turn around, sit
         xb, depth = lay["seat_x"], lay["seat_depth"]

@@ -145,8 +145,9 @@ def _textures(rng: np.random.Generator) -> dict[str, np.ndarray]:
     }
 
 
-def build_scene(kind: str, rng: np.random.Generator, *, walk_length: float = 6.0) -> Scene:
-    """Build a randomised scene of ``kind``; ``walk_length`` (m) sizes how far the person goes."""
+def build_scene(kind: str, rng: np.random.Generator, *, seconds: float = 4.0) -> Scene:
+    """Build a randomised scene of ``kind`` sized so a ``seconds``-long walk fits on it."""
+    walk_length = 1.1 * seconds + 2.0  # metres at a casual 1.1 m/s, plus margin
     if kind not in SCENE_KINDS:
         raise InputError(f"unknown scene kind '{kind}': choose one of {', '.join(SCENE_KINDS)}")
     tex = _textures(rng)
@@ -157,7 +158,8 @@ def build_scene(kind: str, rng: np.random.Generator, *, walk_length: float = 6.0
     layout["width"] = width
     if kind in ("stairs_up", "stairs_down"):
         tread, riser = float(rng.uniform(0.30, 0.35)), float(rng.uniform(0.14, 0.18))
-        n = int(np.clip(round((walk_length - 2 * x_first) / tread), 3, 14))
+        # one tread per step at <= 0.68 s/step, after ~2 approach and before ~4 landing steps
+        n = int(np.clip(np.floor((seconds - 0.4) / 0.68) - 7, 3, 14))
         landing = x_first + float(rng.uniform(0.6, 1.0))
         layout.update(tread=tread, riser=riser, n_steps=n, landing=landing)
         if kind == "stairs_up":
@@ -173,9 +175,9 @@ def build_scene(kind: str, rng: np.random.Generator, *, walk_length: float = 6.0
             layout.update(x_first=x_first)
     elif kind == "curb":
         height = float(rng.uniform(0.12, 0.18))
-        length = max(3.0, walk_length)
+        length = max(3.0, walk_length - x_first)
         feat.box((x_first, -2.0, 0.0), (x_first + length, 2.0, height), skip=("-z",))
-        layout.update(curb_height=height, x_first=x_first)
+        layout.update(curb_height=height, x_first=x_first, curb_length=length)
     else:  # bench
         seat_z = float(rng.uniform(0.42, 0.48))
         depth, length, thick = float(rng.uniform(0.38, 0.45)), float(rng.uniform(1.3, 1.8)), 0.05
