@@ -8,12 +8,12 @@ graph (see videomimic/runner.py). Arguments: `ros2 launch videomimic deploy.laun
 from pathlib import Path
 
 from ament_index_python.packages import get_package_share_directory
-from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, OpaqueFunction, Shutdown
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
-
 from videomimic.graph import DEPLOY_ARGUMENTS, NodeSpec, deploy_graph
+
+from launch import LaunchDescription
 
 
 def to_launch_ros(spec: NodeSpec) -> Node:

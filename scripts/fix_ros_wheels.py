@@ -13,7 +13,9 @@ from pathlib import Path
 
 import numpy
 
-BAD = re.compile(r"/opt/python/cp3\d+-cp3\d+/include/python3\.\d+;/opt/python/cp3\d+-cp3\d+/lib/python3\.\d+/site-packages/numpy/_?core/include")
+BAD = re.compile(
+    r"/opt/python/cp3\d+-cp3\d+/include/python3\.\d+;/opt/python/cp3\d+-cp3\d+/lib/python3\.\d+/site-packages/numpy/_?core/include"
+)
 
 
 def main(prefix: str) -> int:

@@ -25,7 +25,11 @@ def main() -> int:
             key=str.lower,
         )  # fmt: skip
     out = ROOT / "requirements" / "constraints.txt"
-    out.write_text("# Fully resolved pins for requirements.in (Python 3.11, linux). Regenerate: ./vm lock\n" + "\n".join(pins) + "\n")
+    out.write_text(
+        "# Fully resolved pins for requirements.in (Python 3.11, linux). Regenerate: ./vm lock\n"
+        + "\n".join(pins)
+        + "\n"
+    )
     print(f"[vm] wrote {out.relative_to(ROOT)} ({len(pins)} pins)")
     return 0
 

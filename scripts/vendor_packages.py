@@ -63,7 +63,10 @@ def main() -> int:
     decisions = decide()
     if "--skip-args" not in sys.argv:
         for name, real in decisions.items():
-            print(f"{name}: " + (f"use the real package ({real[0]}: {real[1]})" if real else f"build ours (src/interfaces/{name})"))
+            print(
+                f"{name}: "
+                + (f"use the real package ({real[0]}: {real[1]})" if real else f"build ours (src/interfaces/{name})")
+            )
         return 0
     ignore = []
     for name, real in decisions.items():

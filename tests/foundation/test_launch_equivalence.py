@@ -7,16 +7,19 @@ from pathlib import Path
 
 import pytest
 
-launch = pytest.importorskip("launch", reason="launch/launch_ros are not installable from PyPI; runs on a ROS 2 install")
+launch = pytest.importorskip(
+    "launch", reason="launch/launch_ros are not installable from PyPI; runs on a ROS 2 install"
+)
 launch_ros = pytest.importorskip("launch_ros")
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("args", [{"sim": "true", "record": "true"}, {"sim": "false"}, {"sim": "true", "dds": "default"}])
+@pytest.mark.parametrize(
+    "args", [{"sim": "true", "record": "true"}, {"sim": "false"}, {"sim": "true", "dds": "default"}]
+)
 def test_launch_file_matches_runner(args: dict[str, str]) -> None:
     from launch.launch_context import LaunchContext
-
     from videomimic.graph import deploy_graph
 
     spec = importlib.util.spec_from_file_location("deploy_launch", REPO / "launch" / "deploy.launch.py")

@@ -33,7 +33,9 @@ def test_skips_ours_when_underlay_has_real_package(tmp_path: Path) -> None:
 
 
 def test_override_by_environment() -> None:
-    assert _skip_args({"VM_VENDOR_INTERFACES": "theirs"}) == "--packages-ignore unitree_hg livox_ros_driver2 grid_map_msgs"
+    assert (
+        _skip_args({"VM_VENDOR_INTERFACES": "theirs"}) == "--packages-ignore unitree_hg livox_ros_driver2 grid_map_msgs"
+    )
     assert _skip_args({"VM_VENDOR_INTERFACES": "ours", "AMENT_PREFIX_PATH": ""}) == ""
 
 
@@ -41,7 +43,9 @@ def test_real_source_package_in_workspace_wins(tmp_path: Path) -> None:
     """With unitree_ros2's unitree_hg in src/, ours is marked COLCON_IGNORE and colcon sees one."""
     ws = tmp_path / "ws"
     shutil.copytree(REPO / "scripts", ws / "scripts")
-    shutil.copytree(REPO / "src" / "interfaces", ws / "src" / "interfaces", ignore=shutil.ignore_patterns("COLCON_IGNORE"))
+    shutil.copytree(
+        REPO / "src" / "interfaces", ws / "src" / "interfaces", ignore=shutil.ignore_patterns("COLCON_IGNORE")
+    )
     real = ws / "src" / "unitree_ros2" / "unitree_hg"
     real.mkdir(parents=True)
     (real / "package.xml").write_text((REPO / "src/interfaces/unitree_hg/package.xml").read_text())
@@ -49,7 +53,9 @@ def test_real_source_package_in_workspace_wins(tmp_path: Path) -> None:
     env = {**os.environ, "AMENT_PREFIX_PATH": "", "VM_VENDOR_INTERFACES": ""}
     assert subprocess.run(run, env=env, capture_output=True, text=True, check=True).stdout.strip() == ""
     assert (ws / "src/interfaces/unitree_hg/COLCON_IGNORE").exists()
-    listed = subprocess.run([shutil.which("colcon") or "colcon", "list"], cwd=ws, capture_output=True, text=True, check=True)
+    listed = subprocess.run(
+        [shutil.which("colcon") or "colcon", "list"], cwd=ws, capture_output=True, text=True, check=True
+    )
     rows = [line.split("\t") for line in listed.stdout.splitlines()]
     assert [r[1] for r in rows if r[0] == "unitree_hg"] == ["src/unitree_ros2/unitree_hg"]
     # The real package goes away: the marker is removed and ours is built again.

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from videomimic_offline.report import deploy_plots, write_report
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -17,7 +16,6 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 def _bag(path: Path) -> Path:
     """A 2 s deploy-like bag at 50 Hz: LowState, LowCmd, heightmap and bridge state."""
     from rosbags.rosbag2 import StoragePlugin, Writer
-
     from videomimic_offline.bag_types import interface_typestore
 
     store = interface_typestore()
@@ -47,7 +45,11 @@ def _bag(path: Path) -> Path:
                                                      data=np.full(121, 0.75, np.float32))  # fmt: skip
             w.write(conns["/vm/heightmap"], t, store.serialize_cdr(hm, "std_msgs/msg/Float32MultiArray"))
             state = "damping" if k < 20 else "stand" if k < 60 else "policy"
-            w.write(conns["/vm/bridge_state"], t, store.serialize_cdr(M["std_msgs/msg/String"](data=state), "std_msgs/msg/String"))
+            w.write(
+                conns["/vm/bridge_state"],
+                t,
+                store.serialize_cdr(M["std_msgs/msg/String"](data=state), "std_msgs/msg/String"),
+            )
     return path
 
 
@@ -103,7 +105,9 @@ def test_report_renders_in_headless_chromium(tmp_path: Path) -> None:
             page.on("pageerror", lambda e: problems.append(str(e)))
             page.on("requestfailed", lambda r: problems.append(f"failed: {r.url}"))
             page.goto(page_path.as_uri(), wait_until="load")
-            images = page.evaluate("[...document.images].map(i => [i.getAttribute('src'), i.complete && i.naturalWidth > 0])")
+            images = page.evaluate(
+                "[...document.images].map(i => [i.getAttribute('src'), i.complete && i.naturalWidth > 0])"
+            )
             videos = page.evaluate("[...document.querySelectorAll('video')].map(v => v.getAttribute('src'))")
             page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
         finally:

@@ -7,7 +7,6 @@ import json
 import mujoco
 import numpy as np
 import pytest
-
 from videomimic_offline.policy.layout import StudentLayout
 from videomimic_offline.robot import g1
 from videomimic_offline.robot.model import g1_model, joint_qpos_indices
@@ -37,7 +36,7 @@ def test_default_pose_is_within_limits_and_as_videomimic() -> None:
     assert np.all(q0 >= lo) and np.all(q0 <= hi)
     assert q0[g1.JOINT_NAMES_23.index("left_knee_joint")] == 0.3
     assert g1.KP["left_ankle_pitch_joint"] == 20.0 and g1.KD["left_ankle_roll_joint"] == 0.1
-    assert g1.CONTROL_HZ == pytest.approx(50.0)
+    assert pytest.approx(50.0) == g1.CONTROL_HZ
 
 
 def test_actuators_follow_effort_limits() -> None:

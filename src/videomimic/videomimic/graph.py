@@ -61,8 +61,11 @@ DEPLOY_ARGUMENTS: dict[str, tuple[str, str]] = {
     "joy_device": ("", "a /dev/input/js* device to read directly; empty: subscribe to /joy from a joy node"),
     "lidar_driver": ("true", "real robot: start livox_ros_driver2 (set false if it runs elsewhere)"),
     "config_dir": ("", "folder with the parameter files; empty: the installed videomimic/config"),
-    "dds": ("auto", "auto: CycloneDDS on the robot's interface (config/cyclonedds_g1.xml) when sim is false; "
-                    "default: keep the environment's RMW"),
+    "dds": (
+        "auto",
+        "auto: CycloneDDS on the robot's interface (config/cyclonedds_g1.xml) when sim is false; "
+        "default: keep the environment's RMW",
+    ),
 }
 
 
@@ -81,7 +84,10 @@ def deploy_graph(args: dict[str, str], config_dir: Path) -> list[NodeSpec]:
     env: dict[str, str] = {}
     if a["dds"] == "auto" and not sim:
         # unitree_ros2 speaks CycloneDDS; bind it to the robot's network interface.
-        env = {"RMW_IMPLEMENTATION": "rmw_cyclonedds_cpp", "CYCLONEDDS_URI": f"file://{config_dir / 'cyclonedds_g1.xml'}"}
+        env = {
+            "RMW_IMPLEMENTATION": "rmw_cyclonedds_cpp",
+            "CYCLONEDDS_URI": f"file://{config_dir / 'cyclonedds_g1.xml'}",
+        }
     elif a["dds"] not in ("auto", "default"):
         raise ValueError(f"dds:={a['dds']} is not one of auto, default")
     nodes: list[NodeSpec] = []
@@ -103,5 +109,6 @@ def deploy_graph(args: dict[str, str], config_dir: Path) -> list[NodeSpec]:
         NodeSpec("joy_teleop", "videomimic_nodes", "joy_teleop", (params, {"device": a["joy_device"]})),
     ]
     if _truthy(a["record"]):
-        nodes.append(NodeSpec("recorder", "videomimic_nodes", "recorder", (params,)))
+        nodes.append(NodeSpec("recorder", "videomimic_nodes", "recorder",
+                              (params, {"policy": a["policy"], "scene": a["scene"]})))  # fmt: skip
     return [NodeSpec(**{**n.__dict__, "env": {**env, **n.env}}) for n in nodes]

@@ -12,6 +12,7 @@ Exit codes: 0 clean shutdown (signal or ``--duration`` elapsed), 1 a required no
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import subprocess
@@ -177,10 +178,8 @@ class GraphRunner:
 
 
 def _signal(popen: subprocess.Popen[bytes], sig: signal.Signals) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):  # already gone
         os.killpg(popen.pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 def resolve_graph(name: str, args: dict[str, str]) -> list[NodeSpec]:

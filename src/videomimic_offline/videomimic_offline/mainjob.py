@@ -28,7 +28,7 @@ from videomimic_offline.errors import InputError
 DEFAULT_OUT = Path("runs") / "main"
 
 
-class NotBuilt(Exception):
+class NotBuiltError(Exception):
     """The code for a step is not in this checkout yet."""
 
 
@@ -66,7 +66,7 @@ def step_input(ctx: Context) -> None:
     try:
         from videomimic_offline.real2sim.synthetic.api import make_default_clip
     except ImportError as exc:
-        raise NotBuilt("synthetic clip generator (real2sim.synthetic)") from exc
+        raise NotBuiltError("synthetic clip generator (real2sim.synthetic)") from exc
     clip = make_default_clip(ctx.out / "input")
     ctx.artifacts["video"] = clip / "video.mp4"
     ctx.artifacts["gt"] = clip / "gt.npz"
@@ -79,7 +79,7 @@ def step_reconstruct(ctx: Context) -> None:
         from videomimic_offline.real2sim.config import PipelineConfig
         from videomimic_offline.real2sim.pipeline import run_pipeline
     except ImportError as exc:
-        raise NotBuilt("reconstruction pipeline (real2sim.pipeline)") from exc
+        raise NotBuiltError("reconstruction pipeline (real2sim.pipeline)") from exc
     recon = Path(run_pipeline(ctx.artifacts["video"], ctx.out / "recon", PipelineConfig(height_m=ctx.height_m)))
     ctx.artifacts["recon"] = recon
 
@@ -89,7 +89,7 @@ def step_retarget(ctx: Context) -> None:
     try:
         from videomimic_offline.retarget.api import retarget_reconstruction
     except ImportError as exc:
-        raise NotBuilt("retargeting (retarget.api)") from exc
+        raise NotBuiltError("retargeting (retarget.api)") from exc
     report = retarget_reconstruction(ctx.artifacts["recon"], ctx.out / "robot")
     ctx.artifacts["robot_motion"] = ctx.out / "robot" / "robot_motion.npz"
     ctx.info["retarget"] = report
@@ -100,7 +100,7 @@ def step_train(ctx: Context) -> None:
     try:
         from videomimic_offline.training.api import student_for_motion
     except ImportError as exc:
-        raise NotBuilt("training (training.api)") from exc
+        raise NotBuiltError("training (training.api)") from exc
     exported = student_for_motion(ctx.artifacts["robot_motion"], ctx.out / "train", quick=ctx.quick)
     ctx.artifacts["policy"] = Path(exported)
 
@@ -130,7 +130,7 @@ def step_report(ctx: Context) -> None:
     try:
         from videomimic_offline.report import write_report
     except ImportError as exc:
-        raise NotBuilt("report (videomimic_offline.report)") from exc
+        raise NotBuiltError("report (videomimic_offline.report)") from exc
     ctx.artifacts["report"] = write_report(ctx.out, ctx.artifacts, ctx.info)
 
 
@@ -172,7 +172,7 @@ def run(ctx: Context) -> dict[str, str]:
         t0 = time.perf_counter()
         try:
             step.run(ctx)
-        except NotBuilt as exc:
+        except NotBuiltError as exc:
             outcome[step.name] = f"not built yet: {exc} (issue #{step.issue})"
             console.print(f"{head}: [yellow]{outcome[step.name]}[/]")
             continue

@@ -146,11 +146,17 @@ def write_report(out: Path, artifacts: Mapping[str, Path], info: Mapping[str, An
                          "The input with the reprojected body, and the reconstructed scene with the camera path and trajectory."))  # fmt: skip
 
         robot = artifacts.get("robot_motion")
-        items = [_media(_copy(p, assets), p.stem.replace("_", " ")) for p in _find(robot.parent if robot else None, ("*.mp4", "*.png"))]
+        items = [
+            _media(_copy(p, assets), p.stem.replace("_", " "))
+            for p in _find(robot.parent if robot else None, ("*.mp4", "*.png"))
+        ]
         sections.append(("Human vs G1 (retargeted)", items, json.dumps(info.get("retarget", {}), default=str)[:2000]))
 
         train = artifacts.get("policy")
-        items = [_media(_copy(p, assets), p.stem.replace("_", " ")) for p in _find(out / "train", ("*curve*.png", "*training*.png"))]
+        items = [
+            _media(_copy(p, assets), p.stem.replace("_", " "))
+            for p in _find(out / "train", ("*curve*.png", "*training*.png"))
+        ]
         sections.append(("Training curves", items, f"exported student: {train}" if train else ""))
 
         items, stats = [], {}

@@ -31,7 +31,9 @@ def make_metadata(layout: StudentLayout, **extra: Any) -> dict[str, Any]:
 def check_metadata(meta: dict[str, Any], source: str) -> StudentLayout:
     """Refuse a policy whose robot constants or observation layout differ from ours."""
     if meta.get("format_version") != FORMAT_VERSION:
-        raise IncompatibleError(f"{source}: policy format {meta.get('format_version')} != {FORMAT_VERSION}; re-export it")
+        raise IncompatibleError(
+            f"{source}: policy format {meta.get('format_version')} != {FORMAT_VERSION}; re-export it"
+        )
     ours = g1.metadata()
     if list(meta.get("joint_names", [])) != ours["joint_names"]:
         raise IncompatibleError(
@@ -45,8 +47,11 @@ def check_metadata(meta: dict[str, Any], source: str) -> StudentLayout:
         if abs(float(meta.get(key, -1)) - float(ours[key])) > 1e-9:
             raise IncompatibleError(f"{source}: '{key}' {meta.get(key)} != {ours[key]}")
     obs = meta.get("observation", {})
-    layout = StudentLayout(history=int(obs.get("history", -1)), heightmap=bool(obs.get("heightmap", False)),
-                           version=int(obs.get("version", -1)))
+    layout = StudentLayout(
+        history=int(obs.get("history", -1)),
+        heightmap=bool(obs.get("heightmap", False)),
+        version=int(obs.get("version", -1)),
+    )
     if layout.to_dict() != obs:
         raise IncompatibleError(f"{source}: observation layout {obs} differs from this library's; re-export the policy")
     return layout
@@ -99,7 +104,9 @@ class TorchScriptPolicy:
             return self.module(x).numpy()
 
 
-def export_policy(actor: Any, layout: StudentLayout, out_dir: Path, name: str = "student", **provenance: Any) -> dict[str, Path]:
+def export_policy(
+    actor: Any, layout: StudentLayout, out_dir: Path, name: str = "student", **provenance: Any
+) -> dict[str, Path]:
     """Write ``<name>.onnx`` and ``<name>.pt`` for a torch ``actor`` mapping (N, dim) -> (N, 23).
 
     The actor must be deterministic (the action mean). Both files carry the same metadata.
@@ -121,8 +128,16 @@ def export_policy(actor: Any, layout: StudentLayout, out_dir: Path, name: str = 
 
     onnx_path = out_dir / f"{name}.onnx"
     tmp = out_dir / f".{name}.tmp.onnx"
-    torch.onnx.export(actor, (example,), str(tmp), input_names=["obs"], output_names=["actions"],
-                      dynamic_axes={"obs": {0: "batch"}, "actions": {0: "batch"}}, opset_version=17, dynamo=False)
+    torch.onnx.export(
+        actor,
+        (example,),
+        str(tmp),
+        input_names=["obs"],
+        output_names=["actions"],
+        dynamic_axes={"obs": {0: "batch"}, "actions": {0: "batch"}},
+        opset_version=17,
+        dynamo=False,
+    )
     model = onnx.load(str(tmp))
     tmp.unlink()
     entry = model.metadata_props.add()

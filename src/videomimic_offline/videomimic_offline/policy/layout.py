@@ -54,6 +54,7 @@ class StudentLayout:
             "command_dim": COMMAND_DIM,
             "heightmap_shape": list(g1.HEIGHTMAP_SHAPE),
             "heightmap_resolution": g1.HEIGHTMAP_RESOLUTION,
-            "order": ["history_newest_first", "command", "heightmap"] if self.heightmap
+            "order": ["history_newest_first", "command", "heightmap"]
+            if self.heightmap
             else ["history_newest_first", "command"],
         }
