@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-
 from videomimic_offline.artifacts import write_npz
 from videomimic_offline.training import motions
 
@@ -17,9 +16,16 @@ def make_data(root: Path) -> dict[str, Path]:
     clip_dir.mkdir(parents=True, exist_ok=True)
     h = np.zeros((30, 30))
     h[:, 20:] = 0.1
-    write_npz(clip_dir / "heightfield.npz", schema="videomimic.heightfield", version=1, heights=h,
-              known=np.ones_like(h, bool), origin_xy=np.array([-1.0, -1.5]), resolution=np.array(0.1),
-              T_world_scene=np.eye(4))
+    write_npz(
+        clip_dir / "heightfield.npz",
+        schema="videomimic.heightfield",
+        version=1,
+        heights=h,
+        known=np.ones_like(h, bool),
+        origin_xy=np.array([-1.0, -1.5]),
+        resolution=np.array(0.1),
+        T_world_scene=np.eye(4),
+    )
     with np.load(mocap[1]) as d:
         arr = {k: d[k] for k in d.files if k not in ("schema", "version", "scene")}
     motions.write_motion(clip_dir / "robot_motion.npz", arr, scene="heightfield.npz")

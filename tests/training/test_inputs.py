@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-
 from videomimic_offline.errors import IncompatibleError, InputError
 from videomimic_offline.policy.layout import StudentLayout
 from videomimic_offline.robot import g1
@@ -74,12 +73,25 @@ def _fake_student_checkpoint(path, joint_names=g1.JOINT_NAMES_23, hidden=(32, 32
 
     lay = StudentLayout()
     obs = TensorDict({"student": torch.zeros(1, lay.dim)}, batch_size=[1])
-    m = MLPModel(obs, {"policy": ["student"]}, "policy", 23, hidden_dims=hidden, obs_normalization=True,
-                 distribution_cfg={"class_name": "GaussianDistribution", "init_std": 1.0, "std_type": "scalar"})
+    m = MLPModel(
+        obs,
+        {"policy": ["student"]},
+        "policy",
+        23,
+        hidden_dims=hidden,
+        obs_normalization=True,
+        distribution_cfg={"class_name": "GaussianDistribution", "init_std": 1.0, "std_type": "scalar"},
+    )
     m.obs_normalizer.update(torch.randn(64, lay.dim) * 3 + 1)
-    meta = {"format": stages.CKPT_FORMAT, "stage": "distill", "joint_names": list(joint_names),
-            "obs_dims": {"student": lay.dim, "actor": 524}, "student_layout": lay.to_dict(),
-            "policy_hidden": list(hidden), "policy_group": "student"}
+    meta = {
+        "format": stages.CKPT_FORMAT,
+        "stage": "distill",
+        "joint_names": list(joint_names),
+        "obs_dims": {"student": lay.dim, "actor": 524},
+        "student_layout": lay.to_dict(),
+        "policy_hidden": list(hidden),
+        "policy_group": "student",
+    }
     torch.save({"student_state_dict": m.state_dict(), "iter": 0, "infos": {stages.META_KEY: meta}}, path)
     return path
 
@@ -98,10 +110,17 @@ def test_checkpoint_with_other_joint_order_is_refused(tmp_path):
 
 
 def test_checkpoint_with_other_observation_layout_is_refused():
-    ours = {"format": stages.CKPT_FORMAT, "joint_names": list(g1.JOINT_NAMES_23),
-            "obs_dims": {"student": 499, "actor": 524}, "student_layout": StudentLayout().to_dict()}
-    blind = {**ours, "obs_dims": {"student": 378, "actor": 524},
-             "student_layout": StudentLayout(heightmap=False).to_dict()}
+    ours = {
+        "format": stages.CKPT_FORMAT,
+        "joint_names": list(g1.JOINT_NAMES_23),
+        "obs_dims": {"student": 499, "actor": 524},
+        "student_layout": StudentLayout().to_dict(),
+    }
+    blind = {
+        **ours,
+        "obs_dims": {"student": 378, "actor": 524},
+        "student_layout": StudentLayout(heightmap=False).to_dict(),
+    }
     stages.check_compatible(ours, ours, "ck", ("student", "actor"))
     with pytest.raises(IncompatibleError, match="observation group 'student' has 378"):
         stages.check_compatible(blind, ours, "ck", ("student",))

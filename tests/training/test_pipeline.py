@@ -8,12 +8,10 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-
 from videomimic_offline.errors import IncompatibleError, NumericalError
 from videomimic_offline.policy.exported import load_policy
 from videomimic_offline.policy.layout import StudentLayout
@@ -34,8 +32,9 @@ def run(data, tmp_path_factory):
     ck = stages.train_stage(stages.StageConfig("mpt", out_dir=out, motions=[data["mocap"]], iterations=2, **TINY))
     assert ck.name == "model_1.pt"  # continued from model_0, not restarted
     for stage in ("teacher", "distill", "finetune"):
-        ck = stages.train_stage(stages.StageConfig(stage, out_dir=out, motions=[data["clips"]], init=ck, iterations=2,
-                                                   **TINY))
+        ck = stages.train_stage(
+            stages.StageConfig(stage, out_dir=out, motions=[data["clips"]], init=ck, iterations=2, **TINY)
+        )
         assert ck.parent.name == stage and ck.name == "model_1.pt"
     print(f"four stages: {time.time() - t0:.1f} s")
     return out
@@ -78,7 +77,9 @@ def test_resume_refuses_a_checkpoint_with_another_layout(run, data):
     torch.save(ck, bad)
     try:
         with pytest.raises(IncompatibleError, match="observation group 'actor'"):
-            stages.train_stage(stages.StageConfig("teacher", out_dir=run, motions=[data["clips"]], iterations=3, **TINY))
+            stages.train_stage(
+                stages.StageConfig("teacher", out_dir=run, motions=[data["clips"]], iterations=3, **TINY)
+            )
     finally:
         bad.unlink()
 
@@ -93,17 +94,41 @@ def test_nan_in_training_is_one_clear_error(run, data, monkeypatch):
 
     monkeypatch.setattr(PPO, "act", nan_act)
     with pytest.raises(NumericalError, match="NaN.*last good checkpoint is kept"):
-        stages.train_stage(stages.StageConfig("mpt", out_dir=run / "nan", motions=[data["mocap"]], iterations=1, **TINY))
+        stages.train_stage(
+            stages.StageConfig("mpt", out_dir=run / "nan", motions=[data["mocap"]], iterations=1, **TINY)
+        )
     assert not list((run / "nan" / "mpt").glob("model_*.pt"))
 
 
 def test_resume_after_kill_continues_from_last_checkpoint(data, tmp_path):
     out = tmp_path / "killed"
-    cmd = [sys.executable, "-c", "from videomimic_offline.training.tools import train_mpt; train_mpt()",
-           "--motions", str(data["mocap"]), "--out", str(out), "--num-envs", "4", "--steps-per-env", "8",
-           "--save-interval", "1", "--patch-size", "4", "--terrain", "flat", "--hidden", "64", "64", "--device", "cpu"]
-    proc = subprocess.Popen([*cmd, "--iterations", "1000"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    cmd = [
+        sys.executable,
+        "-c",
+        "from videomimic_offline.training.tools import train_mpt; train_mpt()",
+        "--motions",
+        str(data["mocap"]),
+        "--out",
+        str(out),
+        "--num-envs",
+        "4",
+        "--steps-per-env",
+        "8",
+        "--save-interval",
+        "1",
+        "--patch-size",
+        "4",
+        "--terrain",
+        "flat",
+        "--hidden",
+        "64",
+        "64",
+        "--device",
+        "cpu",
+    ]
+    proc = subprocess.Popen(
+        [*cmd, "--iterations", "1000"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     try:
         deadline = time.time() + 300
         while not (out / "mpt" / "model_1.pt").exists():

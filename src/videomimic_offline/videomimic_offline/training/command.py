@@ -84,8 +84,16 @@ class ClipMotionCommand(MotionCommand):
         self.err_link_sum = torch.zeros(C, device=self.device)
         self.err_steps = torch.zeros(C, device=self.device)
         self._next_clip = 0  # round-robin cursor for evaluation
-        for k in ("error_anchor_pos", "error_anchor_rot", "error_body_pos", "error_body_rot", "error_joint_pos",
-                  "error_joint_vel", "error_link_pos_global", "clip_weight_max"):
+        for k in (
+            "error_anchor_pos",
+            "error_anchor_rot",
+            "error_body_pos",
+            "error_body_rot",
+            "error_joint_pos",
+            "error_joint_vel",
+            "error_link_pos_global",
+            "clip_weight_max",
+        ):
             self.metrics[k] = torch.zeros(n, device=self.device)
         self._ghost_model = None
         self._ghost_color = np.array(cfg.viz.ghost_color, dtype=np.float32)
@@ -94,13 +102,19 @@ class ClipMotionCommand(MotionCommand):
     # Reference positions include the env's patch origin and the clip's xy shift.
     @property
     def body_pos_w(self) -> torch.Tensor:
-        return (self.motion.body_pos_w[self.time_steps] + self._env.scene.env_origins[:, None, :]
-                + self._clip_shift[self.env_clip][:, None, :])
+        return (
+            self.motion.body_pos_w[self.time_steps]
+            + self._env.scene.env_origins[:, None, :]
+            + self._clip_shift[self.env_clip][:, None, :]
+        )
 
     @property
     def anchor_pos_w(self) -> torch.Tensor:
-        return (self.motion.body_pos_w[self.time_steps, self.motion_anchor_body_index]
-                + self._env.scene.env_origins + self._clip_shift[self.env_clip])
+        return (
+            self.motion.body_pos_w[self.time_steps, self.motion_anchor_body_index]
+            + self._env.scene.env_origins
+            + self._clip_shift[self.env_clip]
+        )
 
     @property
     def clip_last_frame(self) -> torch.Tensor:
@@ -203,13 +217,15 @@ class ClipMotionCommand(MotionCommand):
         for i, name in enumerate(self.clip_names):
             steps = max(float(self.err_steps[i]), 1.0)
             eps = int(self.episodes[i])
-            out.append({
-                "clip": name,
-                "episodes": eps,
-                "success_rate": float(self.successes[i]) / eps if eps else float("nan"),
-                "joint_error_rad": float(self.err_joint_sum[i]) / steps,
-                "link_error_mm": 1000.0 * float(self.err_link_sum[i]) / steps,
-            })
+            out.append(
+                {
+                    "clip": name,
+                    "episodes": eps,
+                    "success_rate": float(self.successes[i]) / eps if eps else float("nan"),
+                    "joint_error_rad": float(self.err_joint_sum[i]) / steps,
+                    "link_error_mm": 1000.0 * float(self.err_link_sum[i]) / steps,
+                }
+            )
         return out
 
 

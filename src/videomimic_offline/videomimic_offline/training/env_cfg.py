@@ -59,20 +59,33 @@ def _armature(name: str) -> float:
 
 def robot_cfg(max_delay_steps: int = 0) -> EntityCfg:
     """G1 with VideoMimic's PD gains; ``max_delay_steps`` = control delay in physics steps (0..)."""
+    # One actuator group per distinct (kp, kd, effort, armature): mjlab computes each group per physics step.
+    groups: dict[tuple[float, float, float, float], list[str]] = {}
+    for n in g1.JOINT_NAMES_29:
+        groups.setdefault((g1.KP[n], g1.KD[n], g1.EFFORT_LIMITS[n], _armature(n)), []).append(f"^{n}$")
     acts = tuple(
         BuiltinPositionActuatorCfg(
-            target_names_expr=(f"^{n}$",), stiffness=g1.KP[n], damping=g1.KD[n], effort_limit=g1.EFFORT_LIMITS[n],
-            armature=_armature(n), delay_min_lag=0, delay_max_lag=max_delay_steps,
+            target_names_expr=tuple(names),
+            stiffness=kp,
+            damping=kd,
+            effort_limit=eff,
+            armature=arm,
+            delay_min_lag=0,
+            delay_max_lag=max_delay_steps,
         )
-        for n in g1.JOINT_NAMES_29
+        for (kp, kd, eff, arm), names in groups.items()
     )
     init = EntityCfg.InitialStateCfg(
         pos=(0.0, 0.0, g1.DEFAULT_PELVIS_HEIGHT),
         joint_pos={f"^{n}$": v for n, v in g1.DEFAULT_POSE.items()} | {".*": 0.0},
         joint_vel={".*": 0.0},
     )
-    return EntityCfg(init_state=init, collisions=(mj_g1.FULL_COLLISION,), spec_fn=mj_g1.get_spec,
-                     articulation=EntityArticulationInfoCfg(actuators=acts, soft_joint_pos_limit_factor=0.9))
+    return EntityCfg(
+        init_state=init,
+        collisions=(mj_g1.FULL_COLLISION,),
+        spec_fn=mj_g1.get_spec,
+        articulation=EntityArticulationInfoCfg(actuators=acts, soft_joint_pos_limit_factor=0.9),
+    )
 
 
 @dataclass
@@ -108,14 +121,21 @@ def make_env_cfg(s: TaskSettings) -> ManagerBasedRlEnvCfg:
     j23 = [g1.JOINT_NAMES_29.index(n) for n in g1.JOINT_NAMES_23]
 
     scan = RayCastSensorCfg(
-        name="height_scan", frame=ObjRef(type="body", name=g1.TORSO_LINK, entity="robot"), ray_alignment="yaw",
-        pattern=GridPatternCfg(size=(1.0, 1.0), resolution=g1.HEIGHTMAP_RESOLUTION), max_distance=5.0,
-        exclude_parent_body=True, include_geom_groups=(0,),
+        name="height_scan",
+        frame=ObjRef(type="body", name=g1.TORSO_LINK, entity="robot"),
+        ray_alignment="yaw",
+        pattern=GridPatternCfg(size=(1.0, 1.0), resolution=g1.HEIGHTMAP_RESOLUTION),
+        max_distance=5.0,
+        exclude_parent_body=True,
+        include_geom_groups=(0,),
     )
     feet = ContactSensorCfg(
         name="feet_contact",
         primary=ContactMatch(mode="subtree", pattern=r"^(left_ankle_roll_link|right_ankle_roll_link)$", entity="robot"),
-        secondary=ContactMatch(mode="body", pattern="terrain"), fields=("found",), reduce="netforce", num_slots=1,
+        secondary=ContactMatch(mode="body", pattern="terrain"),
+        fields=("found",),
+        reduce="netforce",
+        num_slots=1,
     )
 
     def hist(noise: bool) -> ObservationTermCfg:
@@ -152,17 +172,29 @@ def make_env_cfg(s: TaskSettings) -> ManagerBasedRlEnvCfg:
     }
 
     actions = {
-        "joint_pos": JointPositionActionCfg(entity_name="robot", actuator_names=tuple(f"^{n}$" for n in g1.JOINT_NAMES_23),
-                                            scale=g1.ACTION_SCALE, use_default_offset=True, preserve_order=True)
+        "joint_pos": JointPositionActionCfg(
+            entity_name="robot",
+            actuator_names=tuple(f"^{n}$" for n in g1.JOINT_NAMES_23),
+            scale=g1.ACTION_SCALE,
+            use_default_offset=True,
+            preserve_order=True,
+        )
     }
     pose_range = {} if s.eval_mode else {"x": (-0.05, 0.05), "y": (-0.05, 0.05), "yaw": (-0.1, 0.1)}
     vel_range = {} if s.eval_mode else {"x": (-0.2, 0.2), "y": (-0.2, 0.2), "yaw": (-0.2, 0.2)}
     commands = {
         "motion": ClipMotionCommandCfg(
-            entity_name="robot", resampling_time_range=(1.0e9, 1.0e9), debug_vis=False,
-            anchor_body_name=g1.TORSO_LINK, body_names=body_names, clips=list(s.clips),
-            clip_columns=dict(layout.clip_column), procedural_columns=list(layout.procedural_columns),
-            joint_ids_23=j23, pose_range=pose_range, velocity_range=vel_range,
+            entity_name="robot",
+            resampling_time_range=(1.0e9, 1.0e9),
+            debug_vis=False,
+            anchor_body_name=g1.TORSO_LINK,
+            body_names=body_names,
+            clips=list(s.clips),
+            clip_columns=dict(layout.clip_column),
+            procedural_columns=list(layout.procedural_columns),
+            joint_ids_23=j23,
+            pose_range=pose_range,
+            velocity_range=vel_range,
             joint_position_range=(0.0, 0.0) if s.eval_mode else (-0.05, 0.05),
             sampling_mode="start" if s.eval_mode else "adaptive",
         )
@@ -170,44 +202,74 @@ def make_env_cfg(s: TaskSettings) -> ManagerBasedRlEnvCfg:
 
     events: dict[str, EventTermCfg] = {}
     if noisy:
-        events["push_robot"] = EventTermCfg(func=mj_events.push_by_setting_velocity, mode="interval",
-                                            interval_range_s=(2.0, 5.0),
-                                            params={"velocity_range": {"x": (-0.5, 0.5), "y": (-0.5, 0.5)}})
-        events["foot_friction"] = EventTermCfg(mode="startup", func=dr.geom_friction, params={
-            "asset_cfg": SceneEntityCfg("robot", geom_names=FOOT_GEOMS), "operation": "abs", "ranges": (0.4, 1.2),
-            "shared_random": True})
+        events["push_robot"] = EventTermCfg(
+            func=mj_events.push_by_setting_velocity,
+            mode="interval",
+            interval_range_s=(2.0, 5.0),
+            params={"velocity_range": {"x": (-0.5, 0.5), "y": (-0.5, 0.5)}},
+        )
+        events["foot_friction"] = EventTermCfg(
+            mode="startup",
+            func=dr.geom_friction,
+            params={
+                "asset_cfg": SceneEntityCfg("robot", geom_names=FOOT_GEOMS),
+                "operation": "abs",
+                "ranges": (0.4, 1.2),
+                "shared_random": True,
+            },
+        )
         if s.stage == "mpt":
-            events["pd_gains"] = EventTermCfg(mode="reset", func=dr.pd_gains, params={
-                "asset_cfg": SceneEntityCfg("robot"), "kp_range": (0.8, 1.2), "kd_range": (0.8, 1.2)})
+            events["pd_gains"] = EventTermCfg(
+                mode="reset",
+                func=dr.pd_gains,
+                params={"asset_cfg": SceneEntityCfg("robot"), "kp_range": (0.8, 1.2), "kd_range": (0.8, 1.2)},
+            )
 
     m = {"command_name": "motion"}
     rewards = {
         "joint_pos": RewardTermCfg(func=terms.joint_pos_tracking_exp, weight=1.5, params={**m, "std": 0.5}),
         "global_links": RewardTermCfg(func=terms.global_link_pos_exp, weight=1.0, params={**m, "std": 0.3}),
-        "anchor_ori": RewardTermCfg(func=track.motion_global_anchor_orientation_error_exp, weight=0.5,
-                                    params={**m, "std": 0.4}),
-        "body_pos": RewardTermCfg(func=track.motion_relative_body_position_error_exp, weight=1.0,
-                                  params={**m, "std": 0.3}),
-        "body_ori": RewardTermCfg(func=track.motion_relative_body_orientation_error_exp, weight=1.0,
-                                  params={**m, "std": 0.4}),
-        "body_lin_vel": RewardTermCfg(func=track.motion_global_body_linear_velocity_error_exp, weight=0.5,
-                                      params={**m, "std": 1.0}),
+        "anchor_ori": RewardTermCfg(
+            func=track.motion_global_anchor_orientation_error_exp, weight=0.5, params={**m, "std": 0.4}
+        ),
+        "body_pos": RewardTermCfg(
+            func=track.motion_relative_body_position_error_exp, weight=1.0, params={**m, "std": 0.3}
+        ),
+        "body_ori": RewardTermCfg(
+            func=track.motion_relative_body_orientation_error_exp, weight=1.0, params={**m, "std": 0.4}
+        ),
+        "body_lin_vel": RewardTermCfg(
+            func=track.motion_global_body_linear_velocity_error_exp, weight=0.5, params={**m, "std": 1.0}
+        ),
         "action_rate": RewardTermCfg(func=mj_rewards.action_rate_l2, weight=-0.1),
-        "joint_limit": RewardTermCfg(func=mj_rewards.joint_pos_limits, weight=-10.0,
-                                     params={"asset_cfg": SceneEntityCfg("robot", joint_names=(".*",))}),
+        "joint_limit": RewardTermCfg(
+            func=mj_rewards.joint_pos_limits,
+            weight=-10.0,
+            params={"asset_cfg": SceneEntityCfg("robot", joint_names=(".*",))},
+        ),
         "termination": RewardTermCfg(func=mj_rewards.is_terminated, weight=-50.0),
     }
     terminations = {
         "time_out": TerminationTermCfg(func=track.time_out, time_out=True),
         "clip_end": TerminationTermCfg(func=terms.clip_finished, params=m, time_out=True),
         "link_drift": TerminationTermCfg(func=terms.link_drift, params={**m, "threshold": 0.5}),
-        "anchor_ori": TerminationTermCfg(func=track.bad_anchor_ori, params={
-            "asset_cfg": SceneEntityCfg("robot"), "command_name": "motion", "threshold": 1.0}),
+        "anchor_ori": TerminationTermCfg(
+            func=track.bad_anchor_ori,
+            params={"asset_cfg": SceneEntityCfg("robot"), "command_name": "motion", "threshold": 1.0},
+        ),
     }
     return ManagerBasedRlEnvCfg(
         scene=SceneCfg(terrain=terrain, num_envs=s.num_envs, entities={"robot": robot}, sensors=(scan, feet)),
-        observations=observations, actions=actions, commands=commands, events=events, rewards=rewards,
-        terminations=terminations, seed=s.seed,
-        sim=SimulationCfg(nconmax=120, njmax=400, mujoco=MujocoCfg(timestep=g1.SIM_DT, iterations=10, ls_iterations=20)),
-        decimation=g1.DECIMATION, episode_length_s=s.episode_length_s,
+        observations=observations,
+        actions=actions,
+        commands=commands,
+        events=events,
+        rewards=rewards,
+        terminations=terminations,
+        seed=s.seed,
+        sim=SimulationCfg(
+            nconmax=120, njmax=400, mujoco=MujocoCfg(timestep=g1.SIM_DT, iterations=10, ls_iterations=20)
+        ),
+        decimation=g1.DECIMATION,
+        episode_length_s=s.episode_length_s,
     )

@@ -16,14 +16,23 @@ from videomimic_offline.errors import IncompatibleError
 from videomimic_offline.training.stages import StageConfig, build_env, load_clips
 
 
-def evaluate(policy_path: Path, motions: list[Path], episodes_per_clip: int = 1, device: str = "cpu",
-             patch_size: float = 8.0, num_envs: int | None = None, progress: bool = True) -> dict[str, Any]:
+def evaluate(
+    policy_path: Path,
+    motions: list[Path],
+    episodes_per_clip: int = 1,
+    device: str = "cpu",
+    patch_size: float = 8.0,
+    num_envs: int | None = None,
+    progress: bool = True,
+) -> dict[str, Any]:
     """Per-clip report for an exported student (.onnx/.pt) or a training checkpoint (model_*.pt / stage folder)."""
     import torch
     from tqdm import tqdm
 
     policy_path = Path(policy_path)
-    exported = policy_path.suffix == ".onnx" or (policy_path.suffix == ".pt" and not policy_path.name.startswith("model_"))
+    exported = policy_path.suffix == ".onnx" or (
+        policy_path.suffix == ".pt" and not policy_path.name.startswith("model_")
+    )
     if exported:
         from videomimic_offline.policy.exported import load_policy
 
@@ -42,8 +51,15 @@ def evaluate(policy_path: Path, motions: list[Path], episodes_per_clip: int = 1,
             with torch.no_grad():
                 return actor(o[group].cpu())
 
-    cfg = StageConfig("teacher", out_dir=Path("."), motions=list(motions), device=device, patch_size=patch_size,
-                      blind=blind, procedural=("flat",))
+    cfg = StageConfig(
+        "teacher",
+        out_dir=Path("."),
+        motions=list(motions),
+        device=device,
+        patch_size=patch_size,
+        blind=blind,
+        procedural=("flat",),
+    )
     try:
         clips = load_clips(cfg)
     except Exception:
@@ -54,7 +70,9 @@ def evaluate(policy_path: Path, motions: list[Path], episodes_per_clip: int = 1,
     try:
         obs = env.get_observations()
         if obs[group].shape[-1] != (pol.layout.dim if exported else meta["obs_dims"][group]):
-            raise IncompatibleError(f"{policy_path}: policy expects another observation size than this task's '{group}'")
+            raise IncompatibleError(
+                f"{policy_path}: policy expects another observation size than this task's '{group}'"
+            )
         cmd = env.unwrapped.command_manager.get_term("motion")
         cmd.episodes.zero_()
         cmd.successes.zero_()
@@ -68,7 +86,10 @@ def evaluate(policy_path: Path, motions: list[Path], episodes_per_clip: int = 1,
     finally:
         env.close()
     rates = [r["success_rate"] for r in report if r["episodes"]]
-    return {"policy": str(policy_path), "clips": report,
-            "success_rate": float(np.mean(rates)) if rates else float("nan"),
-            "joint_error_rad": float(np.mean([r["joint_error_rad"] for r in report])),
-            "link_error_mm": float(np.mean([r["link_error_mm"] for r in report]))}
+    return {
+        "policy": str(policy_path),
+        "clips": report,
+        "success_rate": float(np.mean(rates)) if rates else float("nan"),
+        "joint_error_rad": float(np.mean([r["joint_error_rad"] for r in report])),
+        "link_error_mm": float(np.mean([r["link_error_mm"] for r in report])),
+    }

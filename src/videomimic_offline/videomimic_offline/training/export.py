@@ -33,13 +33,22 @@ def policy_from_checkpoint(path: Path) -> tuple[Any, dict[str, Any]]:
     dim = int(meta["obs_dims"][group])
     state = ck.get("student_state_dict") if meta["stage"] == "distill" else ck["actor_state_dict"]
     obs = TensorDict({group: torch.zeros(1, dim)}, batch_size=[1])
-    model = MLPModel(obs, {"policy": [group]}, "policy", NUM_ACTIONS, hidden_dims=meta["policy_hidden"],
-                     activation="elu", obs_normalization=True,
-                     distribution_cfg={"class_name": "GaussianDistribution", "init_std": 1.0, "std_type": "scalar"})
+    model = MLPModel(
+        obs,
+        {"policy": [group]},
+        "policy",
+        NUM_ACTIONS,
+        hidden_dims=meta["policy_hidden"],
+        activation="elu",
+        obs_normalization=True,
+        distribution_cfg={"class_name": "GaussianDistribution", "init_std": 1.0, "std_type": "scalar"},
+    )
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:
-        raise IncompatibleError(f"{path}: network does not match its record ({exc.__class__.__name__}); retrain") from exc
+        raise IncompatibleError(
+            f"{path}: network does not match its record ({exc.__class__.__name__}); retrain"
+        ) from exc
     return model.as_jit().eval(), meta
 
 

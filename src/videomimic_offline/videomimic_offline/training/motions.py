@@ -193,7 +193,9 @@ def _pose_program(kind: str, T: int) -> tuple[np.ndarray, np.ndarray, np.ndarray
 MOCAP_KINDS = ("stand", "squat", "step", "walk")
 
 
-def forward_kinematics_motion(joint_pos: np.ndarray, root_xy: np.ndarray, root_yaw: np.ndarray) -> dict[str, np.ndarray]:
+def forward_kinematics_motion(
+    joint_pos: np.ndarray, root_xy: np.ndarray, root_yaw: np.ndarray
+) -> dict[str, np.ndarray]:
     """Contract arrays for joint trajectories, with the pelvis height set so the lower foot touches z = 0."""
     import mujoco
 

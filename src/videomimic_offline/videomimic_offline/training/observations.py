@@ -39,13 +39,16 @@ def _yaw(q: torch.Tensor) -> torch.Tensor:
 def proprio_frame(env: ManagerBasedRlEnv, joint_ids: torch.Tensor, default: torch.Tensor) -> torch.Tensor:
     """(N, 75) ang_vel x0.25 | gravity | q - q0 | dq x0.05 | last action (23 policy joints)."""
     d = env.scene["robot"].data
-    return torch.cat([
-        d.root_link_ang_vel_b * _SCALE["ang_vel_b"],
-        d.projected_gravity_b,
-        d.joint_pos[:, joint_ids] - default,
-        d.joint_vel[:, joint_ids] * _SCALE["joint_vel"],
-        env.action_manager.action,
-    ], dim=-1)
+    return torch.cat(
+        [
+            d.root_link_ang_vel_b * _SCALE["ang_vel_b"],
+            d.projected_gravity_b,
+            d.joint_pos[:, joint_ids] - default,
+            d.joint_vel[:, joint_ids] * _SCALE["joint_vel"],
+            env.action_manager.action,
+        ],
+        dim=-1,
+    )
 
 
 class ProprioHistory:
@@ -94,7 +97,9 @@ def root_command(env: ManagerBasedRlEnv, command_name: str = "motion", lookahead
     """(N, 3) reference torso xy relative to the robot torso in its heading frame, and relative yaw."""
     cmd = _cmd(env, command_name)
     t = torch.minimum(cmd.time_steps + lookahead, cmd.clip_last_frame)
-    ref_pos = cmd.motion.body_pos_w[t, cmd.motion_anchor_body_index] + env.scene.env_origins + cmd._clip_shift[cmd.env_clip]
+    ref_pos = (
+        cmd.motion.body_pos_w[t, cmd.motion_anchor_body_index] + env.scene.env_origins + cmd._clip_shift[cmd.env_clip]
+    )
     ref_q = cmd.motion.body_quat_w[t, cmd.motion_anchor_body_index]
     rob_pos, rob_q = cmd.robot_anchor_pos_w, cmd.robot_anchor_quat_w
     delta = ref_pos - rob_pos

@@ -33,7 +33,9 @@ def plot_training(run_dir: Path, out_png: Path | None = None) -> Path:
     run_dir = Path(run_dir)
     stages = [s for s in STAGES if (run_dir / s).is_dir()]
     if not stages:
-        raise InputError(f"no stage folders ({', '.join(STAGES)}) under {run_dir}: pass the --out of the training tools")
+        raise InputError(
+            f"no stage folders ({', '.join(STAGES)}) under {run_dir}: pass the --out of the training tools"
+        )
     fig, axes = plt.subplots(1, len(stages), figsize=(4.5 * len(stages), 3.5), squeeze=False)
     for ax, stage in zip(axes[0], stages):
         scalars = read_scalars(run_dir / stage)

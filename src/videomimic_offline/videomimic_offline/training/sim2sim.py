@@ -18,9 +18,14 @@ from videomimic_offline.policy.exported import load_policy
 from videomimic_offline.robot import g1
 
 
-def run_sim2sim(policy_path: Path, terrain: Path | None = None, seconds: float = 5.0,
-                command: tuple[float, float, float] = (0.0, 0.0, 0.0), start_xy: tuple[float, float] = (0.0, 0.0),
-                progress: bool = True) -> dict[str, Any]:
+def run_sim2sim(
+    policy_path: Path,
+    terrain: Path | None = None,
+    seconds: float = 5.0,
+    command: tuple[float, float, float] = (0.0, 0.0, 0.0),
+    start_xy: tuple[float, float] = (0.0, 0.0),
+    progress: bool = True,
+) -> dict[str, Any]:
     """Run the policy for ``seconds`` with a constant root command; report fall, drift and timings."""
     import mujoco
     from tqdm import tqdm
@@ -73,7 +78,12 @@ def run_sim2sim(policy_path: Path, terrain: Path | None = None, seconds: float =
             fell_at = k * g1.CONTROL_DT
             break
     return {
-        "policy": str(policy_path), "terrain": str(terrain) if terrain else "step (default)", "seconds": seconds,
-        "fell": fell_at is not None, "fell_at_s": fell_at, "min_pelvis_height_m": float(min_h),
-        "final_xy": data.qpos[0:2].tolist(), "drift_m": float(np.linalg.norm(data.qpos[0:2] - np.array(start_xy))),
+        "policy": str(policy_path),
+        "terrain": str(terrain) if terrain else "step (default)",
+        "seconds": seconds,
+        "fell": fell_at is not None,
+        "fell_at_s": fell_at,
+        "min_pelvis_height_m": float(min_h),
+        "final_xy": data.qpos[0:2].tolist(),
+        "drift_m": float(np.linalg.norm(data.qpos[0:2] - np.array(start_xy))),
     }

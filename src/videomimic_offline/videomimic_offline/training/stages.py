@@ -84,7 +84,9 @@ def read_checkpoint(path: Path) -> dict[str, Any]:
     try:
         d = torch.load(path, map_location="cpu", weights_only=False)
     except Exception as exc:
-        raise InputError(f"{path} is not a readable checkpoint ({exc.__class__.__name__}); delete it and retrain") from exc
+        raise InputError(
+            f"{path} is not a readable checkpoint ({exc.__class__.__name__}); delete it and retrain"
+        ) from exc
     if not isinstance(d, dict) or not isinstance((d.get("infos") or {}).get(META_KEY), dict):
         raise IncompatibleError(f"{path} is not a videomimic training checkpoint (no '{META_KEY}' record)")
     return d
@@ -107,42 +109,91 @@ def check_compatible(meta: dict[str, Any], ours: dict[str, Any], source: Path, g
                 "layout changed, or blind vs heightmap student); retrain the stage or pass the matching --blind"
             )
     if "student" in groups and meta.get("student_layout") != ours["student_layout"]:
-        raise IncompatibleError(f"{source}: student observation layout {meta.get('student_layout')} differs from "
-                                f"{ours['student_layout']}; retrain the student")
+        raise IncompatibleError(
+            f"{source}: student observation layout {meta.get('student_layout')} differs from "
+            f"{ours['student_layout']}; retrain the student"
+        )
 
 
 def _train_cfg(cfg: StageConfig, hidden: tuple[int, ...], teacher_hidden: tuple[int, ...]) -> dict[str, Any]:
     lr = cfg.learning_rate if cfg.learning_rate is not None else LR[cfg.stage]
     gauss = {"class_name": "GaussianDistribution", "init_std": 0.8, "std_type": "scalar"}
     common = {
-        "seed": cfg.seed, "num_steps_per_env": cfg.steps_per_env, "max_iterations": cfg.iterations,
-        "save_interval": cfg.save_interval, "experiment_name": cfg.stage, "run_name": "", "logger": "tensorboard",
-        "upload_model": False, "check_for_nan": True, "clip_actions": g1.ACTION_CLIP, "resume": False,
+        "seed": cfg.seed,
+        "num_steps_per_env": cfg.steps_per_env,
+        "max_iterations": cfg.iterations,
+        "save_interval": cfg.save_interval,
+        "experiment_name": cfg.stage,
+        "run_name": "",
+        "logger": "tensorboard",
+        "upload_model": False,
+        "check_for_nan": True,
+        "clip_actions": g1.ACTION_CLIP,
+        "resume": False,
     }
     if cfg.stage == "distill":
         return {
-            **common, "class_name": "DistillationRunner",
+            **common,
+            "class_name": "DistillationRunner",
             "obs_groups": {"student": ["student"], "teacher": ["actor"]},
-            "student": {"class_name": "MLPModel", "hidden_dims": list(hidden), "activation": "elu",
-                        "obs_normalization": True, "distribution_cfg": dict(gauss)},
-            "teacher": {"class_name": "MLPModel", "hidden_dims": list(teacher_hidden), "activation": "elu",
-                        "obs_normalization": True, "distribution_cfg": dict(gauss)},
-            "algorithm": {"class_name": "videomimic_offline.training.algorithms:MeanStdDistillation",
-                          "num_learning_epochs": 1, "gradient_length": min(15, cfg.steps_per_env), "learning_rate": lr,
-                          "max_grad_norm": 1.0, "loss_type": "mse"},
+            "student": {
+                "class_name": "MLPModel",
+                "hidden_dims": list(hidden),
+                "activation": "elu",
+                "obs_normalization": True,
+                "distribution_cfg": dict(gauss),
+            },
+            "teacher": {
+                "class_name": "MLPModel",
+                "hidden_dims": list(teacher_hidden),
+                "activation": "elu",
+                "obs_normalization": True,
+                "distribution_cfg": dict(gauss),
+            },
+            "algorithm": {
+                "class_name": "videomimic_offline.training.algorithms:MeanStdDistillation",
+                "num_learning_epochs": 1,
+                "gradient_length": min(15, cfg.steps_per_env),
+                "learning_rate": lr,
+                "max_grad_norm": 1.0,
+                "loss_type": "mse",
+            },
         }
     actor_group = "student" if cfg.stage == "finetune" else "actor"
     return {
-        **common, "class_name": "OnPolicyRunner",
+        **common,
+        "class_name": "OnPolicyRunner",
         "obs_groups": {"actor": [actor_group], "critic": ["critic"]},
-        "actor": {"class_name": "MLPModel", "hidden_dims": list(hidden), "activation": "elu",
-                  "obs_normalization": True, "distribution_cfg": dict(gauss)},
-        "critic": {"class_name": "MLPModel", "hidden_dims": list(TEACHER_NET), "activation": "elu",
-                   "obs_normalization": True},
-        "algorithm": {"class_name": "PPO", "value_loss_coef": 1.0, "use_clipped_value_loss": True, "clip_param": 0.2,
-                      "entropy_coef": 0.0025, "num_learning_epochs": 5, "num_mini_batches": 4, "learning_rate": lr,
-                      "schedule": "adaptive", "gamma": 0.99, "lam": 0.95, "desired_kl": 0.02, "max_grad_norm": 1.0,
-                      "rnd_cfg": None, "symmetry_cfg": None},
+        "actor": {
+            "class_name": "MLPModel",
+            "hidden_dims": list(hidden),
+            "activation": "elu",
+            "obs_normalization": True,
+            "distribution_cfg": dict(gauss),
+        },
+        "critic": {
+            "class_name": "MLPModel",
+            "hidden_dims": list(TEACHER_NET),
+            "activation": "elu",
+            "obs_normalization": True,
+        },
+        "algorithm": {
+            "class_name": "PPO",
+            "value_loss_coef": 1.0,
+            "use_clipped_value_loss": True,
+            "clip_param": 0.2,
+            "entropy_coef": 0.0025,
+            "num_learning_epochs": 5,
+            "num_mini_batches": 4,
+            "learning_rate": lr,
+            "schedule": "adaptive",
+            "gamma": 0.99,
+            "lam": 0.95,
+            "desired_kl": 0.02,
+            "max_grad_norm": 1.0,
+            "rnd_cfg": None,
+            "symmetry_cfg": None,
+        },
     }
 
 
@@ -162,8 +213,11 @@ def _runner_class(distill: bool):
             saved = self.alg.save()
             saved.update(self.extra_state)
             saved["iter"] = self.current_learning_iteration
-            saved["infos"] = {**(infos or {}), META_KEY: self.meta,
-                              "env_state": {"common_step_counter": self.env.unwrapped.common_step_counter}}
+            saved["infos"] = {
+                **(infos or {}),
+                META_KEY: self.meta,
+                "env_state": {"common_step_counter": self.env.unwrapped.common_step_counter},
+            }
             tmp = Path(path).with_suffix(".pt.partial")
             torch.save(saved, tmp)
             os.replace(tmp, path)
@@ -191,10 +245,17 @@ def build_env(cfg: StageConfig, clips, eval_mode: bool = False, num_envs: int | 
 
     from videomimic_offline.training.env_cfg import TaskSettings, make_env_cfg
 
-    settings = TaskSettings(stage=cfg.stage, num_envs=num_envs or cfg.num_envs, clips=clips,
-                            procedural=cfg.procedural, patch_size=cfg.patch_size, blind=cfg.blind,
-                            randomize=cfg.stage == "mpt" or cfg.stage in ("distill", "finetune"),
-                            eval_mode=eval_mode, seed=cfg.seed)
+    settings = TaskSettings(
+        stage=cfg.stage,
+        num_envs=num_envs or cfg.num_envs,
+        clips=clips,
+        procedural=cfg.procedural,
+        patch_size=cfg.patch_size,
+        blind=cfg.blind,
+        randomize=cfg.stage == "mpt" or cfg.stage in ("distill", "finetune"),
+        eval_mode=eval_mode,
+        seed=cfg.seed,
+    )
     env = ManagerBasedRlEnv(cfg=make_env_cfg(settings), device=cfg.device)
     names = env.action_manager.get_term("joint_pos").target_names
     if tuple(names) != g1.JOINT_NAMES_23:
@@ -239,18 +300,26 @@ def train_stage(cfg: StageConfig, progress: bool = True) -> Path:
     env = build_env(cfg, clips)
     try:
         ours = {**_ours(env, cfg, hidden), "teacher_hidden": list(teacher_hidden)}
-        groups = {"mpt": ("actor", "critic"), "teacher": ("actor", "critic"), "distill": ("actor", "student"),
-                  "finetune": ("student", "critic")}[cfg.stage]
+        groups = {
+            "mpt": ("actor", "critic"),
+            "teacher": ("actor", "critic"),
+            "distill": ("actor", "student"),
+            "finetune": ("student", "critic"),
+        }[cfg.stage]
         stage_dir.mkdir(parents=True, exist_ok=True)
-        runner = _runner_class(cfg.stage == "distill")(env, _train_cfg(cfg, hidden, teacher_hidden), str(stage_dir), cfg.device)
+        runner = _runner_class(cfg.stage == "distill")(
+            env, _train_cfg(cfg, hidden, teacher_hidden), str(stage_dir), cfg.device
+        )
         runner.meta = ours
         start = 0
         if existing:
             ck = read_checkpoint(existing[-1])
             check_compatible(ck["infos"][META_KEY], ours, existing[-1], groups)
             if ck["infos"][META_KEY].get("stage") != cfg.stage:
-                raise IncompatibleError(f"{existing[-1]} is a {ck['infos'][META_KEY].get('stage')} checkpoint in the "
-                                        f"{cfg.stage} folder; remove it or use another --out")
+                raise IncompatibleError(
+                    f"{existing[-1]} is a {ck['infos'][META_KEY].get('stage')} checkpoint in the "
+                    f"{cfg.stage} folder; remove it or use another --out"
+                )
             runner.alg.load(ck, None, True)
             runner.extra_state = {k: ck[k] for k in ("critic_state_dict",) if cfg.stage == "distill" and k in ck}
             start = int(ck["iter"]) + 1
@@ -259,8 +328,9 @@ def train_stage(cfg: StageConfig, progress: bool = True) -> Path:
             ck = read_checkpoint(init)
             meta = ck["infos"][META_KEY]
             if meta.get("stage") != PREVIOUS[cfg.stage]:
-                raise IncompatibleError(f"{init} is a {meta.get('stage')} checkpoint; {cfg.stage} starts from "
-                                        f"{PREVIOUS[cfg.stage]}")
+                raise IncompatibleError(
+                    f"{init} is a {meta.get('stage')} checkpoint; {cfg.stage} starts from {PREVIOUS[cfg.stage]}"
+                )
             prev_groups = {"teacher": ("actor", "critic"), "distill": ("actor",), "finetune": ("student",)}[cfg.stage]
             check_compatible(meta, ours, init, prev_groups)
             if cfg.stage == "teacher":
@@ -271,17 +341,29 @@ def train_stage(cfg: StageConfig, progress: bool = True) -> Path:
             else:  # finetune: the distilled student becomes the actor, the teacher's critic the critic
                 if list(meta.get("policy_hidden", [])) != list(hidden):
                     raise IncompatibleError(f"{init}: student network {meta.get('policy_hidden')} != {list(hidden)}")
-                runner.alg.load({"actor_state_dict": ck["student_state_dict"],
-                                 "critic_state_dict": ck["critic_state_dict"]}, {"actor": True, "critic": True}, True)
+                runner.alg.load(
+                    {"actor_state_dict": ck["student_state_dict"], "critic_state_dict": ck["critic_state_dict"]},
+                    {"actor": True, "critic": True},
+                    True,
+                )
             print(f"{cfg.stage}: initialised from {init}")
         runner.current_learning_iteration = start
         todo = cfg.iterations - start
         if todo > 0:
             _learn(runner, todo, cfg.stage, progress)
         final = checkpoints(stage_dir)[-1]
-        write_json(stage_dir / "stage.json", {"stage": cfg.stage, "iterations": cfg.iterations, "checkpoint": final.name,
-                                              "clips": [c.name for c in clips], "num_envs": cfg.num_envs,
-                                              "device": cfg.device, "torch": torch.__version__})
+        write_json(
+            stage_dir / "stage.json",
+            {
+                "stage": cfg.stage,
+                "iterations": cfg.iterations,
+                "checkpoint": final.name,
+                "clips": [c.name for c in clips],
+                "num_envs": cfg.num_envs,
+                "device": cfg.device,
+                "torch": torch.__version__,
+            },
+        )
         return final
     finally:
         env.close()
@@ -297,8 +379,10 @@ def _learn(runner, todo: int, stage: str, progress: bool) -> None:
         loss = k.get("loss_dict") or {}
         bad = [n for n, v in loss.items() if not (abs(float(v)) < float("inf"))]
         if bad:
-            raise NumericalError(f"{stage}: loss {bad} became NaN/inf at iteration {k.get('it')}; the last good "
-                                 "checkpoint is kept: lower --learning-rate and re-run to resume from it")
+            raise NumericalError(
+                f"{stage}: loss {bad} became NaN/inf at iteration {k.get('it')}; the last good "
+                "checkpoint is kept: lower --learning-rate and re-run to resume from it"
+            )
         log(*a, **k)
         bar.update(1)
 
@@ -307,8 +391,10 @@ def _learn(runner, todo: int, stage: str, progress: bool) -> None:
         runner.learn(num_learning_iterations=todo, init_at_random_ep_len=False)
     except ValueError as exc:
         if "NaN" in str(exc):
-            raise NumericalError(f"{stage}: the simulation produced NaN ({exc}); the last good checkpoint is kept: "
-                                 "check the motions and terrain, or lower --learning-rate, then re-run to resume") from exc
+            raise NumericalError(
+                f"{stage}: the simulation produced NaN ({exc}); the last good checkpoint is kept: "
+                "check the motions and terrain, or lower --learning-rate, then re-run to resume"
+            ) from exc
         raise
     finally:
         bar.close()

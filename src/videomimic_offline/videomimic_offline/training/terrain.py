@@ -104,8 +104,13 @@ def make_clip_terrain_cfg(heightfield_path: Path):
             norm = (hf.heights - zmin) / elev
             H, W = norm.shape
             name = f"clip_hfield_{uuid.uuid4().hex}"
-            spec.add_hfield(name=name, size=[ex / 2, ey / 2, elev, self.base_thickness], nrow=H, ncol=W,
-                            userdata=norm.astype(np.float32).flatten().tolist())
+            spec.add_hfield(
+                name=name,
+                size=[ex / 2, ey / 2, elev, self.base_thickness],
+                nrow=H,
+                ncol=W,
+                userdata=norm.astype(np.float32).flatten().tolist(),
+            )
             cx, cy = self.size[0] / 2, self.size[1] / 2
             geom = body.add_geom(type=mujoco.mjtGeom.mjGEOM_HFIELD, hfieldname=name, pos=[cx, cy, zmin])
             # Ground around the field at its lowest level, so a robot that leaves the scan still stands.
@@ -116,8 +121,9 @@ def make_clip_terrain_cfg(heightfield_path: Path):
     return ClipHeightfieldTerrainCfg(path=str(heightfield_path))
 
 
-def procedural_terrain_cfgs(kinds: tuple[str, ...] = PROCEDURAL, rough_height: float = 0.04,
-                            step_height: float = 0.1) -> dict[str, object]:
+def procedural_terrain_cfgs(
+    kinds: tuple[str, ...] = PROCEDURAL, rough_height: float = 0.04, step_height: float = 0.1
+) -> dict[str, object]:
     """mjlab sub-terrains for pre-training: flat boxes, random-uniform rough hfield, pyramid stairs."""
     from mjlab.terrains import BoxFlatTerrainCfg, BoxPyramidStairsTerrainCfg, HfRandomUniformTerrainCfg
 
@@ -126,11 +132,13 @@ def procedural_terrain_cfgs(kinds: tuple[str, ...] = PROCEDURAL, rough_height: f
         if k == "flat":
             out["flat"] = BoxFlatTerrainCfg()
         elif k == "rough":
-            out["rough"] = HfRandomUniformTerrainCfg(noise_range=(0.0, rough_height), noise_step=0.01,
-                                                     horizontal_scale=0.1, border_width=0.25)
+            out["rough"] = HfRandomUniformTerrainCfg(
+                noise_range=(0.0, rough_height), noise_step=0.01, horizontal_scale=0.1, border_width=0.25
+            )
         elif k == "stairs":
-            out["stairs"] = BoxPyramidStairsTerrainCfg(step_height_range=(step_height, step_height), step_width=0.3,
-                                                       platform_width=2.0, border_width=0.5)
+            out["stairs"] = BoxPyramidStairsTerrainCfg(
+                step_height_range=(step_height, step_height), step_width=0.3, platform_width=2.0, border_width=0.5
+            )
         else:
             raise InputError(f"unknown procedural terrain {k!r}; choose from {PROCEDURAL}")
     return out
@@ -145,8 +153,7 @@ class TerrainLayout:
     procedural_columns: list[int] = field(default_factory=list)
 
 
-def build_terrain(clip_scenes: dict[str, Path | None], procedural: tuple[str, ...], patch_size: float,
-                  seed: int = 0):
+def build_terrain(clip_scenes: dict[str, Path | None], procedural: tuple[str, ...], patch_size: float, seed: int = 0):
     """(mjlab TerrainEntityCfg, TerrainLayout): one column per scene clip, then one per procedural kind."""
     from mjlab.terrains import TerrainEntityCfg
     from mjlab.terrains.terrain_generator import TerrainGeneratorCfg
@@ -159,7 +166,9 @@ def build_terrain(clip_scenes: dict[str, Path | None], procedural: tuple[str, ..
         hf = load_heightfield(scene)
         ex, ey = hf.extent
         if max(ex, ey) > patch_size:
-            raise InputError(f"terrain of clip {clip} is {ex:.1f} x {ey:.1f} m; raise --patch-size above {max(ex, ey):.1f}")
+            raise InputError(
+                f"terrain of clip {clip} is {ex:.1f} x {ey:.1f} m; raise --patch-size above {max(ex, ey):.1f}"
+            )
         key = f"clip:{clip}"
         layout.clip_column[clip] = len(subs)
         subs[key] = make_clip_terrain_cfg(scene)
@@ -169,6 +178,14 @@ def build_terrain(clip_scenes: dict[str, Path | None], procedural: tuple[str, ..
     if not subs:
         raise InputError("no terrain: give clips with scenes or at least one procedural terrain kind")
     layout.columns = list(subs)
-    gen = TerrainGeneratorCfg(size=(patch_size, patch_size), num_rows=1, num_cols=len(subs), curriculum=True,
-                              sub_terrains=subs, seed=seed, border_width=1.0, color_scheme="height")  # type: ignore[arg-type]
+    gen = TerrainGeneratorCfg(
+        size=(patch_size, patch_size),
+        num_rows=1,
+        num_cols=len(subs),
+        curriculum=True,
+        sub_terrains=subs,
+        seed=seed,
+        border_width=1.0,
+        color_scheme="height",
+    )  # type: ignore[arg-type]
     return TerrainEntityCfg(terrain_type="generator", terrain_generator=gen), layout

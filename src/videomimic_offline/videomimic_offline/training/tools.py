@@ -24,8 +24,9 @@ def _device(arg: str) -> str:
 
 def _stage_parser(stage: str, doc: str, needs_init: bool) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=f"{stage}", description=doc)
-    p.add_argument("--motions", nargs="+", type=Path, required=True,
-                   help="robot_motion.npz files or folders holding them")
+    p.add_argument(
+        "--motions", nargs="+", type=Path, required=True, help="robot_motion.npz files or folders holding them"
+    )
     p.add_argument("--out", type=Path, required=True, help="training run folder (one subfolder per stage)")
     if needs_init:
         p.add_argument("--init", type=Path, help="previous stage's checkpoint or stage folder (first run only)")
@@ -48,11 +49,23 @@ def _run_stage(stage: str, doc: str, needs_init: bool, argv: list[str] | None) -
 
     a = _stage_parser(stage, doc, needs_init).parse_args(argv)
     os.environ.setdefault("WANDB_MODE", "disabled")
-    cfg = StageConfig(stage=stage, out_dir=a.out, motions=a.motions, init=getattr(a, "init", None),
-                      iterations=a.iterations, num_envs=a.num_envs, steps_per_env=a.steps_per_env,
-                      save_interval=a.save_interval, device=_device(a.device), procedural=tuple(a.terrain),
-                      patch_size=a.patch_size, blind=a.blind, learning_rate=a.learning_rate,
-                      hidden=tuple(a.hidden) if a.hidden else None, seed=a.seed)
+    cfg = StageConfig(
+        stage=stage,
+        out_dir=a.out,
+        motions=a.motions,
+        init=getattr(a, "init", None),
+        iterations=a.iterations,
+        num_envs=a.num_envs,
+        steps_per_env=a.steps_per_env,
+        save_interval=a.save_interval,
+        device=_device(a.device),
+        procedural=tuple(a.terrain),
+        patch_size=a.patch_size,
+        blind=a.blind,
+        learning_rate=a.learning_rate,
+        hidden=tuple(a.hidden) if a.hidden else None,
+        seed=a.seed,
+    )
     final = train_stage(cfg)
     print(f"{stage}: checkpoint {final}")
     return 0
@@ -121,8 +134,10 @@ def eval_policy(argv: list[str] | None = None) -> int:
     if a.out:
         write_json(a.out, rep)
     for r in rep["clips"]:
-        print(f"{r['clip']:<24} success {r['success_rate']:.2f}  joints {r['joint_error_rad']:.3f} rad  "
-              f"links {r['link_error_mm']:.0f} mm  ({r['episodes']} episodes)")
+        print(
+            f"{r['clip']:<24} success {r['success_rate']:.2f}  joints {r['joint_error_rad']:.3f} rad  "
+            f"links {r['link_error_mm']:.0f} mm  ({r['episodes']} episodes)"
+        )
     print(json.dumps({k: rep[k] for k in ("success_rate", "joint_error_rad", "link_error_mm")}))
     return 0
 
