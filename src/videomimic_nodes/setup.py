@@ -5,7 +5,10 @@ from setuptools import find_packages, setup
 PACKAGE = "videomimic_nodes"
 
 # "<executable> = <module>:main" for every node.
-NODES: list[str] = []
+NODES: list[str] = [
+    f"{name} = {PACKAGE}.{name}_node:main"
+    for name in ("sim_g1", "lidar_ingest", "elevation_map", "policy", "g1_bridge", "joy_teleop", "recorder")
+]
 
 setup(
     name=PACKAGE,

@@ -85,8 +85,9 @@ class ElevationMap:
         prior = np.isfinite(h[cells])
         # Kalman update where known; plain assignment where new.
         hv, vv = h[cells], v[cells]
-        fused_h = np.where(prior, (hv * mvar + zm * vv) / (vv + mvar), zm)
-        fused_v = np.where(prior, vv * mvar / (vv + mvar), mvar)
+        with np.errstate(invalid="ignore"):  # inf variances of new cells are not selected
+            fused_h = np.where(prior, (hv * mvar + zm * vv) / (vv + mvar), zm)
+            fused_v = np.where(prior, vv * mvar / (vv + mvar), mvar)
         h[cells], v[cells], s[cells] = fused_h, fused_v, now
         return int(len(cells))
 

@@ -9,6 +9,7 @@ reserve u32[4], crc u32``.
 
 from __future__ import annotations
 
+import binascii
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,31 +26,20 @@ LOWCMD_DTYPE = np.dtype(
 )  # fmt: skip
 assert LOWCMD_DTYPE.itemsize == 1004
 
-_POLY = 0x04C11DB7
+# CRC-32/MPEG-2 is the bit-mirror of zlib's reflected CRC-32 (same polynomial): feed zlib the
+# bit-reversed bytes, undo its final xor and mirror the register back. Same result as the
+# bit-by-bit definition (the tests check it), ~70x faster than a Python loop, which matters at 500 Hz.
+_REV8 = bytes(int(f"{i:08b}"[::-1], 2) for i in range(256))
 
 
-def _make_table() -> np.ndarray:
-    table = np.zeros(256, dtype=np.uint32)
-    for i in range(256):
-        c = i << 24
-        for _ in range(8):
-            c = ((c << 1) ^ _POLY) if c & 0x80000000 else (c << 1)
-            c &= 0xFFFFFFFF
-        table[i] = c
-    return table
-
-
-_TABLE = _make_table().tolist()
+def _rev32(x: int) -> int:
+    return int(f"{x:032b}"[::-1], 2)
 
 
 def crc32_words(words: np.ndarray) -> int:
     """Unitree's CRC over uint32 ``words``, each fed MSB first (= CRC-32/MPEG-2 of big-endian bytes)."""
-    data = np.asarray(words, dtype="<u4").astype(">u4").tobytes()
-    crc = 0xFFFFFFFF
-    table = _TABLE
-    for b in data:
-        crc = ((crc << 8) & 0xFFFFFFFF) ^ table[((crc >> 24) ^ b) & 0xFF]
-    return crc
+    data = np.asarray(words, dtype="<u4").astype(">u4").tobytes().translate(_REV8)
+    return _rev32(binascii.crc32(data) ^ 0xFFFFFFFF)
 
 
 @dataclass

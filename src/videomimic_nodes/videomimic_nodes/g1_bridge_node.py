@@ -1,0 +1,178 @@
+"""g1_bridge: LowState -> JointState + Imu; policy targets -> LowCmd (gains + CRC), with safety.
+
+The safety logic lives in :class:`core.bridge.BridgeCore`; this shell feeds it messages and the
+clock, and publishes LowCmd on every LowState (the robot's 500 Hz) once armed. A 50 Hz timer runs
+the watchdogs and keeps sending damping when LowState stops. The e-stop callback commands damping
+immediately, without waiting for the next cycle.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from rclpy.node import Node
+from sensor_msgs.msg import Imu, JointState, Joy
+from std_msgs.msg import Bool, String
+from unitree_hg.msg import LowCmd, LowState
+from videomimic_offline.robot import g1
+
+from videomimic_nodes.core.bridge import BridgeConfig, BridgeCore, ButtonEdges, Mode
+from videomimic_nodes.core.lowcmd import NUM_SLOTS, MotorArrays, pack_lowcmd
+from videomimic_nodes.ros_common import TOPIC_QOS, now_s, params, run, topic_param
+
+
+class G1Bridge(Node):
+    def __init__(self) -> None:
+        super().__init__("g1_bridge")
+        p = params(
+            self,
+            {
+                "sim": False, "arm_on_start": False, "sim_auto_arm": True,
+                "arm_buttons": [4, 5], "button_stand": 7, "button_policy": 0, "button_damp": 6, "button_estop": 1,
+                "lowstate_timeout": 0.04, "policy_timeout": 0.06, "ramp_s": 2.0, "control_hz": 50.0,
+                "state_decimation": 1,
+            },
+        )  # fmt: skip
+        self.p = p
+        armed = bool(p["arm_on_start"]) or (bool(p["sim"]) and bool(p["sim_auto_arm"]))
+        cfg = BridgeConfig(
+            lowstate_timeout=p["lowstate_timeout"], policy_timeout=p["policy_timeout"], ramp_s=p["ramp_s"]
+        )
+        self.core = BridgeCore(cfg, armed=armed)
+        self.edges = ButtonEdges()
+        self.mode_machine = 0
+        self._n_state = 0
+        self._last_mode: Mode | None = None
+        q = TOPIC_QOS
+        self.pub_cmd = self.create_publisher(LowCmd, topic_param(self, "lowcmd"), q["lowcmd"])
+        self.pub_js = self.create_publisher(JointState, topic_param(self, "joint_states"), q["joint_states"])
+        self.pub_imu = self.create_publisher(Imu, topic_param(self, "imu"), q["imu"])
+        self.pub_state = self.create_publisher(String, topic_param(self, "bridge_state"), q["bridge_state"])
+        self.create_subscription(LowState, topic_param(self, "lowstate"), self.on_lowstate, q["lowstate"])
+        self.create_subscription(JointState, topic_param(self, "joint_targets"), self.on_targets, q["joint_targets"])
+        self.create_subscription(Joy, topic_param(self, "joy"), self.on_joy, q["joy"])
+        self.create_subscription(Bool, topic_param(self, "estop"), self.on_estop, q["estop"])
+        self.create_timer(1.0 / p["control_hz"], self.on_timer)
+        self.create_timer(0.2, lambda: self.publish_state(force=True))
+        self._cmd = LowCmd()
+        self._js = JointState(name=list(g1.JOINT_NAMES_29))
+        self._imu = Imu()
+        self._imu.header.frame_id = "pelvis"
+        self._t_timer_cmd = 0.0
+        self.get_logger().info(f"g1_bridge up ({'armed' if armed else 'NOT armed: no motor commands'}), mode damping")
+        self.publish_state(force=True)
+
+    # ---- callbacks ----------------------------------------------------------------------------
+    def on_lowstate(self, msg: LowState) -> None:
+        now = now_s(self)
+        try:
+            ms = msg.motor_state
+            q = np.array([m.q for m in ms[:29]], dtype=np.float64)
+            dq = np.array([m.dq for m in ms[:29]], dtype=np.float64)
+        except (AttributeError, TypeError, ValueError) as exc:
+            self.get_logger().error(f"malformed LowState ignored: {exc}", throttle_duration_sec=1.0)
+            return
+        self.mode_machine = int(msg.mode_machine)
+        self.core.on_state(q, dq, now)
+        self._n_state += 1
+        if self._n_state % max(1, int(self.p["state_decimation"])) == 0:
+            self.publish_joint_state(msg, q, dq)
+        self.send(now)
+
+    def on_targets(self, msg: JointState) -> None:
+        now = now_s(self)
+        names = list(msg.name)
+        pos = np.asarray(msg.position, dtype=np.float64)
+        if names and names != list(g1.JOINT_NAMES_23):
+            try:
+                pos = np.array([pos[names.index(n)] for n in g1.JOINT_NAMES_23])
+            except (ValueError, IndexError):
+                self.get_logger().error(
+                    "joint targets without all 23 policy joints: ignored", throttle_duration_sec=1.0
+                )
+                pos = np.full(23, np.nan)
+        if not np.isfinite(pos).all() or pos.shape != (23,):
+            self.get_logger().error("NaN / malformed policy targets -> damping", throttle_duration_sec=1.0)
+        self.core.on_targets(pos, now)
+        self.publish_state()
+
+    def on_joy(self, msg: Joy) -> None:
+        now = now_s(self)
+        buttons = list(msg.buttons)
+        pressed = self.edges.update(buttons)
+        p = self.p
+        arm = [int(b) for b in p["arm_buttons"]]
+        if not self.core.armed and arm and all(b < len(buttons) and buttons[b] for b in arm):
+            self.core.armed = True
+            self.get_logger().warning("ARMED by joystick: motor commands start (damping)")
+        for button, mode in ((p["button_estop"], None), (p["button_damp"], Mode.DAMPING),
+                             (p["button_stand"], Mode.STAND), (p["button_policy"], Mode.POLICY)):  # fmt: skip
+            if button in pressed:
+                if mode is None:
+                    self.core.set_estop(True, now)
+                elif not self.core.request(mode, now):
+                    self.get_logger().warning(f"request {mode.value} refused in mode {self.core.mode.value}")
+        self.publish_state()
+        self.send(now)
+
+    def on_estop(self, msg: Bool) -> None:
+        now = now_s(self)
+        self.core.set_estop(bool(msg.data), now)
+        if msg.data:
+            self.get_logger().error("E-STOP: damping")
+        self.send(now)  # damping now, not at the next LowState
+        self.publish_state()
+
+    def on_timer(self) -> None:
+        now = now_s(self)
+        self.core.tick(now)
+        self.publish_state()
+        if self.core.t_state is None or now - self.core.t_state > self.core.cfg.lowstate_timeout:
+            self.send(now)  # LowState stopped: keep the robot damped from here
+
+    # ---- outputs ------------------------------------------------------------------------------
+    def send(self, now: float) -> None:
+        m = self.core.command(now)
+        self.publish_state()
+        if m is None:
+            return
+        self.pub_cmd.publish(self.to_msg(m))
+
+    def to_msg(self, m: MotorArrays) -> LowCmd:
+        rec = pack_lowcmd(m, mode_pr=0, mode_machine=self.mode_machine)
+        msg = self._cmd
+        msg.mode_pr, msg.mode_machine = 0, self.mode_machine
+        mc = rec["motor_cmd"]
+        for i in range(NUM_SLOTS):
+            c = msg.motor_cmd[i]
+            c.mode = int(mc["mode"][i])
+            c.q, c.dq, c.tau = float(mc["q"][i]), float(mc["dq"][i]), float(mc["tau"][i])
+            c.kp, c.kd = float(mc["kp"][i]), float(mc["kd"][i])
+        msg.crc = int(rec["crc"])
+        return msg
+
+    def publish_joint_state(self, msg: LowState, q: np.ndarray, dq: np.ndarray) -> None:
+        stamp = self.get_clock().now().to_msg()
+        js = self._js
+        js.header.stamp = stamp
+        js.position, js.velocity = q.tolist(), dq.tolist()
+        js.effort = [float(m.tau_est) for m in msg.motor_state[:29]]
+        self.pub_js.publish(js)
+        imu, s = self._imu, msg.imu_state
+        imu.header.stamp = stamp
+        w, x, y, z = (float(v) for v in s.quaternion)
+        imu.orientation.w, imu.orientation.x, imu.orientation.y, imu.orientation.z = w, x, y, z
+        imu.angular_velocity.x, imu.angular_velocity.y, imu.angular_velocity.z = (float(v) for v in s.gyroscope)
+        a = imu.linear_acceleration
+        a.x, a.y, a.z = (float(v) for v in s.accelerometer)
+        self.pub_imu.publish(imu)
+
+    def publish_state(self, force: bool = False) -> None:
+        if force or self.core.mode != self._last_mode:
+            if self.core.mode != self._last_mode:
+                self.get_logger().info(f"mode -> {self.core.mode.value} ({self.core.reason})")
+            self._last_mode = self.core.mode
+            self.pub_state.publish(String(data=self.core.mode.value))
+
+
+def main() -> None:
+    run(G1Bridge)

@@ -1,0 +1,70 @@
+"""recorder: a rosbag2 (MCAP) of the configured topics, with policy / scene / git revision metadata.
+
+Subscriptions are raw (serialized CDR straight from DDS); the writer (:class:`core.bag.SegmentedBag`)
+closes a complete file every ``flush_s`` so a crash keeps everything up to the last flush, and
+Ctrl-C closes the current one.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from pathlib import Path
+
+from rclpy.node import Node
+from rclpy.qos import QoSProfile
+from videomimic.graph import RECORDED_TOPICS, TOPICS
+from videomimic_offline.errors import ConfigError
+
+from videomimic_nodes.core.bag import SegmentedBag, typestore_with_interfaces
+from videomimic_nodes.ros_common import TOPIC_QOS, TOPIC_TYPES, msg_class, params, run
+
+
+def git_revision() -> str:
+    root = os.environ.get("VM_ROOT") or str(Path(__file__).resolve().parents[3])
+    try:
+        out = subprocess.run(["git", "-C", root, "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
+        dirty = subprocess.run(["git", "-C", root, "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=5).stdout.strip()  # fmt: skip
+        return out.stdout.strip() + ("-dirty" if dirty else "") if out.returncode == 0 else "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+class Recorder(Node):
+    def __init__(self) -> None:
+        super().__init__("recorder")
+        p = params(self, {"topics": list(RECORDED_TOPICS), "output_dir": "runs/bags", "bag_name": "", "flush_s": 2.0,
+                          "policy": "", "scene": ""})  # fmt: skip
+        unknown = [k for k in p["topics"] if k not in TOPICS]
+        if unknown:
+            raise ConfigError(f"recorder: unknown topic key(s) {unknown}; known: {sorted(TOPICS)}")
+        name = p["bag_name"] or time.strftime("vm_%Y%m%d_%H%M%S")
+        path = Path(p["output_dir"]).expanduser() / name
+        share = [Path(x) / "share" for x in os.environ.get("AMENT_PREFIX_PATH", "").split(":") if x]
+        topics = {TOPICS[k]: TOPIC_TYPES[k] for k in p["topics"]}
+        custom = {"policy": str(p["policy"]), "scene": str(p["scene"]) or "default step", "git_revision": git_revision(),
+                  "topics": ",".join(p["topics"])}  # fmt: skip
+        self.bag = SegmentedBag(path, topics, typestore_with_interfaces(share), custom, flush_s=float(p["flush_s"]))
+        for key in p["topics"]:
+            topic = TOPICS[key]
+            qos = TOPIC_QOS[key]
+            qos = QoSProfile(depth=100, reliability=qos.reliability, durability=qos.durability, history=qos.history)
+            self.create_subscription(msg_class(TOPIC_TYPES[key]), topic, self._writer(topic), qos, raw=True)
+        self.create_timer(0.5, lambda: self.bag.maybe_flush(time.monotonic()))
+        self.get_logger().info(f"recording {len(topics)} topics to {path}")
+
+    def _writer(self, topic: str):
+        def write(data: bytes) -> None:
+            self.bag.write(topic, self.get_clock().now().nanoseconds, data, time.monotonic())
+
+        return write
+
+    def close(self) -> None:
+        self.bag.close()
+        self.get_logger().info(f"bag closed: {self.bag.path} {self.bag.counts}")
+
+
+def main() -> None:
+    run(Recorder)

@@ -1,0 +1,105 @@
+"""What every node shell shares: topic types and QoS, parameter helpers, the Jazzy run idiom.
+
+Topic names come from :data:`videomimic.graph.TOPICS` (the one source of truth) and are node
+parameters named ``<key>_topic``, so a params file or launch remap can move them.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+
+import rclpy
+from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor, SingleThreadedExecutor
+from rclpy.node import Node
+from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
+from videomimic.graph import TOPICS
+
+#: ROS type of every topic in graph.TOPICS.
+TOPIC_TYPES: dict[str, str] = {
+    "lowstate": "unitree_hg/msg/LowState",
+    "lowcmd": "unitree_hg/msg/LowCmd",
+    "lidar_custom": "livox_ros_driver2/msg/CustomMsg",
+    "lidar_points": "sensor_msgs/msg/PointCloud2",
+    "odom": "nav_msgs/msg/Odometry",
+    "cloud": "sensor_msgs/msg/PointCloud2",
+    "elevation_map": "grid_map_msgs/msg/GridMap",
+    "heightmap": "std_msgs/msg/Float32MultiArray",
+    "joint_states": "sensor_msgs/msg/JointState",
+    "imu": "sensor_msgs/msg/Imu",
+    "joint_targets": "sensor_msgs/msg/JointState",
+    "joy": "sensor_msgs/msg/Joy",
+    "direction_cmd": "geometry_msgs/msg/Twist",
+    "estop": "std_msgs/msg/Bool",
+    "bridge_state": "std_msgs/msg/String",
+}
+
+_FAST = QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT, history=HistoryPolicy.KEEP_LAST)
+_STREAM = QoSProfile(depth=5, reliability=ReliabilityPolicy.BEST_EFFORT, history=HistoryPolicy.KEEP_LAST)
+_RELIABLE = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE, history=HistoryPolicy.KEEP_LAST)
+_LATCHED = QoSProfile(
+    depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL,
+    history=HistoryPolicy.KEEP_LAST,
+)  # fmt: skip
+
+#: QoS per topic key. Control streams are best effort, depth 1 (a late sample is worthless);
+#: operator and safety topics are reliable; the e-stop and bridge state are latched.
+TOPIC_QOS: dict[str, QoSProfile] = {
+    "lowstate": _FAST, "lowcmd": _FAST, "joint_states": _FAST, "imu": _FAST, "joint_targets": _FAST,
+    "lidar_custom": _STREAM, "lidar_points": _STREAM, "cloud": _STREAM, "elevation_map": _STREAM,
+    "heightmap": _FAST, "odom": _STREAM, "joy": _RELIABLE, "direction_cmd": _RELIABLE,
+    "estop": _LATCHED, "bridge_state": _LATCHED,
+}  # fmt: skip
+
+
+def msg_class(type_name: str):  # -> type
+    """Message class from 'pkg/msg/Type'."""
+    import importlib
+
+    pkg, _, name = type_name.split("/")
+    return getattr(importlib.import_module(f"{pkg}.msg"), name)
+
+
+def topic_param(node: Node, key: str) -> str:
+    """Declare ``<key>_topic`` (default from graph.TOPICS) and return its value."""
+    return node.declare_parameter(f"{key}_topic", TOPICS[key]).value
+
+
+def params(node: Node, defaults: dict[str, object]) -> dict[str, object]:
+    """Declare ``defaults`` as parameters and return their (possibly overridden) values."""
+    return {k: node.declare_parameter(k, v).value for k, v in defaults.items()}
+
+
+def now_s(node: Node) -> float:
+    return node.get_clock().now().nanoseconds * 1e-9
+
+
+def stamp_to_s(stamp) -> float:
+    return float(stamp.sec) + float(stamp.nanosec) * 1e-9
+
+
+def run(make_node: Callable[[], Node], multithreaded: bool = False) -> None:
+    """Spin a node the Jazzy way: clean on Ctrl-C and on external shutdown; exit 2 on setup errors."""
+    from videomimic_offline.errors import VideomimicError
+
+    rclpy.init(args=sys.argv)
+    node = None
+    code = 0
+    try:
+        node = make_node()
+        executor = MultiThreadedExecutor(num_threads=2) if multithreaded else SingleThreadedExecutor()
+        executor.add_node(node)
+        executor.spin()
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    except VideomimicError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        code = exc.exit_code
+    finally:
+        if node is not None:
+            close = getattr(node, "close", None)
+            if close is not None:
+                close()
+            node.destroy_node()
+        rclpy.try_shutdown()
+    sys.exit(code)

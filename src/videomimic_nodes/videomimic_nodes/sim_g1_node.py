@@ -1,0 +1,179 @@
+"""sim_g1: a MuJoCo G1 on the robot's own topics (LowState/LowCmd), plus a MID-360 and odometry.
+
+Physics runs in its own thread, paced to the wall clock (real time, or ``realtime_factor`` times
+it); if the machine cannot keep up, simulated time falls behind rather than jumping, and the
+node logs it. LowCmd with a wrong CRC is dropped, as the robot's firmware drops it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import rclpy
+from nav_msgs.msg import Odometry
+from rclpy._rclpy_pybind11 import RCLError
+from rclpy.node import Node
+from sensor_msgs.msg import PointCloud2, PointField
+from std_msgs.msg import String
+from unitree_hg.msg import LowCmd, LowState
+from videomimic_offline.errors import InputError
+from videomimic_offline.sim.terrain import load_heightfield, step_heightfield
+
+from videomimic_nodes.core.cloud import pose_matrix, xyz_to_cloud2_fields
+from videomimic_nodes.core.lowcmd import lowcmd_crc, msg_to_record, record_to_arrays
+from videomimic_nodes.core.sim import LidarConfig, SimConfig, SimG1
+from videomimic_nodes.ros_common import TOPIC_QOS, params, run, topic_param
+
+
+class SimG1Node(Node):
+    def __init__(self) -> None:
+        super().__init__("sim_g1")
+        p = params(
+            self,
+            {
+                "scene": "", "step_x": 0.35, "step_height": 0.1, "physics_dt": 0.002, "lowstate_decimation": 1,
+                "odom_hz": 50.0, "realtime_factor": 1.0, "gantry": True, "gantry_release_s": -1.0,
+                "release_gantry_on_policy": True, "lidar_points_per_scan": 20000, "lidar_hz": 10.0,
+                "lidar_mount_xyz": [0.0, 0.0, 0.4], "lidar_mount_rpy": [3.14159265, 0.35, 0.0],
+                "lidar_noise_std": 0.01, "lidar_frame": "livox_frame", "seed": 0,
+            },
+        )  # fmt: skip
+        self.p = p
+        scene = str(p["scene"]).strip()
+        field = load_heightfield(scene) if scene else step_heightfield(p["step_x"], p["step_height"])
+        lidar = LidarConfig(points_per_scan=int(p["lidar_points_per_scan"]), scan_hz=float(p["lidar_hz"]),
+                            noise_std=float(p["lidar_noise_std"]),
+                            T_torso_lidar=pose_matrix(np.array(p["lidar_mount_xyz"]), np.array(p["lidar_mount_rpy"])))  # fmt: skip
+        cfg = SimConfig(physics_dt=float(p["physics_dt"]), gantry=bool(p["gantry"]),
+                        gantry_release_s=float(p["gantry_release_s"]), lidar=lidar)  # fmt: skip
+        if cfg.physics_dt <= 0 or cfg.physics_dt > 0.01:
+            raise InputError(f"physics_dt {cfg.physics_dt} s is outside (0, 0.01]; PD needs a fast physics rate")
+        self.sim = SimG1(cfg, field, seed=int(p["seed"]))
+        q = TOPIC_QOS
+        self.pub_state = self.create_publisher(LowState, topic_param(self, "lowstate"), q["lowstate"])
+        self.pub_odom = self.create_publisher(Odometry, topic_param(self, "odom"), q["odom"])
+        self.pub_cloud = self.create_publisher(PointCloud2, topic_param(self, "lidar_points"), q["lidar_points"])
+        self.create_subscription(LowCmd, topic_param(self, "lowcmd"), self.on_lowcmd, q["lowcmd"])
+        self.create_subscription(String, topic_param(self, "bridge_state"), self.on_bridge_state, q["bridge_state"])
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._state = LowState()
+        self.n_bad_crc = 0
+        self._thread = threading.Thread(target=self.loop, name="physics", daemon=True)
+        self._thread.start()
+        self.get_logger().info(f"sim_g1 up: scene {scene or 'default step'}, physics {1 / cfg.physics_dt:.0f} Hz")
+
+    def on_lowcmd(self, msg: LowCmd) -> None:
+        try:
+            rec = msg_to_record(msg)
+        except (ValueError, TypeError) as exc:
+            self.get_logger().error(f"malformed LowCmd dropped: {exc}", throttle_duration_sec=1.0)
+            return
+        if lowcmd_crc(rec) != int(msg.crc):
+            self.n_bad_crc += 1
+            self.get_logger().error("LowCmd with a wrong CRC dropped (as the firmware does)", throttle_duration_sec=1.0)
+            return
+        with self._lock:
+            self.sim.set_command(record_to_arrays(rec))
+
+    def on_bridge_state(self, msg: String) -> None:
+        if msg.data == "policy" and self.p["release_gantry_on_policy"] and self.sim.gantry_on:
+            with self._lock:
+                self.sim.release_gantry()
+            self.get_logger().info("gantry released (bridge in policy mode)")
+
+    # ---- physics thread -----------------------------------------------------------------------
+    def loop(self) -> None:
+        dt = self.sim.cfg.physics_dt
+        rtf = max(float(self.p["realtime_factor"]), 1e-3)
+        dec = max(1, int(self.p["lowstate_decimation"]))
+        odom_every = max(1, int(round(1.0 / (float(self.p["odom_hz"]) * dt))))
+        scan_every = max(1, int(round(1.0 / (float(self.p["lidar_hz"]) * dt))))
+        t0 = time.monotonic()
+        sim0 = self.sim.time
+        step = 0
+        behind_logged = 0.0
+        while not self._stop.is_set():
+            with self._lock:
+                self.sim.step()
+            step += 1
+            try:
+                if step % dec == 0:
+                    self.publish_lowstate(step)
+                if step % odom_every == 0:
+                    self.publish_odom()
+                if step % scan_every == 0:
+                    self.publish_scan()
+            except RCLError:
+                if not rclpy.ok():
+                    return  # shutting down (Ctrl-C): the context went away under us
+                raise
+            target = t0 + (self.sim.time - sim0) / rtf
+            lag = time.monotonic() - target
+            if lag < 0:
+                time.sleep(-lag)
+            elif lag > 0.1:  # cannot keep up: let simulated time fall behind instead of bursting
+                t0 += lag
+                if time.monotonic() - behind_logged > 5.0:
+                    behind_logged = time.monotonic()
+                    self.get_logger().warning(f"simulation {lag * 1000:.0f} ms behind real time")
+
+    def publish_lowstate(self, step: int) -> None:
+        q, dq, tau = self.sim.joint_state29()
+        quat, gyro, acc = self.sim.imu()
+        msg = self._state
+        msg.tick = (step * int(self.sim.cfg.physics_dt * 1e6) // 1000) & 0xFFFFFFFF
+        msg.mode_machine = 5
+        s = msg.imu_state
+        s.quaternion = quat.astype(np.float32)
+        s.gyroscope = gyro.astype(np.float32)
+        s.accelerometer = acc.astype(np.float32)
+        for i in range(29):
+            m = msg.motor_state[i]
+            m.q, m.dq, m.tau_est = float(q[i]), float(dq[i]), float(tau[i])
+        self.pub_state.publish(msg)
+
+    def publish_odom(self) -> None:
+        pos, quat, lin, ang = self.sim.torso_pose()
+        msg = Odometry()
+        msg.header.stamp = self.get_clock().now().to_msg()
+        msg.header.frame_id, msg.child_frame_id = "odom", "torso_link"
+        pp, po = msg.pose.pose.position, msg.pose.pose.orientation
+        pp.x, pp.y, pp.z = (float(v) for v in pos)
+        po.w, po.x, po.y, po.z = (float(v) for v in quat)
+        tl, ta = msg.twist.twist.linear, msg.twist.twist.angular
+        tl.x, tl.y, tl.z = (float(v) for v in lin)
+        ta.x, ta.y, ta.z = (float(v) for v in ang)
+        self.pub_odom.publish(msg)
+
+    def publish_scan(self) -> None:
+        with self._lock:
+            scan = self.sim.take_scan()
+            sim_now = self.sim.time
+        if scan is None or len(scan[0]) == 0:
+            return
+        xyz, t_sim, _ = scan
+        now = self.get_clock().now()
+        t_abs_ns = now.nanoseconds - (sim_now - t_sim) * 1e9  # Livox xfer_format 0: absolute ns per point
+        n = len(xyz)
+        fields, data, step = xyz_to_cloud2_fields(
+            xyz, {"intensity": np.full(n, 100.0, np.float32), "timestamp": t_abs_ns.astype(np.float64)}
+        )
+        msg = PointCloud2()
+        msg.header.stamp = now.to_msg()
+        msg.header.frame_id = str(self.p["lidar_frame"])
+        msg.height, msg.width = 1, n
+        msg.fields = [PointField(name=k, offset=o, datatype=d, count=1) for k, o, d in fields]
+        msg.is_bigendian, msg.point_step, msg.row_step, msg.is_dense = False, step, step * n, True
+        msg.data = data
+        self.pub_cloud.publish(msg)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2.0)
+
+
+def main() -> None:
+    run(SimG1Node)

@@ -1,0 +1,236 @@
+"""End to end: the whole sim deploy graph through the graph runner, driven by a joystick sequence.
+
+sim_g1, lidar_ingest, elevation_map, policy, g1_bridge, joy_teleop and recorder run as processes
+(``vm_launch deploy sim:=true record:=true``) over real DDS. The test plays the operator: it holds
+the deadman and pushes the stick, presses START (stand) then A (policy), checks the heightmap
+shows the default scene's step ahead, presses the e-stop, Ctrl-Cs the graph and reads the bag.
+A random-weights student is used (plumbing, not walking) until training ships a pretrained one.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+rclpy = pytest.importorskip("rclpy")
+pytestmark = [pytest.mark.ros, pytest.mark.slow]
+
+REPO = Path(__file__).resolve().parents[2]
+VM_LAUNCH = REPO / "install" / "videomimic" / "lib" / "videomimic" / "vm_launch"
+
+
+def _student(tmp: Path) -> Path:
+    """A pretrained student when videomimic_offline ships one, else a random exported one."""
+    try:
+        from videomimic_offline.policy import pretrained  # type: ignore[attr-defined]
+
+        return Path(pretrained.student_path())
+    except (ImportError, AttributeError, FileNotFoundError):
+        from conftest import make_student  # tests/deploy/conftest.py
+
+        return make_student(tmp / "student")
+
+
+def _config(tmp: Path, bag_dir: Path) -> Path:
+    cfg = tmp / "config"
+    cfg.mkdir()
+    for f in (REPO / "config").glob("*.yaml"):
+        (cfg / f.name).write_text(f.read_text())
+    deploy = yaml.safe_load((cfg / "deploy.yaml").read_text())
+    deploy["recorder"]["ros__parameters"].update({"output_dir": str(bag_dir), "bag_name": "e2e", "flush_s": 1.0})
+    (cfg / "deploy.yaml").write_text(yaml.safe_dump(deploy))
+    sim = yaml.safe_load((cfg / "sim.yaml").read_text())
+    sim["sim_g1"]["ros__parameters"]["lidar_points_per_scan"] = 5000  # spare the shared 2-core machine
+    (cfg / "sim.yaml").write_text(yaml.safe_dump(sim))
+    return cfg
+
+
+class Operator:
+    """The test's own node: joystick, e-stop, and listeners on what the graph publishes."""
+
+    def __init__(self) -> None:
+        from rclpy.node import Node
+        from sensor_msgs.msg import Joy
+        from std_msgs.msg import Bool, Float32MultiArray, String
+        from unitree_hg.msg import LowCmd, LowState
+        from videomimic_nodes.ros_common import TOPIC_QOS as Q
+
+        self.ctx = rclpy.Context()
+        rclpy.init(context=self.ctx)
+        self.node = Node("e2e_operator", context=self.ctx)
+        n = self.node
+        self.joy_pub = n.create_publisher(Joy, "/joy", Q["joy"])
+        self.estop_pub = n.create_publisher(Bool, "/vm/estop", Q["estop"])
+        self.states: list[tuple[float, str]] = []
+        self.heightmaps: list[tuple[float, str, np.ndarray]] = []
+        self.ticks: list[int] = []
+        self.damping_cmd_t: list[float] = []
+        self.n_joy = 0
+        n.create_subscription(String, "/vm/bridge_state", lambda m: self.states.append((time.monotonic(), m.data)),
+                              Q["bridge_state"])  # fmt: skip
+        n.create_subscription(Float32MultiArray, "/vm/heightmap", self._on_hm, Q["heightmap"])
+        n.create_subscription(LowState, "/lowstate", lambda m: self.ticks.append(int(m.tick)), Q["lowstate"])
+        n.create_subscription(LowCmd, "/lowcmd", self._on_cmd, Q["lowcmd"])
+        self.executor = rclpy.executors.SingleThreadedExecutor(context=self.ctx)
+        self.executor.add_node(n)
+        self._thread = threading.Thread(target=self.executor.spin, daemon=True)
+        self._thread.start()
+
+    def _on_hm(self, m) -> None:
+        self.heightmaps.append((time.monotonic(), self.mode, np.asarray(m.data, dtype=np.float32)))
+
+    def _on_cmd(self, m) -> None:
+        if all(c.kp == 0.0 for c in m.motor_cmd):
+            self.damping_cmd_t.append(time.monotonic())
+
+    @property
+    def mode(self) -> str:
+        return self.states[-1][1] if self.states else ""
+
+    def joy(self, buttons: dict[int, int], ly: float = 0.6) -> None:
+        from sensor_msgs.msg import Joy
+
+        msg = Joy()
+        msg.axes = [0.0, ly, 0.0, 0.0, 0.0, 0.0]
+        msg.buttons = [0] * 12
+        msg.buttons[4] = 1  # deadman held
+        for b, v in buttons.items():
+            msg.buttons[b] = v
+        self.joy_pub.publish(msg)
+        self.n_joy += 1
+
+    def press(self, button: int, hold_s: float = 0.2) -> None:
+        end = time.monotonic() + hold_s
+        while time.monotonic() < end:
+            self.joy({button: 1})
+            time.sleep(0.05)
+        self.joy({})
+
+    def stream_joy(self, seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            self.joy({})
+            time.sleep(0.05)
+
+    def wait_for(self, pred, timeout: float, what: str) -> None:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if pred():
+                return
+            time.sleep(0.02)
+        raise AssertionError(f"timed out after {timeout} s waiting for {what}; bridge states {self.states[-5:]}")
+
+    def close(self) -> None:
+        self.executor.shutdown()
+        self.node.destroy_node()
+        rclpy.try_shutdown(context=self.ctx)
+
+
+def test_sim_deploy_graph_end_to_end(tmp_path: Path, ros_domain: int) -> None:
+    from rosbags.rosbag2 import Reader
+    from std_msgs.msg import Bool
+
+    if not VM_LAUNCH.exists():
+        pytest.skip("vm_launch not built: run bash scripts/setup.sh")
+    bag_dir = tmp_path / "bags"
+    cfg = _config(tmp_path, bag_dir)
+    student = _student(tmp_path)
+    log = open(tmp_path / "graph.log", "w")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [str(VM_LAUNCH), "deploy", "sim:=true", "record:=true", f"policy:={student}", f"config_dir:={cfg}"],
+        stdout=log, stderr=subprocess.STDOUT, env=os.environ.copy(), cwd=tmp_path,
+    )  # fmt: skip
+    op = Operator()
+    try:
+        op.wait_for(lambda: len(op.ticks) > 100 and op.mode == "damping", 90, "the sim and the bridge (damping)")
+        op.stream_joy(1.0)
+        # --- damping -> stand (START) -> policy (A) -------------------------------------------
+        op.press(7)
+        op.wait_for(lambda: op.mode == "stand", 5, "stand after START")
+        t_stand = time.monotonic()
+        op.stream_joy(2.6)  # the 2 s ramp
+        op.press(0)
+        op.wait_for(lambda: op.mode == "policy", 5, "policy after A")
+        t_policy = time.monotonic()
+        seq = [s for _, s in op.states]
+        assert seq.index("damping") < seq.index("stand") < seq.index("policy")
+        op.stream_joy(4.0)
+        # --- heightmap while standing on the gantry: the step (0.1 m at x = 0.35 m) in front --
+        hms = [h for t, mode, h in op.heightmaps if mode == "stand" and t > t_stand + 1.0]
+        assert hms, "no heightmap while standing"
+        hm = np.mean(hms[-10:], axis=0).reshape(11, 11)  # [iy, ix], x ascending
+        back, front = hm[:, :4].mean(), hm[:, -2:].mean()  # x in [-0.5, -0.2] vs [+0.4, +0.5]
+        assert back == pytest.approx(0.84, abs=0.06), hm  # torso height above the floor
+        assert back - front == pytest.approx(0.1, abs=0.03), hm  # the step
+        # --- e-stop -> damping within one control cycle (20 ms) -------------------------------
+        n_before = len(op.damping_cmd_t)
+        t_estop = time.monotonic()
+        op.estop_pub.publish(Bool(data=True))
+        op.wait_for(lambda: len(op.damping_cmd_t) > n_before, 2, "a damping LowCmd after the e-stop")
+        estop_latency = op.damping_cmd_t[n_before] - t_estop
+        op.wait_for(lambda: op.mode == "estop", 2, "bridge state estop")
+        # at least 10 s of simulated time (a loaded machine runs the sim slower than real time)
+        end = time.monotonic() + 60
+        while (op.ticks[-1] - op.ticks[0]) / 1000.0 < 11.5 and time.monotonic() < end:
+            op.stream_joy(0.5)
+        sim_seconds = (op.ticks[-1] - op.ticks[0]) / 1000.0
+        assert sim_seconds >= 10.0, f"only {sim_seconds:.1f} s simulated in a minute"
+    finally:
+        op.close()
+        proc.send_signal(signal.SIGINT)
+        try:
+            rc = proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            rc = -9
+        log.close()
+    graph_log = (tmp_path / "graph.log").read_text()
+    assert rc == 0, graph_log[-3000:]
+    print(f"e-stop -> damping LowCmd {estop_latency * 1000:.1f} ms; {sim_seconds:.1f} s simulated")
+    assert estop_latency <= 0.02, f"e-stop to damping LowCmd took {estop_latency * 1000:.1f} ms"
+    assert t_policy - t_stand >= 2.0
+
+    # --- the bag: every configured topic, with the counts the run implies ---------------------
+    from videomimic_nodes.core.bag import typestore_with_interfaces
+
+    store = typestore_with_interfaces([Path(p) / "share" for p in os.environ["AMENT_PREFIX_PATH"].split(":") if p])
+    stamps: dict[str, list[int]] = {}
+    ticks: list[int] = []
+    with Reader(bag_dir / "e2e") as reader:
+        for c in reader.connections:
+            stamps.setdefault(c.topic, [])
+        for conn, t_ns, raw in reader.messages():
+            stamps[conn.topic].append(t_ns)
+            if conn.topic == "/lowstate":
+                ticks.append(int(store.deserialize_cdr(raw, conn.msgtype).tick))
+    meta = yaml.safe_load((bag_dir / "e2e" / "metadata.yaml").read_text())["rosbag2_bagfile_information"]
+    custom = meta.get("custom_data") or {}
+    configured = yaml.safe_load((cfg / "deploy.yaml").read_text())["recorder"]["ros__parameters"]["topics"]
+    from videomimic.graph import TOPICS
+
+    assert set(stamps) == {TOPICS[k] for k in configured}
+    assert custom.get("policy") == str(student) and custom.get("git_revision")
+    counts = {k: len(stamps[TOPICS[k]]) for k in configured}
+    assert counts["joy"] == op.n_joy  # reliable, from this test: every one recorded
+    assert counts["estop"] == 1
+    assert counts["bridge_state"] >= 4  # damping, stand, policy, estop (+ a 5 Hz heartbeat)
+    # sim-driven streams: counts follow simulated time (500 Hz LowState, 50 Hz odom, 10 Hz scans)
+    sim_span = (ticks[-1] - ticks[0]) / 1000.0
+    assert sim_span >= 10.0
+    assert 0.8 * 500 * sim_span <= counts["lowstate"] <= 500 * sim_span + 1, (counts, sim_span)
+    assert 0.8 * 50 * sim_span <= counts["odom"] <= 50 * sim_span + 2, (counts, sim_span)
+    assert 0.8 * 10 * sim_span <= counts["cloud"] <= 10 * sim_span + 2, (counts, sim_span)
+    assert 0.5 * counts["lowstate"] <= counts["lowcmd"] <= 1.05 * counts["lowstate"] + 50, counts
+    # wall-clock streams: 50 Hz over the span in which each was published
+    for key in ("heightmap", "joint_targets", "direction_cmd"):
+        ts = stamps[TOPICS[key]]
+        span = (ts[-1] - ts[0]) * 1e-9
+        assert span > 5.0 and 0.6 * 50 * span <= counts[key] <= 1.1 * 50 * span + 2, (key, counts[key], span)
