@@ -21,7 +21,9 @@ TOOLS: dict[str, list[str]] = {
         "r2s_view = videomimic_offline.real2sim.tools:view_main",
         "make_synthetic_clip = videomimic_offline.real2sim.synthetic.clip:main",
     ],
-    "retarget": [],
+    "retarget": [
+        "retarget = videomimic_offline.retarget.tool:main",
+    ],
     "training": [
         "train_mpt = videomimic_offline.training.tools:train_mpt",
         "train_teacher = videomimic_offline.training.tools:train_teacher",

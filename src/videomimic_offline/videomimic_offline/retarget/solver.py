@@ -320,8 +320,12 @@ class G1Retargeter:
         dt = 1.0 / tg.fps
         Q = np.zeros((T, self.m.nq))
         q = self.initial_q(tg)
-        for _ in range(30):
-            q = self._project(self._step(q, 0, tg, terrain, None, dt, True), None, dt)
+        for _ in range(150):  # the first frame starts from the default pose: iterate to convergence
+            q_new = self._project(self._step(q, 0, tg, terrain, None, dt, True), None, dt)
+            done = np.abs(q_new - q).max() < 1e-4
+            q = q_new
+            if done:
+                break
         Q[0] = q
         for t in range(1, T):
             q_prev = Q[t - 1]

@@ -148,6 +148,10 @@ def build_targets(motion: HumanMotion, terrain: Terrain, sole_xy: np.ndarray) ->
                 offsets[:, ax] = np.interp(t, t[have], offsets[have, ax])
             swing = ~contacts[:, k]
             foot_pos[swing, k] = adj[swing, k] + offsets[swing]
+    # No foot target below the surface (a foot flat on the ground has its ankle ANKLE_HEIGHT above it).
+    floor = terrain.height(foot_pos[..., :2], dilated=True)
+    floor = np.where(np.isfinite(floor), floor, -np.inf)
+    foot_pos[..., 2] = np.maximum(foot_pos[..., 2], floor + ANKLE_HEIGHT)
     if not terrain.is_flat:
         inside = np.isfinite(terrain.height(human[:, idx("pelvis"), :2]))
         if inside.mean() < 0.5:
