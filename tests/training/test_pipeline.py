@@ -144,3 +144,11 @@ def test_resume_after_kill_continues_from_last_checkpoint(data, tmp_path):
     last = torch.load(out / "mpt" / f"model_{done + 1}.pt", weights_only=False)
     assert last["iter"] == done + 1
     assert not list((out / "mpt").glob("*.partial"))
+
+
+def test_time_chunk_stops_with_a_checkpoint_and_resumes(data, tmp_path, capsys):
+    kw = {**TINY, "motions": [data["mocap"]], "out_dir": tmp_path}
+    ck = stages.train_stage(stages.StageConfig("mpt", iterations=50, max_minutes=1e-6, **kw))
+    assert ck.name == "model_0.pt" and "time chunk used up after iteration 0" in capsys.readouterr().out
+    ck = stages.train_stage(stages.StageConfig("mpt", iterations=2, **kw))
+    assert ck.name == "model_1.pt"

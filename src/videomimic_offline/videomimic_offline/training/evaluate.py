@@ -51,8 +51,9 @@ def evaluate(
             with torch.no_grad():
                 return actor(o[group].cpu())
 
+    # "mpt" settings: clips with a scene run on it, clips without on flat ground; eval mode turns noise off.
     cfg = StageConfig(
-        "teacher",
+        "mpt",
         out_dir=Path("."),
         motions=list(motions),
         device=device,
@@ -60,11 +61,7 @@ def evaluate(
         blind=blind,
         procedural=("flat",),
     )
-    try:
-        clips = load_clips(cfg)
-    except Exception:
-        cfg.stage = "mpt"  # clips without scenes: evaluate on flat ground
-        clips = load_clips(cfg)
+    clips = load_clips(cfg)
     n = num_envs or len(clips)
     env = build_env(cfg, clips, eval_mode=True, num_envs=n)
     try:

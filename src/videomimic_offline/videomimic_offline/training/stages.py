@@ -44,6 +44,7 @@ class StageConfig:
     learning_rate: float | None = None
     hidden: tuple[int, ...] | None = None
     seed: int = 0
+    max_minutes: float | None = None  # stop (with a checkpoint) after this wall time: resumable chunks
 
     @property
     def stage_dir(self) -> Path:
@@ -350,7 +351,7 @@ def train_stage(cfg: StageConfig, progress: bool = True) -> Path:
         runner.current_learning_iteration = start
         todo = cfg.iterations - start
         if todo > 0:
-            _learn(runner, todo, cfg.stage, progress)
+            _learn(runner, todo, cfg.stage, progress, cfg.max_minutes)
         final = checkpoints(stage_dir)[-1]
         write_json(
             stage_dir / "stage.json",
@@ -369,8 +370,16 @@ def train_stage(cfg: StageConfig, progress: bool = True) -> Path:
         env.close()
 
 
-def _learn(runner, todo: int, stage: str, progress: bool) -> None:
+class _ChunkDoneError(Exception):
+    """Raised after an iteration once the chunk's wall time is used up."""
+
+
+def _learn(runner, todo: int, stage: str, progress: bool, max_minutes: float | None = None) -> None:
+    import time
+
     from tqdm import tqdm
+
+    t_end = time.monotonic() + 60.0 * max_minutes if max_minutes else None
 
     bar = tqdm(total=todo, desc=f"train {stage}", unit="it", disable=not progress)
     log = runner.logger.log
@@ -385,10 +394,18 @@ def _learn(runner, todo: int, stage: str, progress: bool) -> None:
             )
         log(*a, **k)
         bar.update(1)
+        if t_end is not None and time.monotonic() > t_end and k.get("it", 0) + 1 < k.get("total_it", 0):
+            raise _ChunkDoneError
 
     runner.logger.log = logged
     try:
         runner.learn(num_learning_iterations=todo, init_at_random_ep_len=False)
+    except _ChunkDoneError:
+        it = runner.current_learning_iteration
+        if runner.logger.writer is not None:
+            runner.save(os.path.join(runner.logger.log_dir, f"model_{it}.pt"))
+            runner.logger.stop_logging_writer()
+        print(f"{stage}: time chunk used up after iteration {it}; re-run the same command to continue")
     except ValueError as exc:
         if "NaN" in str(exc):
             raise NumericalError(

@@ -15,6 +15,11 @@ from videomimic_offline.cli import run_tool
 
 
 def _device(arg: str) -> str:
+    """``auto``: the GPU of this rank under torchrun (``LOCAL_RANK``), else cuda:0, else the CPU."""
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        rank = int(os.environ.get("LOCAL_RANK", "0"))
+        os.environ.setdefault("MUJOCO_EGL_DEVICE_ID", str(rank))
+        return f"cuda:{rank}"
     if arg != "auto":
         return arg
     import torch
@@ -41,6 +46,7 @@ def _stage_parser(stage: str, doc: str, needs_init: bool) -> argparse.ArgumentPa
     p.add_argument("--hidden", type=int, nargs="+", default=None, help="policy hidden layer sizes")
     p.add_argument("--blind", action="store_true", help="student without heightmap")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--max-minutes", type=float, default=None, help="stop after this wall time with a checkpoint")
     return p
 
 
@@ -64,7 +70,8 @@ def _run_stage(stage: str, doc: str, needs_init: bool, argv: list[str] | None) -
         blind=a.blind,
         learning_rate=a.learning_rate,
         hidden=tuple(a.hidden) if a.hidden else None,
-        seed=a.seed,
+        seed=a.seed + int(os.environ.get("RANK", "0")),
+        max_minutes=a.max_minutes,
     )
     final = train_stage(cfg)
     print(f"{stage}: checkpoint {final}")
