@@ -55,7 +55,7 @@ def handheld_path(
     """Camera-to-world transforms (T,4,4) that keep every joint (and the head top) in view.
 
     The camera orbits the person's smoothed centre on the -y side by a random 15-35 degrees at
-    3-4 m, lags behind the person, and shakes (~0.5 degree, ~1 cm). If the person leaves the
+    2.6-3.4 m (for a 1.75 m person), lags behind the person, and shakes (~0.5 degree, ~1 cm). If the person leaves the
     image the orbit radius grows until everything fits.
     """
     T = len(joints_w)
@@ -63,7 +63,7 @@ def handheld_path(
     centre = gaussian_filter1d(joints_w.mean(1), 0.5 * fps, axis=0, mode="nearest")
     phi0 = np.radians(rng.uniform(-125, -55))
     dphi = np.radians(rng.uniform(15, 35)) * rng.choice([-1, 1])
-    dist0 = rng.uniform(3.0, 3.9) * height_m / 1.75
+    dist0 = rng.uniform(2.6, 3.4) * height_m / 1.75
     cam_dz = rng.uniform(-0.05, 0.4)
     rot_amp = np.radians(rng.uniform(0.3, 0.7))
     pos_amp = rng.uniform(0.004, 0.012)

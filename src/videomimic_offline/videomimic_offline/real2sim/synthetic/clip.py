@@ -141,6 +141,7 @@ def make_clip(
                 for i in tqdm(range(T), desc=f"render {kind}", unit="frame", disable=not progress, leave=False):
                     verts = body.skin(motion.joints_w[i], motion.rots_w[i])
                     renderer.set_body(verts)
+                    renderer.set_light_target(motion.root_pos[i])
                     renderer.set_camera(T_world_cam[i])
                     writer.write(renderer.render("rgb"))
                     if i % depth_every == 0 or i == T - 1:

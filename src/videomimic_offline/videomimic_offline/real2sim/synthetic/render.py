@@ -27,13 +27,17 @@ CV_TO_MJ = np.diag([1.0, -1.0, -1.0])
 
 @dataclass
 class Lighting:
-    """Light set-up; randomised per clip."""
+    """Light set-up; randomised per clip.
+
+    Cast shadows are off by default: MuJoCo's fixed shadow-map bias gives acne (moving moire
+    bands) on the large floor and walls, which would feed SfM view-dependent false texture.
+    """
 
     sun_dir: tuple[float, float, float] = (0.4, 0.3, -0.85)
     sun_diffuse: float = 0.7
     ambient: float = 0.3
     headlight: float = 0.15
-    shadows: bool = True
+    shadows: bool = False
     sky_top: tuple[float, float, float] = (0.55, 0.7, 0.9)
     sky_bottom: tuple[float, float, float] = (0.9, 0.9, 0.95)
 
@@ -48,7 +52,7 @@ class Lighting:
             sun_diffuse=float(rng.uniform(0.5, 0.85)),
             ambient=float(rng.uniform(0.22, 0.4)),
             headlight=float(rng.uniform(0.05, 0.25)),
-            shadows=bool(rng.random() < 0.8),
+            shadows=False,
             sky_top=tuple(float(x) for x in top),
             sky_bottom=tuple(float(x) for x in rng.uniform(0.8, 0.97, 3)),
         )
@@ -100,6 +104,9 @@ class ClipRenderer:
         spec.visual.map.znear = 0.01
         spec.visual.map.zfar = 50.0
         spec.stat.extent = 5.0
+        # a tight shadow frustum that follows the person (set_light_target): a frustum over the
+        # whole scene gives shadow acne (moire bands) on the large flat floor
+        spec.visual.map.shadowclip = 0.5
         sky = spec.add_texture(
             name="sky",
             type=mujoco.mjtTexture.mjTEXTURE_SKYBOX,
@@ -164,8 +171,13 @@ class ClipRenderer:
         self.model.mesh_normal[self._nslice] = nrm[self._normal_of_vertex]
         mujoco.mjr_uploadMesh(self.model, self.renderer._mjr_context, self.body_mesh)
 
+    def set_light_target(self, point: np.ndarray) -> None:
+        """Centre the sun's shadow map on ``point`` (the person); the light direction is fixed."""
+        d = self.model.light_dir[0] / np.linalg.norm(self.model.light_dir[0])
+        self.model.light_pos[0] = np.asarray(point) - 6.0 * d
+
     def set_camera(self, T_world_cam: np.ndarray) -> None:
-        """Place the camera from an OpenCV camera-to-world transform."""
+        """Place the camera from an OpenCV camera-to-world transform (and update the lights)."""
         self.model.cam_pos[0] = T_world_cam[:3, 3]
         self.model.cam_quat[0] = mat_to_quat(T_world_cam[:3, :3] @ CV_TO_MJ)
         mujoco.mj_camlight(self.model, self.data)

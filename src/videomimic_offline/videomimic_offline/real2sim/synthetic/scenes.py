@@ -73,7 +73,9 @@ def _in_triangle(p: np.ndarray, t: np.ndarray) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------------------------
-# mesh helpers: every quad gets its own 4 vertices and planar UVs (metres / texture size)
+# mesh helpers: every quad gets its own 4 vertices and planar UVs (metres / texture size).
+# A 512 px texture spans 1.5-4 m (3-8 mm per texel): at 2-5 m from a 640 px camera a texel is
+# about one pixel, so the detail is visible without minification moire.
 
 
 class _Quads:
@@ -152,7 +154,7 @@ def build_scene(kind: str, rng: np.random.Generator, *, seconds: float = 4.0) ->
         raise InputError(f"unknown scene kind '{kind}': choose one of {', '.join(SCENE_KINDS)}")
     tex = _textures(rng)
     layout: dict[str, float] = {}
-    feat = _Quads(tex_m=1.2)
+    feat = _Quads(tex_m=2.5)
     width = float(rng.uniform(1.2, 1.8))
     x_first = float(rng.uniform(1.0, 1.6))  # where the feature starts (person starts at x=0)
     layout["width"] = width
@@ -192,16 +194,16 @@ def build_scene(kind: str, rng: np.random.Generator, *, seconds: float = 4.0) ->
     parts: list[Part] = []
     # floor: a textured slab around the walk
     x_lo, x_hi = -4.0, walk_length + 5.0
-    fl = _Quads(tex_m=2.0)
+    fl = _Quads(tex_m=4.0)
     fl.quad((x_lo, -6.0, 0.0), (x_hi, -6.0, 0.0), (x_hi, 6.0, 0.0), (x_lo, 6.0, 0.0))
     parts.append(fl.part("floor", tex["floor"]))
     parts.append(feat.part("feature", tex["feature"]))
     # back wall on +y and a few props (boxes) for background structure
     wall_y = float(rng.uniform(2.2, 3.0))
-    wa = _Quads(tex_m=2.0)
+    wa = _Quads(tex_m=3.5)
     wa.box((x_lo, wall_y, 0.0), (x_hi, wall_y + 0.2, float(rng.uniform(2.5, 3.5))), skip=("-z",))
     parts.append(wa.part("wall", tex["wall"]))
-    pr = _Quads(tex_m=0.8)
+    pr = _Quads(tex_m=1.5)
     for _ in range(int(rng.integers(3, 6))):
         sx, sy, sz = rng.uniform(0.3, 0.8, 3)
         px = float(rng.uniform(x_lo + 1, x_hi - 1))
