@@ -124,3 +124,20 @@ def test_checkpoint_with_other_observation_layout_is_refused():
     stages.check_compatible(ours, ours, "ck", ("student", "actor"))
     with pytest.raises(IncompatibleError, match="observation group 'student' has 378"):
         stages.check_compatible(blind, ours, "ck", ("student",))
+
+
+def test_lafan_g1_csv_mocap_loads_as_a_clip(data, tmp_path):
+    from videomimic_offline.motion_io.lafan_csv import write_lafan_csv
+
+    clip = motions.load_clip(data["mocap"] / "walk.npz", g1.TRACKED_LINKS)
+    T = 45  # 1.5 s at 30 fps
+    qpos = np.zeros((T, 36))
+    idx = np.linspace(0, clip.length - 1, T).astype(int)
+    qpos[:, :3] = clip.body_pos_w[idx, 0]
+    qpos[:, 3:7] = clip.body_quat_w[idx, 0]
+    qpos[:, 7:] = clip.joint_pos[idx]
+    write_lafan_csv(tmp_path / "walk.csv", qpos)
+    got = motions.load_clip(tmp_path / "walk.csv", g1.TRACKED_LINKS)
+    assert got.length == 74 and got.scene is None  # resampled 30 -> 50 fps
+    np.testing.assert_allclose(got.body_pos_w[0], clip.body_pos_w[0], atol=1e-3)
+    assert motions.find_motions([tmp_path]) == [tmp_path / "walk.csv"]

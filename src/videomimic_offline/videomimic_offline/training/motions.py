@@ -56,10 +56,13 @@ def load_clip(path: Path, body_names: tuple[str, ...], need_scene: bool = False)
     path = Path(path)
     if not path.is_file():
         raise InputError(f"motion file {path} not found: pass robot_motion.npz files written by the retarget tool")
-    try:
-        data = read_npz(path, schema=SCHEMA, max_version=VERSION)
-    except ArtifactError as exc:
-        raise InputError(f"motion {path}: {exc}") from exc
+    if path.suffix.lower() == ".csv":
+        data = _lafan_csv_motion(path)
+    else:
+        try:
+            data = read_npz(path, schema=SCHEMA, max_version=VERSION)
+        except ArtifactError as exc:
+            raise InputError(f"motion {path}: {exc}") from exc
     missing = [k for k in (*ARRAYS, "joint_names", "body_names", "fps") if k not in data]
     if missing:
         raise InputError(f"motion {path} lacks {missing}: re-run the retarget tool to write a complete robot motion")
@@ -82,6 +85,8 @@ def load_clip(path: Path, body_names: tuple[str, ...], need_scene: bool = False)
         raise InputError(f"motion {path} has only {T} frames; a training clip needs at least 10 (0.2 s)")
     scene_rel = str(data.get("scene", "")) if "scene" in data else ""
     scene = (path.parent / scene_rel).resolve() if scene_rel else None
+    if scene is not None and scene.is_dir():
+        scene = scene / "heightfield.npz"
     if need_scene:
         if scene is None:
             raise InputError(
@@ -106,15 +111,40 @@ def load_clip(path: Path, body_names: tuple[str, ...], need_scene: bool = False)
     )
 
 
+def _lafan_csv_motion(path: Path) -> dict[str, np.ndarray]:
+    """A LAFAN1 G1 CSV (Unitree's retargeted MoCap, 30 fps) as contract arrays at 50 fps, flat ground."""
+    from videomimic_offline.motion_io.lafan_csv import DEFAULT_FPS, read_lafan_csv, resample_qpos
+    from videomimic_offline.retarget.output import from_qpos
+
+    qpos = resample_qpos(read_lafan_csv(path), DEFAULT_FPS, FPS)
+    probe = from_qpos(qpos, FPS, np.zeros((len(qpos), 2), bool))
+    fi = [probe.body_names.index(n) for n in g1.FOOT_LINKS]
+    feet_z = probe.body_pos_w[:, fi, 2]
+    m = probe
+    return {
+        "fps": np.array(FPS),
+        "joint_pos": m.joint_pos,
+        "joint_vel": m.joint_vel,
+        "body_pos_w": m.body_pos_w,
+        "body_quat_w": m.body_quat_w,
+        "body_lin_vel_w": m.body_lin_vel_w,
+        "body_ang_vel_w": m.body_ang_vel_w,
+        "joint_names": np.array(g1.JOINT_NAMES_29),
+        "body_names": np.array(m.body_names),
+        "contacts": feet_z < feet_z.min() + 0.03,
+        "scene": np.array(""),
+    }
+
+
 def find_motions(paths: list[Path]) -> list[Path]:
-    """Expand folders into the robot_motion npz files under them (sorted); files pass through."""
+    """Expand folders into the motion files under them (robot_motion npz, LAFAN1 G1 csv; sorted)."""
     out: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            found = sorted(p.rglob("*.npz"))
+            found = sorted([*p.rglob("*.npz"), *p.rglob("*.csv")])
             found = [f for f in found if f.name != "heightfield.npz"]
             if not found:
-                raise InputError(f"no motion files (*.npz) under {p}: pass robot_motion.npz files or their folder")
+                raise InputError(f"no motion files (*.npz, *.csv) under {p}: pass robot_motion.npz files or folders")
             out.extend(found)
         else:
             out.append(p)
