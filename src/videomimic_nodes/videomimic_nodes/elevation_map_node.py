@@ -17,7 +17,7 @@ from videomimic_offline.robot import g1
 
 from videomimic_nodes.core.cloud import CloudError, cloud2_to_cloud
 from videomimic_nodes.core.elevation import ElevationMap, MapConfig
-from videomimic_nodes.ros_common import TOPIC_QOS, now_s, params, run, topic_param
+from videomimic_nodes.ros_common import TOPIC_QOS, RateLimitedLog, now_s, params, run, topic_param
 
 
 class ElevationMapNode(Node):
@@ -32,6 +32,7 @@ class ElevationMapNode(Node):
         self.map = ElevationMap(MapConfig(length=p["length"], resolution=p["resolution"], fill_radius=p["fill_radius"],
                                           max_age_s=p["max_age_s"]))  # fmt: skip
         self.torso: tuple[np.ndarray, float, float] | None = None  # pos, yaw, receipt time
+        self.log = RateLimitedLog(self)
         q = TOPIC_QOS
         self.pub_hm = self.create_publisher(Float32MultiArray, topic_param(self, "heightmap"), q["heightmap"])
         self.pub_gm = self.create_publisher(GridMap, topic_param(self, "elevation_map"), q["elevation_map"])
@@ -61,7 +62,7 @@ class ElevationMapNode(Node):
         try:
             cloud = cloud2_to_cloud(msg)
         except CloudError as exc:
-            self.get_logger().error(f"cloud skipped: {exc}", throttle_duration_sec=1.0)
+            self.log.error(f"cloud skipped: {exc}")
             return
         self.map.integrate(cloud.xyz, self.torso[0][:2], now_s(self))
 

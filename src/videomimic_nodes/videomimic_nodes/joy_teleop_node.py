@@ -8,6 +8,7 @@ With ``device`` set (e.g. /dev/input/js0) it reads the Linux joystick API itself
 from __future__ import annotations
 
 import os
+import stat
 
 from geometry_msgs.msg import Twist
 from rclpy.node import Node
@@ -36,6 +37,7 @@ class JoyTeleop(Node):
         self.js = JsState()
         self._pending = b""
         self._t_joy_pub = 0.0
+        self._is_chardev = True
         if p["device"]:
             self.device = str(p["device"])
             self.pub_joy = self.create_publisher(Joy, joy_topic, q["joy"])
@@ -51,6 +53,7 @@ class JoyTeleop(Node):
     def open_device(self) -> None:
         try:
             self.fd = os.open(self.device, os.O_RDONLY | os.O_NONBLOCK)
+            self._is_chardev = stat.S_ISCHR(os.fstat(self.fd).st_mode)
             self.get_logger().info(f"reading joystick {self.device}")
         except OSError as exc:
             self.fd = None
@@ -64,9 +67,14 @@ class JoyTeleop(Node):
         try:
             data = os.read(self.fd, 8 * 64)
         except BlockingIOError:
-            data = b""
+            data = None  # nothing new
         except OSError as exc:  # unplugged: stop refreshing, the teleop timeout zeroes the command
             self.get_logger().error(f"joystick {self.device} lost ({exc.strerror})")
+            os.close(self.fd)
+            self.fd = None
+            return
+        if data is not None and len(data) == 0 and not self._is_chardev:  # end of file (a FIFO or recording): the stick is gone
+            self.get_logger().error(f"joystick {self.device} closed", throttle_duration_sec=5.0)
             os.close(self.fd)
             self.fd = None
             return

@@ -23,7 +23,7 @@ from videomimic_nodes.core.cloud import (
     pose_matrix,
     xyz_to_cloud2_fields,
 )
-from videomimic_nodes.ros_common import TOPIC_QOS, params, run, stamp_to_s, topic_param
+from videomimic_nodes.ros_common import TOPIC_QOS, RateLimitedLog, params, run, stamp_to_s, topic_param
 
 
 class LidarIngest(Node):
@@ -49,6 +49,7 @@ class LidarIngest(Node):
         if p["input"] in ("both", "custom"):
             self.create_subscription(CustomMsg, topic_param(self, "lidar_custom"), self.on_custom, q["lidar_custom"])
         self.n_in = self.n_bad = 0
+        self.log = RateLimitedLog(self)
 
     def on_odom(self, msg: Odometry) -> None:
         pp, po = msg.pose.pose.position, msg.pose.pose.orientation
@@ -72,7 +73,7 @@ class LidarIngest(Node):
             pts, frame = clean_cloud(cloud, self.T, self.odom, self.cfg)
         except (CloudError, ValueError) as exc:
             self.n_bad += 1
-            self.get_logger().error(f"cloud skipped: {exc}", throttle_duration_sec=1.0)
+            self.log.error(f"cloud skipped: {exc}")
             return
         if frame != "odom":
             self.get_logger().warning("no odometry yet: publishing in the torso frame", throttle_duration_sec=5.0)

@@ -7,6 +7,7 @@ parameters named ``<key>_topic``, so a params file or launch remap can move them
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable
 
 import rclpy
@@ -50,6 +51,22 @@ TOPIC_QOS: dict[str, QoSProfile] = {
     "heightmap": _FAST, "odom": _STREAM, "joy": _RELIABLE, "direction_cmd": _RELIABLE,
     "estop": _LATCHED, "bridge_state": _LATCHED,
 }  # fmt: skip
+
+
+class RateLimitedLog:
+    """Log each *kind* of problem at most once per ``period`` (rclpy throttles per call site only,
+    which would hide a second, different malformed input arriving right after the first)."""
+
+    def __init__(self, node: Node, period: float = 1.0) -> None:
+        self.logger, self.period = node.get_logger(), period
+        self._last: dict[str, float] = {}
+
+    def error(self, text: str, kind: str | None = None) -> None:
+        key = kind or text[:32]
+        now = time.monotonic()
+        if now - self._last.get(key, -1e9) >= self.period:
+            self._last[key] = now
+            self.logger.error(text)
 
 
 def msg_class(type_name: str):  # -> type
