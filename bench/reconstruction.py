@@ -41,7 +41,7 @@ CLIPS: dict[str, tuple[str, int, float]] = {
     "bench_a": ("bench", 3, 1.70),
 }
 KEYS = ("wa_mpjpe_mm", "w_mpjpe_mm", "chamfer_m", "scale_err_pct", "gravity_err_deg")
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 
 
 def _default_cache() -> Path:

@@ -128,7 +128,14 @@ def _sole_errors(scene_kind: str, seed: int, height: float) -> tuple[float, floa
         ends = np.flatnonzero(np.diff(np.r_[c.astype(int), 0]) == -1)
         for a, b in zip(starts, ends, strict=True):
             slide = max(slide, np.linalg.norm(m.joints_w[a : b + 1, ia] - m.joints_w[a, ia], axis=1).max())
-        # never through the scene: the ball of the foot stays above the surface under it
+        # never through the scene: heel, ball and toe tip of the sole stay above the surface
+        sole_z = m.joints_w[:, ia, 2] - body.joints_rest[ia, 2]
+        fwd = ball[:, :2] - m.joints_w[:, ia, :2]
+        fwd /= np.linalg.norm(fwd, axis=1, keepdims=True)
+        h = body.shape.height_m
+        for d in (-0.03 * h, 0.0, 0.1 * h):  # heel (inside the rounded end), ankle, toe tip
+            under = scene.surface_height(m.joints_w[:, ia, :2] + d * fwd)
+            min_clear = min(min_clear, (sole_z - under)[c].min())
         min_clear = min(min_clear, (ball[:, 2] - body.joints_rest[it, 2] - surf).min())
     return on_surface, slide, min_clear, body, m.joints_w
 

@@ -109,16 +109,16 @@ def plan_footholds(
             on_tread = [xf + (k + 1) * tread - 0.02 - tip for k in range(n)]
             last_flat = xf - 0.03 - tip
         else:
-            # ankle on tread k (descending): heel 2 cm past the riser behind it
-            on_tread = [xf + k * tread + 0.02 + heel for k in range(n)]
-            last_flat = xf - 0.02 - tip * 0.5
+            # ankle on tread k (descending): heel 2 cm past the riser behind it; on the landing the
+            # ball stays 3 cm behind the edge (the toes may overhang it)
+            on_tread = [xf + k * tread + 0.02 + heel for k in range(n - 1)]
+            last_flat = xf - 0.03 - fg["ball_front"]
         xs = list(np.linspace(x0, last_flat, max(2, int(np.ceil((last_flat - x0) / step_flat)) + 1))[1:])
         xs += on_tread
-        land = xf + n * tread
-        if scene.kind == "stairs_up":
-            xs += [land + 0.1 + heel + k * step_flat for k in range(3)]
-        else:
-            xs += [land + 0.2 + heel + k * step_flat for k in range(3)]
+        if scene.kind == "stairs_up":  # on along the landing (which starts at xf + (n-1) tread)
+            xs += [xf + n * tread + 0.1 + heel + k * step_flat for k in range(3)]
+        else:  # out onto the floor (which starts at xf + (n-1) tread)
+            xs += [xf + (n - 1) * tread + 0.2 + heel + k * step_flat for k in range(3)]
         centres = [(x, 0.0) for x in xs]
     elif scene.kind == "curb":
         xf = lay["x_first"]

@@ -115,7 +115,8 @@ class _Quads:
 
 
 def _staircase(q: _Quads, x0: float, tread: float, riser: float, n: int, landing: float, w: float) -> None:
-    """Solid stairs rising along +x from x0 (n steps), then a landing; side profile extruded in y."""
+    """Solid stairs rising along +x from x0: ``n`` risers, ``n - 1`` treads, then the landing
+    (top at ``n * riser``, from ``x0 + (n - 1) * tread``); the side profile is extruded in y."""
     y0, y1 = -w / 2, w / 2
     x = x0
     for k in range(n + 1):
@@ -171,7 +172,7 @@ def build_scene(kind: str, rng: np.random.Generator, *, seconds: float = 4.0) ->
             # mirror a staircase (x' = c - x) so it descends along +x from x_first; the person
             # starts on the landing, which reaches back past x = 0
             _staircase(feat, 0.0, tread, riser, n, landing, width)
-            c = x_first + n * tread
+            c = x_first + (n - 1) * tread  # the landing (incl. the top tread) ends at x_first
             feat.v = [np.column_stack([c - q[:, 0], q[:, 1], q[:, 2]])[[0, 3, 2, 1]] for q in feat.v]
             feat.uv = [q[[0, 3, 2, 1]] for q in feat.uv]  # mirroring flipped the winding: restore it
             layout.update(x_first=x_first)
