@@ -41,7 +41,6 @@ CLIPS: dict[str, tuple[str, int, float]] = {
     "bench_a": ("bench", 3, 1.70),
 }
 KEYS = ("wa_mpjpe_mm", "w_mpjpe_mm", "chamfer_m", "scale_err_pct", "gravity_err_deg")
-GENERATOR_VERSION = 3
 
 
 def _default_cache() -> Path:
@@ -78,6 +77,7 @@ def main() -> int:
         print(f"the reconstruction pipeline is not there yet ({exc}): nothing to benchmark", file=sys.stderr)
         return 3
     from videomimic_offline.real2sim.metrics import evaluate_reconstruction
+    from videomimic_offline.real2sim.synthetic import GENERATOR_VERSION
     from videomimic_offline.real2sim.synthetic.clip import make_clip
 
     rows: list[dict] = []

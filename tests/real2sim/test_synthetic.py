@@ -200,3 +200,18 @@ def test_a_failure_while_rendering_leaves_nothing_behind(tmp_path: Path, monkeyp
     with pytest.raises(KeyboardInterrupt):
         make_clip("curb", tmp_path / "clip", seconds=1.0, seed=0, width=160, height=120, progress=False)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_default_clip_is_made_once_and_redone_when_damaged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from videomimic_offline.real2sim.synthetic import api
+
+    small = dict(api.DEFAULT_CLIP, seconds=0.5, width=160, height=120)
+    monkeypatch.setattr(api, "DEFAULT_CLIP", small)
+    out = api.make_default_clip(tmp_path / "input", progress=False)
+    assert load_gt(out)["joints_w"].shape[0] == 15
+    stamp = (out / "video.mp4").stat().st_mtime_ns
+    assert api.make_default_clip(out, progress=False) == out
+    assert (out / "video.mp4").stat().st_mtime_ns == stamp  # reused, not re-rendered
+    (out / "gt.npz").write_bytes(b"not an npz")
+    api.make_default_clip(out, progress=False)
+    assert load_gt(out)["joints_w"].shape[0] == 15

@@ -24,7 +24,7 @@ from videomimic_offline.body.model import HEIGHT_RANGE, BodyShape, build_body, m
 from videomimic_offline.body.skeleton import HUMAN_JOINTS
 from videomimic_offline.cli import run_tool
 from videomimic_offline.errors import InputError
-from videomimic_offline.real2sim.synthetic import SCENE_KINDS
+from videomimic_offline.real2sim.synthetic import GENERATOR_VERSION, SCENE_KINDS
 from videomimic_offline.real2sim.synthetic.camera import handheld_path, project
 from videomimic_offline.real2sim.synthetic.motion import generate_motion
 from videomimic_offline.real2sim.synthetic.render import ClipRenderer, Lighting
@@ -103,6 +103,7 @@ def make_clip(
     fps: float = 30.0,
     height_m: float | None = None,
     progress: bool = True,
+    extra_meta: dict | None = None,
 ) -> Path:
     """Generate and render one clip folder at ``out`` (replaced atomically); returns ``out``."""
     if kind not in SCENE_KINDS:
@@ -177,6 +178,7 @@ def make_clip(
                 tmp / "meta.json",
                 {
                     "generator": "videomimic_offline.real2sim.synthetic",
+                    "generator_version": GENERATOR_VERSION,
                     "scene_kind": kind,
                     "seed": int(seed),
                     "seconds": float(seconds),
@@ -190,6 +192,7 @@ def make_clip(
                     "lighting": lighting.__dict__,
                     "scene_layout": scene.layout,
                     "render_seconds": round(time.perf_counter() - t0, 2),
+                    **(extra_meta or {}),
                 },
             )
     finally:
