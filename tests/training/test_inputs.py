@@ -66,14 +66,14 @@ def test_heightfield_patch_origin_maps_scene_centre_to_patch_centre(data):
     assert hf.height_at(np.array([0.0, 0.0])) == pytest.approx(0.0)
 
 
-def _fake_student_checkpoint(path, joint_names=g1.JOINT_NAMES_23, hidden=(32, 32)):
+def _fake_student_checkpoint(path, joint_names=g1.JOINT_NAMES_23, hidden=(32, 32), gate=0):
     """A checkpoint in the real format of the distill stage (real rsl_rl network, random weights)."""
-    from rsl_rl.models import MLPModel
     from tensordict import TensorDict
+    from videomimic_offline.training.models import GatedHeightmapModel
 
     lay = StudentLayout()
     obs = TensorDict({"student": torch.zeros(1, lay.dim)}, batch_size=[1])
-    m = MLPModel(
+    m = GatedHeightmapModel(
         obs,
         {"policy": ["student"]},
         "policy",
@@ -81,7 +81,10 @@ def _fake_student_checkpoint(path, joint_names=g1.JOINT_NAMES_23, hidden=(32, 32
         hidden_dims=hidden,
         obs_normalization=True,
         distribution_cfg={"class_name": "GaussianDistribution", "init_std": 1.0, "std_type": "scalar"},
+        heightmap_dim=gate,
     )
+    if gate:
+        torch.nn.init.constant_(m.mlp.gate, 0.7)
     m.obs_normalizer.update(torch.randn(64, lay.dim) * 3 + 1)
     meta = {
         "format": stages.CKPT_FORMAT,
@@ -91,13 +94,15 @@ def _fake_student_checkpoint(path, joint_names=g1.JOINT_NAMES_23, hidden=(32, 32
         "student_layout": lay.to_dict(),
         "policy_hidden": list(hidden),
         "policy_group": "student",
+        "policy_heightmap_gate": gate,
     }
     torch.save({"student_state_dict": m.state_dict(), "iter": 0, "infos": {stages.META_KEY: meta}}, path)
     return path
 
 
-def test_export_parity_and_metadata(tmp_path):
-    ck = _fake_student_checkpoint(tmp_path / "model_0.pt")
+@pytest.mark.parametrize("gate", [0, 121])
+def test_export_parity_and_metadata(tmp_path, gate):
+    ck = _fake_student_checkpoint(tmp_path / "model_0.pt", gate=gate)
     files = export_student(ck, tmp_path / "export")
     actor, _ = policy_from_checkpoint(ck)
     assert parity(actor, files, StudentLayout()) < 1e-5
@@ -141,3 +146,20 @@ def test_lafan_g1_csv_mocap_loads_as_a_clip(data, tmp_path):
     assert got.length == 74 and got.scene is None  # resampled 30 -> 50 fps
     np.testing.assert_allclose(got.body_pos_w[0], clip.body_pos_w[0], atol=1e-3)
     assert motions.find_motions([tmp_path]) == [tmp_path / "walk.csv"]
+
+
+def test_heightmap_gate_starts_closed():
+    from tensordict import TensorDict
+    from videomimic_offline.training.models import GatedHeightmapModel
+
+    lay = StudentLayout()
+    obs = TensorDict({"student": torch.zeros(4, lay.dim)}, batch_size=[4])
+    m = GatedHeightmapModel(obs, {"policy": ["student"]}, "policy", 23, hidden_dims=(16,), heightmap_dim=121)
+    x = torch.randn(4, lay.dim)
+    y = x.clone()
+    y[:, -121:] += 1.0
+    td = lambda v: TensorDict({"student": v}, batch_size=[4])  # noqa: E731
+    assert torch.equal(m(td(x)), m(td(y)))  # terrain ignored at initialisation
+    with torch.no_grad():
+        m.mlp.gate.fill_(1.0)
+    assert not torch.allclose(m(td(x)), m(td(y)))

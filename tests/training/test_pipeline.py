@@ -50,6 +50,7 @@ def test_four_stages_export_a_student_with_parity(run, tmp_path):
     # Distillation matched the std too: the student's std moved from its init toward the teacher's.
     d = torch.load(run / "distill" / "model_1.pt", weights_only=False)
     assert "distribution.std_param" in d["student_state_dict"] and "critic_state_dict" in d
+    assert "mlp.gate" in d["student_state_dict"]  # the student is VideoMimic's gated-heightmap network
 
 
 def test_eval_sim2sim_and_plots_run_on_the_exported_student(run, data, tmp_path):

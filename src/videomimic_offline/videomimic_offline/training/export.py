@@ -21,8 +21,9 @@ from videomimic_offline.training.stages import CKPT_FORMAT, META_KEY, read_check
 def policy_from_checkpoint(path: Path) -> tuple[Any, dict[str, Any]]:
     """(deterministic torch actor (N, dim) -> (N, 23), checkpoint record) of any stage's checkpoint."""
     import torch
-    from rsl_rl.models import MLPModel
     from tensordict import TensorDict
+
+    from videomimic_offline.training.models import GatedHeightmapModel
 
     path = resolve_checkpoint(path)
     ck = read_checkpoint(path)
@@ -33,7 +34,7 @@ def policy_from_checkpoint(path: Path) -> tuple[Any, dict[str, Any]]:
     dim = int(meta["obs_dims"][group])
     state = ck.get("student_state_dict") if meta["stage"] == "distill" else ck["actor_state_dict"]
     obs = TensorDict({group: torch.zeros(1, dim)}, batch_size=[1])
-    model = MLPModel(
+    model = GatedHeightmapModel(
         obs,
         {"policy": [group]},
         "policy",
@@ -42,6 +43,7 @@ def policy_from_checkpoint(path: Path) -> tuple[Any, dict[str, Any]]:
         activation="elu",
         obs_normalization=True,
         distribution_cfg={"class_name": "GaussianDistribution", "init_std": 1.0, "std_type": "scalar"},
+        heightmap_dim=int(meta.get("policy_heightmap_gate", 0)),
     )
     try:
         model.load_state_dict(state, strict=True)

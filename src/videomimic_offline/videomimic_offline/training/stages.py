@@ -51,6 +51,14 @@ class StageConfig:
         return Path(self.out_dir) / self.stage
 
 
+STUDENT_MODEL = "videomimic_offline.training.models:GatedHeightmapModel"
+
+
+def _heightmap_dim(cfg: StageConfig) -> int:
+    """Heightmap inputs at the end of the student observation (0 for the blind student)."""
+    return 0 if cfg.blind else StudentLayout().dim - StudentLayout(heightmap=False).dim
+
+
 LR = {"mpt": 1e-3, "teacher": 2e-5, "distill": 1e-3, "finetune": 3e-5}
 TEACHER_NET = (512, 256, 128)
 STUDENT_NET = (1024, 512, 256, 128)
@@ -138,7 +146,8 @@ def _train_cfg(cfg: StageConfig, hidden: tuple[int, ...], teacher_hidden: tuple[
             "class_name": "DistillationRunner",
             "obs_groups": {"student": ["student"], "teacher": ["actor"]},
             "student": {
-                "class_name": "MLPModel",
+                "class_name": STUDENT_MODEL,
+                "heightmap_dim": _heightmap_dim(cfg),
                 "hidden_dims": list(hidden),
                 "activation": "elu",
                 "obs_normalization": True,
@@ -166,7 +175,11 @@ def _train_cfg(cfg: StageConfig, hidden: tuple[int, ...], teacher_hidden: tuple[
         "class_name": "OnPolicyRunner",
         "obs_groups": {"actor": [actor_group], "critic": ["critic"]},
         "actor": {
-            "class_name": "MLPModel",
+            **(
+                {"class_name": STUDENT_MODEL, "heightmap_dim": _heightmap_dim(cfg)}
+                if cfg.stage == "finetune"
+                else {"class_name": "MLPModel"}
+            ),
             "hidden_dims": list(hidden),
             "activation": "elu",
             "obs_normalization": True,
@@ -236,6 +249,7 @@ def _ours(env, cfg: StageConfig, hidden: tuple[int, ...]) -> dict[str, Any]:
         "student_layout": StudentLayout(heightmap=not cfg.blind).to_dict(),
         "policy_hidden": list(hidden),
         "policy_group": "actor" if cfg.stage in ("mpt", "teacher") else "student",
+        "policy_heightmap_gate": 0 if cfg.stage in ("mpt", "teacher") else _heightmap_dim(cfg),
     }
 
 
