@@ -89,7 +89,7 @@ def test_clean_drops_nan_inf_body_and_outliers_and_deskews():
     pts, frame = clean_cloud(c, np.eye(4), odom, CleanConfig())
     assert frame == "odom"
     # only the ground point at 2 m survives; it was taken at t=10.05 when the robot was at x=0.5
-    np.testing.assert_allclose(pts, [[2.5, 0.0, 0.0]], atol=1e-9)
+    np.testing.assert_allclose(pts, [[2.5, 0.0, 0.0]], atol=0.01)  # poses interpolated per 1 ms bin
     pts, frame = clean_cloud(c, np.eye(4), None, CleanConfig())
     assert frame == "torso_link" and len(pts) == 1
 

@@ -73,7 +73,9 @@ class JoyTeleop(Node):
             os.close(self.fd)
             self.fd = None
             return
-        if data is not None and len(data) == 0 and not self._is_chardev:  # end of file (a FIFO or recording): the stick is gone
+        if (
+            data is not None and len(data) == 0 and not self._is_chardev
+        ):  # end of file (a FIFO or recording): the stick is gone
             self.get_logger().error(f"joystick {self.device} closed", throttle_duration_sec=5.0)
             os.close(self.fd)
             self.fd = None

@@ -69,13 +69,20 @@ class ElevationMap:
         self._age(now)
         self.recentre(robot_xy)
         xyz = np.asarray(xyz_odom, dtype=np.float64).reshape(-1, 3)
-        xyz = xyz[np.isfinite(xyz).all(axis=1)]
         if len(xyz) == 0:
             return 0
-        ij = np.floor((xyz[:, :2] - self.origin_xy) / self.cfg.resolution + 0.5).astype(np.int64)
-        ok = (ij >= 0).all(axis=1) & (ij < self.n).all(axis=1)
-        lin = ij[ok, 1] * self.n + ij[ok, 0]
-        z = xyz[ok, 2]
+        # column-wise ops: numpy's .all(axis=1) over (N, 3) is several times slower at 20k points
+        x, y, z = xyz[:, 0], xyz[:, 1], xyz[:, 2]
+        finite = np.isfinite(x + y + z)
+        if not finite.all():
+            x, y, z = x[finite], y[finite], z[finite]
+        inv = 1.0 / self.cfg.resolution
+        ox, oy = self.origin_xy
+        ix = np.floor((x - ox) * inv + 0.5).astype(np.int64)
+        iy = np.floor((y - oy) * inv + 0.5).astype(np.int64)
+        ok = (ix >= 0) & (ix < self.n) & (iy >= 0) & (iy < self.n)
+        lin = iy[ok] * self.n + ix[ok]
+        z = z[ok]
         count = np.bincount(lin, minlength=self.n * self.n)
         zsum = np.bincount(lin, weights=z, minlength=self.n * self.n)
         cells = np.nonzero(count)[0]
