@@ -8,7 +8,10 @@ that height are used instead, so reconstruction and synthetic ground truth share
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+
 from videomimic_offline.body.skeleton import HUMAN_JOINTS, HUMAN_PARENTS
 
 # Standing rest pose as fractions of stature: x forward, y left, z up (feet on z=0).
@@ -34,17 +37,24 @@ _REST_FRAC: dict[str, tuple[float, float, float]] = {
 }
 
 
-def rest_joints(height_m: float) -> np.ndarray:
-    """(J,3) standing joints for a person of ``height_m`` (body model if present, else anthropometry)."""
+def rest_joints(height_m: float, body_backend: str = "skeleton", smpl_model_dir: Path | None = None) -> np.ndarray:
+    """(J,3) standing joints for a person of ``height_m``.
+
+    ``body_backend="smpl"`` uses the user's SMPL files; otherwise the open body model, else anthropometry.
+    """
+    if body_backend == "smpl":
+        from videomimic_offline.real2sim.backends.smpl import smpl_rest_joints
+
+        return smpl_rest_joints(smpl_model_dir, height_m)
     model_joints = _body_model_rest(height_m)
     if model_joints is not None:
         return model_joints
     return np.array([_REST_FRAC[n] for n in HUMAN_JOINTS], float) * height_m
 
 
-def bone_lengths(height_m: float) -> np.ndarray:
+def bone_lengths(height_m: float, body_backend: str = "skeleton", smpl_model_dir: Path | None = None) -> np.ndarray:
     """(J,) length of the bone from each joint's parent to it (0 for the root)."""
-    rest = rest_joints(height_m)
+    rest = rest_joints(height_m, body_backend, smpl_model_dir)
     par = np.array(HUMAN_PARENTS)
     out = np.zeros(len(HUMAN_JOINTS))
     child = par >= 0

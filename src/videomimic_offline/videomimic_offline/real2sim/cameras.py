@@ -16,6 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 from scipy.spatial.transform import Rotation, Slerp
+
 from videomimic_offline.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,7 @@ def run_sfm(
     focal_init_factor: float = 1.2,
     min_registered: float = 0.6,
     dilate_px: int = 15,
+    camera_model: str = "SIMPLE_PINHOLE",
 ) -> CameraTrack:
     """pycolmap incremental SfM on masked keyframes, interpolated to all T frames."""
     import pycolmap
@@ -92,8 +94,9 @@ def run_sfm(
     f0 = float(focal_px) if focal_px else focal_init_factor * max(W, H)
     reader = pycolmap.ImageReaderOptions()
     reader.mask_path = str(mask_dir)
-    reader.camera_model = "SIMPLE_PINHOLE" if focal_px else "SIMPLE_RADIAL"
-    reader.camera_params = f"{f0},{W / 2},{H / 2}" if focal_px else f"{f0},{W / 2},{H / 2},0"
+    model = "SIMPLE_PINHOLE" if focal_px else camera_model
+    reader.camera_model = model
+    reader.camera_params = f"{f0},{W / 2},{H / 2}" + (",0" if model == "SIMPLE_RADIAL" else "")
     extract = pycolmap.FeatureExtractionOptions()
     extract.sift.max_num_features = max_features
     extract.num_threads = 2
@@ -110,16 +113,26 @@ def run_sfm(
     pairing.loop_detection = False
     pycolmap.match_sequential(db, matching_options=matching, pairing_options=pairing, device=pycolmap.Device.cpu)
 
-    opts = pycolmap.IncrementalPipelineOptions()
-    opts.num_threads = 2
-    opts.multiple_models = False
-    opts.random_seed = 0
-    opts.min_model_size = 3
-    if focal_px:
-        opts.ba_refine_focal_length = False
-        opts.ba_refine_extra_params = False
-    opts.ba_refine_principal_point = False
-    recs = pycolmap.incremental_mapping(db, img_dir, out_dir, options=opts)
+    recs = {}
+    # handheld clips have small baselines: start with a low initial triangulation angle and relax
+    # further (and allow more forward motion) once if the first attempt cannot initialise
+    for attempt, (tri_angle, fwd) in enumerate(((4.0, 0.95), (1.5, 0.99))):
+        opts = pycolmap.IncrementalPipelineOptions()
+        opts.num_threads = 2
+        opts.multiple_models = False
+        opts.random_seed = 0
+        opts.min_model_size = 3
+        opts.mapper.init_min_tri_angle = tri_angle
+        opts.mapper.init_max_forward_motion = fwd
+        if focal_px:
+            opts.ba_refine_focal_length = False
+            opts.ba_refine_extra_params = False
+        opts.ba_refine_principal_point = False
+        run_dir = out_dir / f"try{attempt}"
+        run_dir.mkdir(parents=True, exist_ok=True)
+        recs = pycolmap.incremental_mapping(db, img_dir, run_dir, options=opts)
+        if recs and max(r.num_reg_images() for r in recs.values()) >= min_registered * len(keys):
+            break
     if not recs:
         raise InputError(
             "SfM could not initialise: the camera must translate (not only rotate or stand still) over a "
@@ -153,7 +166,8 @@ def run_sfm(
     pts = np.array([p.xyz for p in rec.points3D.values()], float).reshape(-1, 3)
     cols = np.array([p.color for p in rec.points3D.values()], np.uint8).reshape(-1, 3)
     err = np.array([p.error for p in rec.points3D.values()], float)
-    keep = err < 2.0
+    track = np.array([p.track.length() for p in rec.points3D.values()], int)
+    keep = (err < 1.5) & (track >= 3)  # seen consistently in 3+ keyframes: static scene, not the person
     shutil.rmtree(img_dir, ignore_errors=True)
     return CameraTrack(K, T_wc, pts[keep], cols[keep], reg_idx, (W, H))
 

@@ -68,13 +68,16 @@ class PipelineConfig:
 
     # --- camera / SfM ---
     #: Number of keyframes given to SfM (evenly spaced); other frames are interpolated.
-    sfm_keyframes: int = 40
+    sfm_keyframes: int = 30
     #: Max SIFT features per keyframe.
-    sfm_max_features: int = 4096
+    sfm_max_features: int = 2048
     #: Sequential matching window (each keyframe is matched to this many following ones).
-    sfm_overlap: int = 10
+    sfm_overlap: int = 8
     #: Fraction of keyframes that must register, else the camera is called unusable.
     sfm_min_registered: float = 0.6
+    #: COLMAP camera model when the focal is estimated: SIMPLE_PINHOLE (f, cx, cy) is the most
+    #: stable for short clips; SIMPLE_RADIAL adds one distortion term for wide phone lenses.
+    sfm_camera_model: str = "SIMPLE_PINHOLE"
     #: The person mask is dilated by this many pixels before masking features (shadows, edges).
     mask_dilate_px: int = 15
 

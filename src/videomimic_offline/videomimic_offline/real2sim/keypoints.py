@@ -8,6 +8,7 @@ become the local-pose prior of the joint optimisation.
 from __future__ import annotations
 
 import numpy as np
+
 from videomimic_offline.body.skeleton import HUMAN_JOINTS
 
 # HUMAN_JOINTS name -> {mediapipe index: weight}

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.signal import butter, filtfilt
+
 from videomimic_offline.body.skeleton import HUMAN_JOINTS, HUMAN_PARENTS, index
 from videomimic_offline.errors import InputError, NumericalError
 from videomimic_offline.real2sim import gravity as grav
@@ -197,7 +198,7 @@ def optimize(inp: OptInputs, cfg, progress: bool = False) -> OptResult:  # type:
 
     t0 = time.perf_counter()
     T, J = inp.conf.shape
-    bones = bone_lengths(inp.height_m)
+    bones = bone_lengths(inp.height_m, cfg.body_backend, cfg.smpl_model_dir)
     conf = np.where(inp.conf >= cfg.min_keypoint_conf, inp.conf, 0.0)
     valid = np.isfinite(inp.local3d).all(axis=(1, 2)) & (conf.sum(axis=1) > 0)
     if valid.sum() < 2:

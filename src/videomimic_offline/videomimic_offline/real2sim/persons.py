@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+
 from videomimic_offline.errors import InputError
 
 NUM_MP = 33  # MediaPipe pose landmarks
@@ -159,6 +160,11 @@ def run_mediapipe(frames: np.ndarray, crop_boxes: np.ndarray | None, progress: b
             mp3d[t] = [(p.x, p.y, p.z) for p in res.pose_world_landmarks.landmark]
             if res.segmentation_mask is not None:
                 masks[t, y0 : y0 + h, x0 : x0 + w] = (res.segmentation_mask > 0.5).astype(np.uint8) * 255
+            # also blank the hull of the body above the ankles: segmentation misses thin limbs and
+            # motion blur, and features on the moving person would corrupt SfM
+            hull_pts = mp2d[t, :27][mp2d[t, :27, 2] > 0.3, :2]
+            if len(hull_pts) >= 3:
+                cv2.fillConvexPoly(masks[t], cv2.convexHull(hull_pts.astype(np.int32)), 255)
     finally:
         pose.close()
     return mp2d, mp3d, masks

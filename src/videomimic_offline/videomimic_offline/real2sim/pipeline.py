@@ -19,12 +19,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+
+from videomimic_offline import artifacts
 from videomimic_offline.body.skeleton import HUMAN_JOINTS
 from videomimic_offline.errors import ArtifactError, InputError
 from videomimic_offline.real2sim.config import PipelineConfig
 from videomimic_offline.real2sim.video import VideoInfo, probe, read_frames
-
-from videomimic_offline import artifacts
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +138,7 @@ def _stage_cameras(run: _Run) -> Path:
             ct = run_sfm(
                 run.frames, p["masks"], tmp / "colmap", cfg.sfm_keyframes, cfg.sfm_max_features, cfg.sfm_overlap,
                 cfg.focal_px, cfg.focal_init_factor, cfg.sfm_min_registered, cfg.mask_dilate_px,
+                cfg.sfm_camera_model,
             )  # fmt: skip
         artifacts.write_npz(
             tmp / "sfm.npz", schema="videomimic.r2s_sfm", version=1,
@@ -146,7 +147,7 @@ def _stage_cameras(run: _Run) -> Path:
         )  # fmt: skip
 
     fields = ("camera_backend", "megasam_npz", "focal_px", "focal_init_factor", "sfm_keyframes", "sfm_max_features")
-    fields += ("sfm_overlap", "sfm_min_registered", "mask_dilate_px")
+    fields += ("sfm_overlap", "sfm_min_registered", "mask_dilate_px", "sfm_camera_model")
     return run.run_stage("cameras", ("persons",), fields, fn)
 
 
@@ -235,7 +236,13 @@ def _scene_points(points: np.ndarray, joints: np.ndarray, Twc: np.ndarray) -> np
     hi = anchor[:, :2].max(axis=0) + 3.0
     keep = (points[:, :2] >= lo).all(axis=1) & (points[:, :2] <= hi).all(axis=1)
     keep &= (points[:, 2] > -0.3) & (points[:, 2] < joints[..., 2].max() + 0.5)
-    return points[keep]
+    points = points[keep]
+    # points the body passed through are on the person (mask leaks, shadows), not the scene
+    from scipy.spatial import cKDTree
+
+    body = [i for i, n in enumerate(HUMAN_JOINTS) if not n.endswith(("ankle", "toe"))]
+    near_body = cKDTree(joints[:, body].reshape(-1, 3)).query(points, distance_upper_bound=0.2)[0] < 0.2
+    return points[~near_body]
 
 
 def _export(run: _Run) -> Path:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.ndimage import distance_transform_edt
+
 from videomimic_offline.errors import BackendUnavailableError, InputError
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+
 from videomimic_offline.errors import InputError
 
 

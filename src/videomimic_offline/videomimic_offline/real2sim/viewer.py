@@ -12,10 +12,10 @@ from pathlib import Path
 
 import numpy as np
 from scipy.spatial.transform import Rotation
-from videomimic_offline.body.skeleton import HUMAN_PARENTS
-from videomimic_offline.real2sim.scene import read_ply
 
 from videomimic_offline import artifacts
+from videomimic_offline.body.skeleton import HUMAN_PARENTS
+from videomimic_offline.real2sim.scene import read_ply
 
 _BONES = np.array([(j, p) for j, p in enumerate(HUMAN_PARENTS) if p >= 0])
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from videomimic_offline.body.skeleton import HUMAN_JOINTS, HUMAN_PARENTS
 
 from videomimic_offline import artifacts
+from videomimic_offline.body.skeleton import HUMAN_JOINTS, HUMAN_PARENTS
 
 _LEFT = np.array([n.startswith("left") for n in HUMAN_JOINTS])
 

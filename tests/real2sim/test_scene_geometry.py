@@ -1,0 +1,87 @@
+"""Heightfield (unknown stays NaN), meshing, gravity from planes, the SfM-scale and placement maths."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from videomimic_offline.real2sim import gravity, scene
+from videomimic_offline.real2sim.optimize import lowpass, place_in_camera
+
+
+def _step_points(rng: np.random.Generator) -> np.ndarray:
+    """A floor (z=0, x<1) and a 0.2 m step (x in 1..2), y in 0..1, sampled sparsely."""
+    floor = np.c_[rng.uniform(0, 1, 3000), rng.uniform(0, 1, 3000), np.zeros(3000)]
+    step = np.c_[rng.uniform(1, 2, 3000), rng.uniform(0, 1, 3000), np.full(3000, 0.2)]
+    return np.concatenate([floor, step]) + rng.normal(0, 0.003, (6000, 3))
+
+
+def test_heightfield_marks_unseen_cells_unknown() -> None:
+    pts = _step_points(np.random.default_rng(0))
+    pts = pts[~((pts[:, 0] > 0.3) & (pts[:, 0] < 0.7) & (pts[:, 1] > 0.3) & (pts[:, 1] < 0.7))]  # a 0.4 m hole
+    hf = scene.grid_heightfield(pts, resolution=0.05, fill_radius=0.06)
+    assert hf.heights.shape == hf.known.shape
+    assert np.array_equal(np.isnan(hf.heights), ~hf.known)
+    cy, cx = ((0.5 - hf.origin_xy[1]) / 0.05, (0.5 - hf.origin_xy[0]) / 0.05)
+    assert not hf.known[int(cy), int(cx)], "the centre of the unseen hole must stay unknown"
+    x = hf.origin_xy[0] + np.arange(hf.heights.shape[1]) * 0.05
+    row = hf.heights[int((0.85 - hf.origin_xy[1]) / 0.05)]
+    assert np.nanmax(np.abs(row[x < 0.9])) < 0.02 and np.nanmin(row[x > 1.1]) > 0.18
+    verts, faces = scene.heightfield_mesh(hf)
+    assert len(faces) > 0 and faces.max() < len(verts)
+
+
+def test_ply_roundtrip(tmp_path: Path) -> None:
+    hf = scene.grid_heightfield(_step_points(np.random.default_rng(1)), 0.1, 0.1)
+    v, f = scene.heightfield_mesh(hf)
+    scene.write_ply(tmp_path / "m.ply", v, f)
+    v2, f2 = scene.read_ply(tmp_path / "m.ply")
+    assert np.allclose(v2, v, atol=1e-5) and np.array_equal(f2, f)
+
+
+def test_gravity_from_tilted_planes() -> None:
+    rng = np.random.default_rng(2)
+    pts = _step_points(rng)
+    wall = np.c_[np.full(1500, 2.0), rng.uniform(0, 1, 1500), rng.uniform(0, 1.5, 1500)]
+    pts = np.concatenate([pts, wall])
+    ang = np.radians(12.0)
+    R = np.array([[1, 0, 0], [0, np.cos(ang), -np.sin(ang)], [0, np.sin(ang), np.cos(ang)]])
+    tilted = pts @ R.T + [0.3, -0.2, 1.0]
+    up_true = R @ [0, 0, 1]
+    person_up = R @ [0.15, 0.1, 1.0]  # the spine is a rough guess (8+ degrees off)
+    up, floor, info = gravity.estimate_gravity(tilted, person_up / np.linalg.norm(person_up), 1.7)
+    err = np.degrees(np.arccos(np.clip(up @ up_true, -1, 1)))
+    assert err < 0.5, err
+    assert info["num_planes"] >= 2
+    assert abs(floor - up_true @ [0.3, -0.2, 1.0]) < 0.02  # the lowest plane is the floor
+    Ra = gravity.rotation_to_z(up)
+    assert np.allclose(Ra @ up, [0, 0, 1], atol=1e-9)
+
+
+def test_place_in_camera_recovers_depth() -> None:
+    rng = np.random.default_rng(3)
+    K = np.array([[500.0, 0, 320], [0, 500.0, 240], [0, 0, 1]])
+    local = rng.normal(0, 0.3, (1, 18, 3))
+    tau_true = np.array([0.4, -0.1, 4.0])
+    pc = local[0] + tau_true
+    uv = (pc @ K.T)[:, :2] / pc[:, 2:]
+    tau = place_in_camera(local, uv[None], np.ones((1, 18)), K)
+    assert np.allclose(tau[0], tau_true, atol=1e-6)
+
+
+def test_lowpass_keeps_slow_motion() -> None:
+    t = np.arange(300) / 30.0
+    slow = np.sin(2 * np.pi * 0.5 * t)
+    noisy = slow + np.random.default_rng(4).normal(0, 0.05, len(t))
+    out = lowpass(noisy[:, None], 30.0, 4.0)[:, 0]
+    assert np.abs(out - slow).mean() < 0.5 * np.abs(noisy - slow).mean()
+
+
+@pytest.mark.parametrize("bad", [{"mesh_backend": "marching"}, {"height_m": 17.0}, {"person": -1}])
+def test_config_rejects_bad_values(bad: dict) -> None:
+    from videomimic_offline.errors import ConfigError
+    from videomimic_offline.real2sim.config import PipelineConfig
+
+    with pytest.raises(ConfigError):
+        PipelineConfig(**bad)
