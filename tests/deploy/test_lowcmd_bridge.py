@@ -145,6 +145,7 @@ def test_estop_latches_and_unarmed_sends_nothing():
     core.set_estop(True, t)
     assert core.mode == Mode.ESTOP and core.command(t).is_damping()
     assert not core.request(Mode.STAND, t + T)  # latched
+    assert not core.request(Mode.DAMPING, t + T)  # not while the e-stop topic still reads true
     core.set_estop(False, t + T)
     assert core.request(Mode.DAMPING, t + T)
     assert core.request(Mode.STAND, t + T)
@@ -155,3 +156,11 @@ def test_button_edges_fire_once():
     assert e.update([0, 1]) == {1}
     assert e.update([0, 1]) == set()
     assert e.update([1, 0, 1]) == {0, 2}
+
+
+def test_joystick_estop_latches_until_damping_requested():
+    core = BridgeCore(armed=True)
+    t = _stand_ready(core)
+    core.set_estop(True, t, source="button")
+    assert core.mode == Mode.ESTOP and not core.request(Mode.STAND, t)
+    assert core.request(Mode.DAMPING, t) and core.mode == Mode.DAMPING

@@ -97,3 +97,18 @@ def test_js_reader_assembles_joy_from_recorded_events():
     s = JsState()
     used = s.feed(data + b"\x01\x02\x03")  # a partial trailing event is left for the next read
     assert used == 32 and s.buttons[4] == 1 and s.axes[1] == pytest.approx(1.0)
+
+
+def test_unitree_remote_maps_to_the_joy_layout_and_the_original_command():
+    from videomimic_nodes.core.teleop import joy_to_remote, remote_to_joy
+
+    raw = joy_to_remote((0.2, 1.0, -1.0, 0.0), pressed=("L1", "start"))
+    assert len(raw) == 40
+    axes, buttons = remote_to_joy(raw)
+    assert buttons[4] == 1 and buttons[7] == 1 and sum(buttons) == 2  # L1 = deadman, start = stand
+    tp = Teleop(TeleopConfig())
+    tp.on_joy(axes, buttons, now=0.0)
+    # the original's mapping on the remote's own axes: 0.5 * [ly, -lx], -0.3 * rx
+    np.testing.assert_allclose(tp.command(0.0), [0.5, -0.1, 0.3], atol=1e-6)
+    with pytest.raises(ValueError):
+        remote_to_joy(raw[:39])

@@ -17,6 +17,7 @@ from videomimic_offline.robot import g1
 
 from videomimic_nodes.core.bridge import BridgeConfig, BridgeCore, ButtonEdges, Mode
 from videomimic_nodes.core.lowcmd import NUM_SLOTS, MotorArrays, pack_lowcmd
+from videomimic_nodes.core.teleop import remote_to_joy
 from videomimic_nodes.ros_common import TOPIC_QOS, now_s, params, run, topic_param
 
 
@@ -29,7 +30,7 @@ class G1Bridge(Node):
                 "sim": False, "arm_on_start": False, "sim_auto_arm": True,
                 "arm_buttons": [4, 5], "button_stand": 7, "button_policy": 0, "button_damp": 6, "button_estop": 1,
                 "lowstate_timeout": 0.04, "policy_timeout": 0.06, "ramp_s": 2.0, "control_hz": 50.0,
-                "state_decimation": 1,
+                "state_decimation": 1, "remote_to_joy": False,
             },
         )  # fmt: skip
         self.p = p
@@ -47,9 +48,13 @@ class G1Bridge(Node):
         self.pub_js = self.create_publisher(JointState, topic_param(self, "joint_states"), q["joint_states"])
         self.pub_imu = self.create_publisher(Imu, topic_param(self, "imu"), q["imu"])
         self.pub_state = self.create_publisher(String, topic_param(self, "bridge_state"), q["bridge_state"])
+        joy_topic = topic_param(self, "joy")
+        self.pub_joy = self.create_publisher(Joy, joy_topic, q["joy"]) if p["remote_to_joy"] else None
+        self._remote_prev: bytes = b""
+        self._t_remote = 0.0
         self.create_subscription(LowState, topic_param(self, "lowstate"), self.on_lowstate, q["lowstate"])
         self.create_subscription(JointState, topic_param(self, "joint_targets"), self.on_targets, q["joint_targets"])
-        self.create_subscription(Joy, topic_param(self, "joy"), self.on_joy, q["joy"])
+        self.create_subscription(Joy, joy_topic, self.on_joy, q["joy"])
         self.create_subscription(Bool, topic_param(self, "estop"), self.on_estop, q["estop"])
         self.create_timer(1.0 / p["control_hz"], self.on_timer)
         self.create_timer(0.2, lambda: self.publish_state(force=True))
@@ -73,6 +78,8 @@ class G1Bridge(Node):
             return
         self.mode_machine = int(msg.mode_machine)
         self.core.on_state(q, dq, now)
+        if self.pub_joy is not None:
+            self.republish_remote(bytes(msg.wireless_remote), now)
         self._n_state += 1
         if self._n_state % max(1, int(self.p["state_decimation"])) == 0:
             self.publish_joint_state(msg, q, dq)
@@ -108,7 +115,7 @@ class G1Bridge(Node):
                              (p["button_stand"], Mode.STAND), (p["button_policy"], Mode.POLICY)):  # fmt: skip
             if button in pressed:
                 if mode is None:
-                    self.core.set_estop(True, now)
+                    self.core.set_estop(True, now, source="button")
                 elif not self.core.request(mode, now):
                     self.get_logger().warning(f"request {mode.value} refused in mode {self.core.mode.value}")
         self.publish_state()
@@ -149,6 +156,20 @@ class G1Bridge(Node):
             c.kp, c.kd = float(mc["kp"][i]), float(mc["kd"][i])
         msg.crc = int(rec["crc"])
         return msg
+
+    def republish_remote(self, raw: bytes, now: float) -> None:
+        """The G1's own remote as sensor_msgs/Joy (on change, and at 20 Hz so teleop sees it alive)."""
+        if raw == self._remote_prev and now - self._t_remote < 0.05:
+            return
+        try:
+            axes, buttons = remote_to_joy(raw)
+        except ValueError as exc:
+            self.get_logger().error(f"wireless_remote ignored: {exc}", throttle_duration_sec=5.0)
+            return
+        self._remote_prev, self._t_remote = raw, now
+        msg = Joy(axes=axes, buttons=buttons)
+        msg.header.stamp = self.get_clock().now().to_msg()
+        self.pub_joy.publish(msg)
 
     def publish_joint_state(self, msg: LowState, q: np.ndarray, dq: np.ndarray) -> None:
         stamp = self.get_clock().now().to_msg()

@@ -61,6 +61,7 @@ class BridgeCore:
         self._ramp_from = _Q0_29.copy()
         self._t_ramp = 0.0
         self.transitions: list[tuple[float, Mode, str]] = []
+        self.estop_asserted = False
 
     # ---- inputs -------------------------------------------------------------------------------
     def on_state(self, q: np.ndarray, dq: np.ndarray, now: float) -> None:
@@ -85,8 +86,8 @@ class BridgeCore:
 
     def request(self, mode: Mode, now: float) -> bool:
         """An operator request (button); returns whether it was accepted."""
-        if self.mode == Mode.ESTOP and mode != Mode.DAMPING:
-            return False
+        if self.mode == Mode.ESTOP and (mode != Mode.DAMPING or self.estop_asserted):
+            return False  # leave the e-stop only to damping, and only once the e-stop topic is released
         if mode == Mode.STAND:
             if self.mode != Mode.DAMPING or not self._state_fresh(now):
                 return False
@@ -96,10 +97,16 @@ class BridgeCore:
         self._to(mode, now, "operator")
         return True
 
-    def set_estop(self, on: bool, now: float) -> None:
-        """E-stop is latched: releasing it only allows a later request back to damping."""
+    def set_estop(self, on: bool, now: float, source: str = "topic") -> None:
+        """E-stop is latched: releasing it only allows a later request back to damping.
+
+        The e-stop topic holds the robot in ``estop`` while it reads true; a joystick e-stop
+        (``source="button"``) latches until the operator requests damping.
+        """
+        if source == "topic":
+            self.estop_asserted = on
         if on:
-            self._to(Mode.ESTOP, now, "e-stop")
+            self._to(Mode.ESTOP, now, f"e-stop ({source})")
 
     # ---- per cycle ----------------------------------------------------------------------------
     def tick(self, now: float) -> Mode:

@@ -80,3 +80,38 @@ class JsState:
 def js_event(value: int, etype: int, number: int, time_ms: int = 0) -> bytes:
     """One Linux joystick event (for tests and recordings)."""
     return JS_EVENT.pack(time_ms, value, etype, number)
+
+
+#: Unitree wireless remote (LowState.wireless_remote, 40 bytes): head[2], button bits (u16),
+#: lx, rx, ry, L2, ly (f32), 16 spare bytes. Bit order of the buttons:
+REMOTE_BITS = ("R1", "L1", "start", "select", "R2", "L2", "F1", "F2", "A", "B", "X", "Y", "up", "right", "down", "left")
+_REMOTE = struct.Struct("<2sH5f16s")
+#: Remote button -> index in the Joy of the ROS joy node's Xbox layout (what config/deploy.yaml uses).
+REMOTE_TO_JOY_BUTTON = {"A": 0, "B": 1, "X": 2, "Y": 3, "L1": 4, "R1": 5, "select": 6, "start": 7,
+                        "L2": 11, "R2": 12, "up": 13, "down": 14, "left": 15, "right": 16}  # fmt: skip
+
+
+def remote_to_joy(data: bytes) -> tuple[list[float], list[int]]:
+    """Joy (axes, buttons) in the ROS Xbox layout from the G1's wireless remote bytes.
+
+    Axes: [left horizontal (left +), left vertical (up +), L2, right horizontal (left +), right
+    vertical, 0]; Unitree's lx/rx are positive to the right, hence the sign flips.
+    """
+    if len(data) != _REMOTE.size:
+        raise ValueError(f"wireless_remote has {len(data)} bytes, expected {_REMOTE.size}")
+    _, bits, lx, rx, ry, l2, ly, _ = _REMOTE.unpack(bytes(data))
+    buttons = [0] * 17
+    for i, name in enumerate(REMOTE_BITS):
+        if bits >> i & 1 and name in REMOTE_TO_JOY_BUTTON:
+            buttons[REMOTE_TO_JOY_BUTTON[name]] = 1
+    axes = [-lx, ly, l2, -rx, ry, 0.0]
+    if not all(np.isfinite(axes)):
+        raise ValueError("wireless_remote holds non-finite stick values")
+    return [float(a) for a in axes], buttons
+
+
+def joy_to_remote(axes_lx_ly_rx_ry: tuple[float, float, float, float], pressed: tuple[str, ...] = ()) -> bytes:
+    """The inverse, for tests and the simulator: remote bytes from Unitree-convention sticks."""
+    lx, ly, rx, ry = axes_lx_ly_rx_ry
+    bits = sum(1 << REMOTE_BITS.index(n) for n in pressed)
+    return _REMOTE.pack(b"\x00\x00", bits, lx, rx, ry, 0.0, ly, bytes(16))
