@@ -236,6 +236,11 @@ def read_bvh(path: Path, units: str = "auto", up: str = "auto", floor: str = "au
         conv["floor"] = f"shifted by {-shift:+.3f} m so the lowest toes touch z = 0"
     else:
         conv["floor"] = "kept as in the file"
+    # cgspeed's CMU conversions (and some exporters) start with a T-pose reference frame
+    step = np.linalg.norm(np.diff(joints, axis=0), axis=-1).max(axis=1)
+    if len(step) > 2 and step[0] > 0.1 and step[0] > 10 * np.median(step[1:]):
+        joints = joints[1:]
+        conv["first_frame"] = f"dropped: frame 0 jumps {step[0]:.2f} m to frame 1 (a T-pose reference)"
     if frame_time <= 0:
         raise InputError(f"{path}: Frame Time is {frame_time}; fix the header")
     return from_named_joints(names, joints, fps=1.0 / frame_time, source=str(path), conventions=conv)
