@@ -123,3 +123,35 @@ def test_gravity_error_ignores_yaw_and_sees_tilt() -> None:
     tilted = Tw.copy()
     tilted[:, :3, :3] = axis_angle_to_mat(np.array([np.radians(3.0), 0.0, 0.0])) @ Tw[:, :3, :3]
     assert metrics.gravity_error_deg(tilted, Tw) == pytest.approx(3.0, abs=1e-9)
+
+
+def _plane(z: float, size: float = 2.0, n: int = 5) -> tuple[np.ndarray, np.ndarray]:
+    g = np.linspace(0, size, n)
+    xx, yy = np.meshgrid(g, g)
+    v = np.stack([xx.ravel(), yy.ravel(), np.full(n * n, z)], 1)
+    f = [(r * n + c, r * n + c + 1, (r + 1) * n + c + 1) for r in range(n - 1) for c in range(n - 1)]
+    f += [(r * n + c, (r + 1) * n + c + 1, (r + 1) * n + c) for r in range(n - 1) for c in range(n - 1)]
+    return v, np.array(f)
+
+
+def test_scene_chamfer_uses_exact_point_to_mesh_distances() -> None:
+    pytest.importorskip("open3d")
+    gv, gf = _plane(0.0)
+    seen = metrics.sample_mesh(gv, gf, 3000, seed=1)
+    # a reconstruction 1 cm above the truth, covering the same square: exactly 1 cm both ways
+    pv, pf = _plane(0.01)
+    c = metrics.scene_chamfer_m(pv, pf, gv, gf, seen, n_samples=5000)
+    assert c["accuracy"] == pytest.approx(0.01, abs=1e-6)
+    assert c["completeness"] == pytest.approx(0.01, abs=1e-6)
+    assert c["chamfer"] == pytest.approx(0.01, abs=1e-6)
+    # a perfect reconstruction of only the seen half (x <= 1) of a plane whose other half was
+    # never seen: perfect, not penalised for the unseen half
+    half_seen = seen[seen[:, 0] <= 1.0]
+    hv, hf = _plane(0.0)
+    hv[:, 0] *= 0.5  # the rectangle x in [0,1], y in [0,2]
+    c = metrics.scene_chamfer_m(hv, hf, gv, gf, half_seen, n_samples=5000)
+    assert c["chamfer"] == pytest.approx(0.0, abs=1e-6)
+    # invented geometry 1 m away from anything seen counts by its distance to the seen region
+    far_v = hv + [0.0, 0.0, 1.0]
+    c = metrics.scene_chamfer_m(far_v, hf, gv, gf, half_seen, n_samples=5000)
+    assert c["accuracy"] == pytest.approx(1.0, abs=0.02)

@@ -10,11 +10,17 @@ Exactly what is computed (all positions in metres in, MPJPE in millimetres out):
   frames only* (as the original SLOPER4D/WHAM evaluation does) and then applied to the whole
   chunk, so drift over the chunk counts.
   Both are means over all frames of all chunks (a frame-weighted mean).
-- **Chamfer** (m): the reconstructed scene points are mapped into the ground-truth world by the
+- **Chamfer** (m): the reconstructed scene mesh is mapped into the ground-truth world by the
   rigid transform (no scale) that best aligns the reconstructed camera centres and pelvis
-  trajectory to the ground truth ones; then the symmetric Chamfer distance
-  ``(mean_p min_g |p-g| + mean_g min_p |g-p|) / 2`` against the ground-truth surface samples the
-  camera actually saw (``scene_seen_points``: depth-tested visible samples).
+  trajectory to the ground truth ones. Then ``chamfer = (accuracy + completeness) / 2`` with
+  *accuracy* = mean distance from area-uniform samples of the reconstruction to the ground-truth
+  mesh (exact point-to-triangle distance; a sample farther than 10 cm from every seen
+  ground-truth sample is scored by its distance to the seen samples instead, so geometry
+  invented where the camera never looked counts against it), and *completeness* = mean exact
+  distance from the seen ground-truth samples (``scene_seen_points``: depth-tested visible
+  surface samples) to the reconstructed mesh. ``chamfer_terrain_m`` repeats this on the terrain
+  parts only (floor + stairs/curb/bench; no wall or props), scoring the reconstruction samples
+  whose nearest seen sample is terrain.
 - **Scale error** (%): ``|1/s - 1| * 100`` with ``s`` the scale of the similarity transform that
   maps the reconstructed camera centres and pelvis trajectory onto the ground truth (``1/s`` is the
   reconstruction's size relative to the truth).
@@ -150,6 +156,47 @@ def sample_mesh(vertices: np.ndarray, faces: np.ndarray, n: int, seed: int = 0) 
     return tri[idx, 0] * (1 - s)[:, None] + tri[idx, 1] * (s * (1 - r2))[:, None] + tri[idx, 2] * (s * r2)[:, None]
 
 
+def point_mesh_distance(points: np.ndarray, vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """Exact distance (m) from each point (N,3) to a triangle mesh (Open3D raycasting BVH)."""
+    import open3d as o3d
+
+    scene = o3d.t.geometry.RaycastingScene()
+    scene.add_triangles(
+        o3d.core.Tensor(np.ascontiguousarray(vertices, dtype=np.float32)),
+        o3d.core.Tensor(np.ascontiguousarray(faces, dtype=np.uint32)),
+    )
+    q = o3d.core.Tensor(np.ascontiguousarray(np.asarray(points).reshape(-1, 3), dtype=np.float32))
+    return scene.compute_distance(q).numpy().astype(np.float64)
+
+
+def scene_chamfer_m(
+    pred_vertices: np.ndarray,
+    pred_faces: np.ndarray,
+    gt_vertices: np.ndarray,
+    gt_faces: np.ndarray,
+    gt_seen_points: np.ndarray,
+    *,
+    n_samples: int = 100_000,
+    near: float = 0.10,
+) -> dict[str, float]:
+    """Chamfer over the seen region with exact point-to-mesh distances (see module docstring)."""
+    from scipy.spatial import cKDTree
+
+    pred_faces = np.asarray(pred_faces).reshape(-1, 3)
+    seen = np.asarray(gt_seen_points, np.float64).reshape(-1, 3)
+    if len(pred_vertices) == 0 or len(seen) == 0:
+        return {"accuracy": float("inf"), "completeness": float("inf"), "chamfer": float("inf")}
+    pts = sample_mesh(pred_vertices, pred_faces, n_samples)
+    d_seen = cKDTree(seen).query(pts)[0]
+    d_mesh = point_mesh_distance(pts, gt_vertices, gt_faces)
+    acc = np.where(d_seen < near, d_mesh, d_seen).mean()
+    if len(pred_faces):
+        comp = point_mesh_distance(seen, pred_vertices, pred_faces).mean()
+    else:
+        comp = cKDTree(pts).query(seen)[0].mean()
+    return {"accuracy": float(acc), "completeness": float(comp), "chamfer": float(0.5 * (acc + comp))}
+
+
 def evaluate_reconstruction(clip_dir: Path, recon_dir: Path, n_scene_samples: int = 50_000) -> dict[str, float]:
     """All benchmark metrics for one clip: reads ``clip_dir/gt.npz`` and the reconstruction
     folder (``motion.npz``, ``cameras.npz``, ``scene_mesh.ply``)."""
@@ -180,18 +227,32 @@ def evaluate_reconstruction(clip_dir: Path, recon_dir: Path, n_scene_samples: in
         "gravity_err_deg": gravity_error_deg(cams["T_world_cam"][:T], gt["T_world_cam"][:T]),
     }
     mesh_path = recon_dir / "scene_mesh.ply"
+    out["chamfer_m"] = float("nan")
     if mesh_path.is_file():
         import trimesh
 
         mesh = trimesh.load(mesh_path, process=False)
-        faces = np.asarray(getattr(mesh, "faces", np.zeros((0, 3), int)))
-        pts = sample_mesh(np.asarray(mesh.vertices), faces, n_scene_samples)
+        pv = np.asarray(mesh.vertices, np.float64)
+        pf = np.asarray(getattr(mesh, "faces", np.zeros((0, 3), int)))
         _, R, t = umeyama(src, dst, with_scale=False)
-        pts = pts @ R.T + t
-        ch = chamfer_m(pts, gt["scene_seen_points"])
+        pv = pv @ R.T + t
+        gv, gf, seen = gt["scene_vertices"], gt["scene_faces"], gt["scene_seen_points"]
+        ch = scene_chamfer_m(pv, pf, gv, gf, seen, n_samples=n_scene_samples)
         out.update(
             chamfer_m=ch["chamfer"], chamfer_accuracy_m=ch["accuracy"], chamfer_completeness_m=ch["completeness"]
         )
-    else:
-        out["chamfer_m"] = float("nan")
+        if "scene_seen_part" in gt and len(pf):
+            names = [str(x) for x in gt["scene_part_names"]]
+            terrain = [k for k, n in enumerate(names) if n in ("floor", "feature")]
+            seen_t = np.isin(gt["scene_seen_part"], terrain)
+            face_t = np.isin(gt["scene_face_part"], terrain)
+            # keep the reconstruction's faces whose nearest seen sample is terrain
+            from scipy.spatial import cKDTree
+
+            centroids = pv[pf].mean(1)
+            nearest = cKDTree(seen).query(centroids)[1]
+            keep = seen_t[nearest]
+            if keep.any() and seen_t.any():
+                ch_t = scene_chamfer_m(pv, pf[keep], gv, gf[face_t], seen[seen_t], n_samples=n_scene_samples)
+                out["chamfer_terrain_m"] = ch_t["chamfer"]
     return out

@@ -7,7 +7,9 @@ in DEVELOPING.md / the synthetic GT schema below), written atomically.
 seed, body_params (``body.model.SHAPE_PARAM_NAMES``), and extras: ``body_local_quat`` (T,J,4 wxyz
 local joint rotations; with body_params and root_pos_w they re-pose the GT body via
 ``BodyModel.forward_kinematics``), ``body_texture_seed``, ``scene_seen_points`` (N,3 samples of the
-scene surface that the camera actually saw, depth-tested, for Chamfer over the seen region).
+scene surface that the camera actually saw, depth-tested, for Chamfer over the seen region),
+``scene_seen_part`` (N,) / ``scene_face_part`` (F,) part index of each seen sample / face into
+``scene_part_names`` (floor, feature = the terrain the person uses; wall, props = background).
 """
 
 from __future__ import annotations
@@ -49,12 +51,21 @@ def _seen_points(
     T_world_cam: np.ndarray,
     depths: dict[int, np.ndarray],
     rng: np.random.Generator,
-    n: int = 80_000,
-) -> np.ndarray:
-    """Scene surface samples visible (in the image, not occluded) in at least one depth frame."""
-    v, f = scene.mesh()
-    # restrict sampling to the region near the cameras' view so the samples are dense there
-    pts = _sample_surface(v, f, n, rng)
+    n_candidates: int = 400_000,
+    n_max: int = 120_000,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Scene surface samples visible (in the image, not occluded) in at least one depth frame,
+    and the index of the scene part each lies on (into ``scene.parts``)."""
+    pts_all, part_all = [], []
+    areas = []
+    for p in scene.parts:
+        tri = p.vertices[p.faces]
+        areas.append(0.5 * np.linalg.norm(np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]), axis=1).sum())
+    counts = rng.multinomial(n_candidates, np.array(areas) / np.sum(areas))
+    for k, (p, n) in enumerate(zip(scene.parts, counts, strict=True)):
+        pts_all.append(_sample_surface(p.vertices, p.faces, int(n), rng))
+        part_all.append(np.full(int(n), k, dtype=np.int8))
+    pts, part = np.vstack(pts_all), np.concatenate(part_all)
     seen = np.zeros(len(pts), dtype=bool)
     w, h = renderer.width, renderer.height
     for i, depth in depths.items():
@@ -65,7 +76,10 @@ def _seen_points(
         d = np.full(len(pts), -1.0)
         d[inside] = depth[px[inside, 1], px[inside, 0]]
         seen |= inside & (np.abs(d - z) < 0.02 + 0.01 * z)
-    return pts[seen].astype(np.float32)
+    idx = np.flatnonzero(seen)
+    if len(idx) > n_max:
+        idx = np.sort(rng.choice(idx, n_max, replace=False))
+    return pts[idx].astype(np.float32), part[idx]
 
 
 class _VideoWriter:
@@ -149,7 +163,8 @@ def make_clip(
                         depths[i] = renderer.render("depth")
             finally:
                 writer.close()
-            seen = _seen_points(scene, renderer, T_world_cam, depths, r_misc)
+            seen, seen_part = _seen_points(scene, renderer, T_world_cam, depths, r_misc)
+            face_part = np.concatenate([np.full(len(p.faces), k, np.int8) for k, p in enumerate(scene.parts)])
             sv, sf = scene.mesh()
             artifacts.write_npz(
                 tmp / "gt.npz",
@@ -173,6 +188,9 @@ def make_clip(
                 body_local_quat=mat_to_quat(motion.local_rots),
                 body_texture_seed=np.int64(tex_seed),
                 scene_seen_points=seen,
+                scene_seen_part=seen_part,
+                scene_face_part=face_part,
+                scene_part_names=np.array([p.name for p in scene.parts]),
             )
             artifacts.write_json(
                 tmp / "meta.json",
