@@ -195,3 +195,29 @@ def test_unknown_format(tmp_path):
     (tmp_path / "x.fbx").write_text("nope")
     assert _run([str(tmp_path / "x.fbx"), "--out", str(tmp_path / "out")]) == 2
     assert not (tmp_path / "out").exists()
+
+
+def test_side_by_side_video(tmp_path):
+    import cv2
+
+    motion, _ = fk_clip(25)
+    write_motion_npz(tmp_path / "motion.npz", motion)
+    assert _run([str(tmp_path / "motion.npz"), "--out", str(tmp_path / "out"), "--video"]) == 0
+    cap = cv2.VideoCapture(str(tmp_path / "out" / "retarget.mp4"))
+    frames = []
+    while True:
+        ok, img = cap.read()
+        if not ok:
+            break
+        frames.append(img)
+    assert len(frames) == 5  # 25 frames at 50 fps, every 5th
+    assert frames[0].shape == (300, 400, 3) and frames[0].std() > 5  # something was drawn
+
+
+def test_rerun_is_skipped_when_up_to_date(tmp_path, capsys):
+    motion, _ = fk_clip(20)
+    write_motion_npz(tmp_path / "motion.npz", motion)
+    assert _run([str(tmp_path / "motion.npz"), "--out", str(tmp_path / "out")]) == 0
+    capsys.readouterr()
+    assert _run([str(tmp_path / "motion.npz"), "--out", str(tmp_path / "out")]) == 0
+    assert "up to date" in capsys.readouterr().out

@@ -49,7 +49,8 @@ class Feasibility:
     reasons: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        """JSON-safe dict (NaN, e.g. no keypoint error for robot-only input, becomes None)."""
+        return {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in asdict(self).items()}
 
 
 def _collision_points(m) -> list[tuple[int, np.ndarray, float]]:

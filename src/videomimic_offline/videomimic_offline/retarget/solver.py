@@ -37,7 +37,6 @@ class Weights:
     pelvis_z: float = 5.0
     pelvis_xy: float = 2.0
     vector: float = 10.0
-    stance_leg: float = 1.0  # factor on a planted leg's bone-direction weights
     smooth: float = 0.1  # acceleration (towards the constant-velocity prediction)
     velocity: float = 0.005  # towards the previous frame; anchors unobservable joints
     posture: float = 1e-4
@@ -212,9 +211,6 @@ class G1Retargeter:
         for a, b, wv in VECTORS:
             J = jac[b] - jac[a]
             e = tg.vec[(a, b)][t] - (pts[b] - pts[a])
-            side = 0 if a.startswith("left") else 1 if a.startswith("right") else -1
-            if side >= 0 and b != f"{a.split('_')[0]}_toe" and ("knee" in b or "ankle" in b) and tg.contacts[t, side]:
-                wv = wv * w.stance_leg  # a planted foot's anchor decides that leg; let its posture give way
             rows_J.append(J)
             rows_e.append(e)
             rows_w.append(np.full(len(e), w.vector * wv))
