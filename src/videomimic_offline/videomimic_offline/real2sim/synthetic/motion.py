@@ -259,7 +259,7 @@ def generate_motion(
     sig = 0.18 * fps
     root_yaw = gaussian_filter1d(fyaw.mean(1), sig, mode="nearest")
     feet_mid = gaussian_filter1d(sole.mean(1), sig * 1.2, axis=0, mode="nearest")
-    # pelvis: over the feet, slightly forward on stairs up, bob + sway from the gait phase
+    # pelvis: over the (smoothed) feet, forward with the lean, bobbing with the gait phase
     pel_rest = p_rest[_I["pelvis"]]
     hip_rest = p_rest[_I["left_hip"]]
     stand_z = pel_rest[2] - 0.015 * h
@@ -325,9 +325,9 @@ def generate_motion(
     for side, sgn in (("left", 1.0), ("right", -1.0)):
         sh, el, wr = (_I[f"{side}_{k}"] for k in ("shoulder", "elbow", "wrist"))
         fwd_swing = -sgn * arm_amp * swing_amt * moving  # left arm forward when the right leg is
-        abduct = sgn * 0.08
+        abduct = sgn * 0.05
         arm_sit = sit * 0.5
-        glob[:, sh] = glob[:, _I["spine"]] @ _ry(-(fwd_swing + arm_sit)) @ _rx(-abduct)
+        glob[:, sh] = glob[:, _I["spine"]] @ _ry(-(fwd_swing + arm_sit)) @ _rx(abduct)  # abduct: outward
         glob[:, el] = glob[:, sh] @ _ry(-(0.25 + 0.2 * np.clip(fwd_swing, 0, None) + 0.6 * sit))
         glob[:, wr] = glob[:, el]
     # locals from globals
