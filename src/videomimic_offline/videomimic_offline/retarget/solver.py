@@ -248,16 +248,18 @@ class G1Retargeter:
         lower[self.vadr] = lo
         # soft linear constraints: terrain and self-collision
         A_rows, a_lo = [], []
-        for fb in self.feet:
+        for fb in self.feet:  # all four sole corners of a foot in one terrain query
             R = d.xmat[fb].reshape(3, 3)
-            for c in self.sole:
-                r = R @ c
-                p = d.xpos[fb] + r
-                h = terrain.height(p[None, :2], dilated=True)[0]
-                if np.isfinite(h) and p[2] - h < TERRAIN_ACTIVATION:
-                    Jz = self._jacp[fb][2] - (_skew(r) @ self._jacr[fb])[2]
-                    A_rows.append(Jz)
-                    a_lo.append(h - p[2])
+            r = self.sole @ R.T
+            p = d.xpos[fb] + r
+            h = terrain.height(p[:, :2], dilated=True)
+            near = np.isfinite(h) & (p[:, 2] - h < TERRAIN_ACTIVATION)
+            if near.any():
+                Jr = self._jacr[fb]
+                for i in np.flatnonzero(near):
+                    # z row of J_p - [r]x J_r
+                    A_rows.append(self._jacp[fb][2] - (r[i, 0] * Jr[1] - r[i, 1] * Jr[0]))
+                    a_lo.append(h[i] - p[i, 2])
         if len(self.pairs):
             ga, gb = self.pairs[:, 0], self.pairs[:, 1]
             cd = np.linalg.norm(d.geom_xpos[ga] - d.geom_xpos[gb], axis=1) - self.rbound[ga] - self.rbound[gb]
