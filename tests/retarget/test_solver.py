@@ -47,3 +47,11 @@ def test_staircase_contacts_kept(stairs, stair_holds):
     h = res.targets.human[:, [HUMAN_JOINTS.index("left_ankle"), HUMAN_JOINTS.index("right_ankle")]]
     assert np.linalg.norm(ankle[..., :2] - h[..., :2], axis=-1)[c].max() < 0.03
     assert (stairs.height(ankle[..., :2])[c] > 0.4).any()  # it did climb to the upper treads
+
+
+def test_23dof_variant_keeps_wrists_at_zero():
+    motion, _ = fk_clip(T=30, seed=0)
+    res = retarget(motion, variant="23dof", report=False)
+    wrists = [g1.JOINT_NAMES_29.index(n) for n in g1.LOCKED_JOINTS_23]
+    assert res.motion.joint_pos.shape[1] == 29
+    assert np.abs(res.motion.joint_pos[:, wrists]).max() == 0.0

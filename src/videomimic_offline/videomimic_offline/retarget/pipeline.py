@@ -15,10 +15,10 @@ from videomimic_offline.retarget.terrain import Terrain, flat
 _SOLVERS: dict[tuple, G1Retargeter] = {}
 
 
-def _solver(weights: Weights, iters: int) -> G1Retargeter:
-    key = (weights, iters)
+def _solver(weights: Weights, iters: int, variant: str) -> G1Retargeter:
+    key = (weights, iters, variant)
     if key not in _SOLVERS:
-        _SOLVERS[key] = G1Retargeter(weights, iters)
+        _SOLVERS[key] = G1Retargeter(weights, iters, variant)
     return _SOLVERS[key]
 
 
@@ -38,13 +38,16 @@ class RetargetResult:
 
 def retarget(
     human: HumanMotion, terrain: Terrain | None = None, *, weights: Weights | None = None, iters: int = 2,
-    progress=None, report: bool = True,
+    progress=None, report: bool = True, variant: str = "29dof",
 ) -> RetargetResult:  # fmt: skip
-    """Retarget ``human`` onto the G1 over ``terrain`` (flat floor when None)."""
+    """Retarget ``human`` onto the G1 over ``terrain`` (flat floor when None).
+
+    ``variant='23dof'`` holds the six wrist joints at 0, as the VideoMimic policy's robot has them.
+    """
     terrain = terrain or flat()
     weights = weights or Weights()
     validate(human)
-    solver = _solver(weights, iters)
+    solver = _solver(weights, iters, variant)
     tg = build_targets(human, terrain, solver.sole[:, :2])
     t0 = time.perf_counter()
     Q = solver.solve_clip(tg, terrain, progress=progress)

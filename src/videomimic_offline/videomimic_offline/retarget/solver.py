@@ -128,7 +128,7 @@ def self_collision_pairs(model) -> np.ndarray:
 class G1Retargeter:
     """Holds the model, index tables and scratch buffers; :meth:`solve_clip` runs the frames."""
 
-    def __init__(self, weights: Weights | None = None, iters: int = 2) -> None:
+    def __init__(self, weights: Weights | None = None, iters: int = 2, variant: str = "29dof") -> None:
         weights = weights or Weights()
         self.m = g1_model("29dof", actuators=False)
         self.d = mujoco.MjData(self.m)
@@ -138,6 +138,12 @@ class G1Retargeter:
         self.qadr = np.array(joint_qpos_indices(self.m, self.names))
         self.vadr = np.array([self.m.jnt_dofadr[self.m.joint(n).id] for n in self.names])
         self.lo, self.hi = g1.limits_array(self.names)
+        if variant == "23dof":  # the policy's robot: wrists locked at 0 (still 29 columns in the output)
+            locked = [i for i, n in enumerate(self.names) if n in g1.LOCKED_JOINTS_23]
+            self.lo[locked] = 0.0
+            self.hi[locked] = 0.0
+        elif variant != "29dof":
+            raise ValueError(f"unknown G1 variant {variant!r}; use '29dof' or '23dof'")
         self.vmax = g1.as_array(g1.VELOCITY_LIMITS, self.names)
         self.q_default = np.zeros(self.m.nq)
         self.q_default[3] = 1.0
