@@ -221,3 +221,23 @@ def test_rerun_is_skipped_when_up_to_date(tmp_path, capsys):
     capsys.readouterr()
     assert _run([str(tmp_path / "motion.npz"), "--out", str(tmp_path / "out")]) == 0
     assert "up to date" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_output_loads_in_mjlab_motion_loader(tmp_path):
+    """mjlab's own tracking-motion loader reads robot_motion.npz and picks the tracked links."""
+    torch = pytest.importorskip("torch")
+    from mjlab.tasks.tracking.mdp.commands import MotionLoader
+    from videomimic_offline.robot import g1
+
+    motion, _ = fk_clip(30)
+    write_motion_npz(tmp_path / "motion.npz", motion)
+    assert _run([str(tmp_path / "motion.npz"), "--out", str(tmp_path / "out")]) == 0
+    data = read_robot_motion(tmp_path / "out" / "robot_motion.npz")
+    names = [str(n) for n in data["body_names"]]
+    idx = torch.tensor([names.index(n) for n in g1.TRACKED_LINKS])
+    loader = MotionLoader(str(tmp_path / "out" / "robot_motion.npz"), idx)
+    assert loader.time_step_total == len(data["joint_pos"])
+    assert loader.body_pos_w.shape == (len(data["joint_pos"]), len(g1.TRACKED_LINKS), 3)
+    pelvis = names.index("pelvis")
+    assert np.allclose(loader.body_pos_w[:, 0].numpy(), data["body_pos_w"][:, pelvis])
