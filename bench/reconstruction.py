@@ -15,8 +15,9 @@ includes the prior's mismatch.
     python bench/reconstruction.py --height-prior
 
 Last line: one JSON object with the means ``wa_mpjpe_mm``, ``w_mpjpe_mm``, ``chamfer_m``,
-``scale_err_pct``, ``gravity_err_deg``, ``seconds_per_frame`` (pipeline wall time / frames) and
-``peak_rss_gb`` (largest child), plus ``clips``, ``failed`` and ``per_clip``.
+``scale_err_pct``, ``gravity_err_deg``, ``seconds_per_frame`` (pipeline wall time / frames, cold
+start included) and ``peak_rss_gb`` (largest child), plus ``cpu_seconds_per_frame`` (user+system
+CPU time / frames: steadier than wall time on a shared machine), ``clips``, ``failed``, ``per_clip``.
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ def main() -> int:
     from videomimic_offline.real2sim.synthetic.clip import make_clip
 
     rows: list[dict] = []
-    total_time, total_frames, failed = 0.0, 0, 0
+    total_time, total_cpu, total_frames, failed = 0.0, 0.0, 0, 0
     for name in a.clips:
         kind, seed, h = CLIPS[name]
         tag = f"{name}_s{a.seconds:g}_{a.width}x{a.height}_g{GENERATOR_VERSION}"
@@ -95,10 +96,13 @@ def main() -> int:
         shutil.rmtree(out_dir, ignore_errors=True)
         print(f"[{name}] reconstructing ...", flush=True)
         t0 = time.perf_counter()
+        ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         cmd = [sys.executable, __file__, "--_one", str(clip_dir / "video.mp4"), str(out_dir)]
         cmd.append("prior" if a.height_prior else str(h))
         proc = subprocess.run(cmd, capture_output=True, text=True)
         dt = time.perf_counter() - t0
+        ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
         row: dict = {"clip": name, "kind": kind, "height_m": h, "seconds": round(dt, 1)}
         if proc.returncode != 0:
             failed += 1
@@ -117,9 +121,11 @@ def main() -> int:
             continue
         frames = int(m["frames"])
         total_time += dt
+        total_cpu += cpu
         total_frames += frames
         row.update({k: round(float(v), 4) for k, v in m.items()})
         row["seconds_per_frame"] = round(dt / max(frames, 1), 3)
+        row["cpu_seconds_per_frame"] = round(cpu / max(frames, 1), 3)
         rows.append(row)
         print(
             f"[{name}] WA-MPJPE {m['wa_mpjpe_mm']:.1f} mm  W-MPJPE {m['w_mpjpe_mm']:.1f} mm  "
@@ -136,6 +142,7 @@ def main() -> int:
 
     summary = {k: mean(k) for k in KEYS}
     summary["seconds_per_frame"] = round(total_time / total_frames, 3) if total_frames else None
+    summary["cpu_seconds_per_frame"] = round(total_cpu / total_frames, 3) if total_frames else None
     summary["peak_rss_gb"] = round(peak_kb / 1024**2, 3)
     summary.update(
         clips=len(rows),
