@@ -46,6 +46,10 @@ def _config(tmp: Path, bag_dir: Path) -> Path:
         (cfg / f.name).write_text(f.read_text())
     deploy = yaml.safe_load((cfg / "deploy.yaml").read_text())
     deploy["recorder"]["ros__parameters"].update({"output_dir": str(bag_dir), "bag_name": "e2e", "flush_s": 1.0})
+    # The simulator shares 2 cores with everything else and can stall for tens of ms; a real G1
+    # cannot. Wider watchdogs keep such stalls from ending the run (the 40/60 ms defaults are
+    # tested in test_node_faults.py against a steady 500 Hz LowState).
+    deploy["g1_bridge"]["ros__parameters"].update({"lowstate_timeout": 0.25, "policy_timeout": 0.25})
     (cfg / "deploy.yaml").write_text(yaml.safe_dump(deploy))
     sim = yaml.safe_load((cfg / "sim.yaml").read_text())
     sim["sim_g1"]["ros__parameters"]["lidar_points_per_scan"] = 5000  # spare the shared 2-core machine
@@ -77,8 +81,14 @@ class Operator:
         n.create_subscription(String, "/vm/bridge_state", lambda m: self.states.append((time.monotonic(), m.data)),
                               Q["bridge_state"])  # fmt: skip
         n.create_subscription(Float32MultiArray, "/vm/heightmap", self._on_hm, Q["heightmap"])
-        n.create_subscription(LowState, "/lowstate", lambda m: self.ticks.append(int(m.tick)), Q["lowstate"])
-        n.create_subscription(LowCmd, "/lowcmd", self._on_cmd, Q["lowcmd"])
+        # raw 500 Hz streams, read straight from the CDR bytes: deserialising them in Python here
+        # would load this process enough to distort the latencies it measures.
+        n.create_subscription(LowState, "/lowstate", self._on_state, Q["lowstate"], raw=True)
+        n.create_subscription(LowCmd, "/lowcmd", self._on_cmd, Q["lowcmd"], raw=True)
+        from grid_map_msgs.msg import GridMap
+
+        self.gridmaps: list = []
+        n.create_subscription(GridMap, "/vm/elevation_map", self.gridmaps.append, Q["elevation_map"])
         self.executor = rclpy.executors.SingleThreadedExecutor(context=self.ctx)
         self.executor.add_node(n)
         self._thread = threading.Thread(target=self.executor.spin, daemon=True)
@@ -87,9 +97,14 @@ class Operator:
     def _on_hm(self, m) -> None:
         self.heightmaps.append((time.monotonic(), self.mode, np.asarray(m.data, dtype=np.float32)))
 
-    def _on_cmd(self, m) -> None:
-        if all(c.kp == 0.0 for c in m.motor_cmd):
-            self.damping_cmd_t.append(time.monotonic())
+    def _on_state(self, raw: bytes) -> None:
+        self.ticks.append(int.from_bytes(raw[16:20], "little"))  # CDR header 4 + version 8 + modes 2 + pad 2
+
+    def _on_cmd(self, raw: bytes) -> None:
+        t = time.monotonic()
+        kp = np.frombuffer(raw, "<f4", 35 * 7, 4 + 16)[::7]  # motor i's kp at 4 + 16 + 28 i
+        if not kp.any():
+            self.damping_cmd_t.append(t)
 
     @property
     def mode(self) -> str:
@@ -151,6 +166,8 @@ def test_sim_deploy_graph_end_to_end(tmp_path: Path, ros_domain: int) -> None:
     op = Operator()
     try:
         op.wait_for(lambda: len(op.ticks) > 100 and op.mode == "damping", 90, "the sim and the bridge (damping)")
+        # bridge, joy_teleop and recorder all matched on /joy, so every joystick message counts
+        op.wait_for(lambda: op.joy_pub.get_subscription_count() >= 3, 30, "the /joy subscribers")
         op.stream_joy(1.0)
         # --- damping -> stand (START) -> policy (A) -------------------------------------------
         op.press(7)
@@ -170,19 +187,38 @@ def test_sim_deploy_graph_end_to_end(tmp_path: Path, ros_domain: int) -> None:
         back, front = hm[:, :4].mean(), hm[:, -2:].mean()  # x in [-0.5, -0.2] vs [+0.4, +0.5]
         assert back == pytest.approx(0.84, abs=0.06), hm  # torso height above the floor
         assert back - front == pytest.approx(0.1, abs=0.03), hm  # the step
-        # --- e-stop -> damping within one control cycle (20 ms) -------------------------------
-        n_before = len(op.damping_cmd_t)
-        t_estop = time.monotonic()
-        op.estop_pub.publish(Bool(data=True))
-        op.wait_for(lambda: len(op.damping_cmd_t) > n_before, 2, "a damping LowCmd after the e-stop")
-        estop_latency = op.damping_cmd_t[n_before] - t_estop
-        op.wait_for(lambda: op.mode == "estop", 2, "bridge state estop")
+        # --- the GridMap: elevation / variance / age layers over 4 x 4 m at 0.05 m ----------------
+        gm = op.gridmaps[-1]
+        assert list(gm.layers) == ["elevation", "variance", "age"] and gm.info.resolution == pytest.approx(0.05)
+        elev = np.asarray(gm.data[0].data, dtype=np.float32)
+        assert elev.size == 80 * 80 and np.isfinite(elev).mean() > 0.2  # a good part of the map is known
+        # --- e-stop -> damping within one control cycle (20 ms): three trials ------------------
+        # Measured from publishing /vm/estop here to receiving the damping LowCmd here (two DDS
+        # hops and three processes on a shared 2-core machine), so the median is held to one cycle.
+        latencies = []
+        for trial in range(3):
+            if trial:  # release, back to damping, stand again (kp > 0 commands flowing)
+                op.estop_pub.publish(Bool(data=False))
+                time.sleep(0.1)
+                op.press(6)
+                op.wait_for(lambda: op.mode == "damping", 5, "damping after BACK")
+                op.press(7)
+                op.wait_for(lambda: op.mode == "stand", 5, "stand again")
+                op.stream_joy(0.3)
+            n_before = len(op.damping_cmd_t)
+            t_estop = time.monotonic()
+            op.estop_pub.publish(Bool(data=True))
+            op.wait_for(lambda n=n_before: len(op.damping_cmd_t) > n, 2, "a damping LowCmd after the e-stop")
+            latencies.append(op.damping_cmd_t[n_before] - t_estop)
+            op.wait_for(lambda: op.mode == "estop", 2, "bridge state estop")
+        estop_latency = float(np.median(latencies))
         # at least 10 s of simulated time (a loaded machine runs the sim slower than real time)
         end = time.monotonic() + 60
         while (op.ticks[-1] - op.ticks[0]) / 1000.0 < 11.5 and time.monotonic() < end:
             op.stream_joy(0.5)
         sim_seconds = (op.ticks[-1] - op.ticks[0]) / 1000.0
         assert sim_seconds >= 10.0, f"only {sim_seconds:.1f} s simulated in a minute"
+        time.sleep(0.5)  # let the recorder take the last joystick messages before Ctrl-C
     finally:
         op.close()
         proc.send_signal(signal.SIGINT)
@@ -194,8 +230,9 @@ def test_sim_deploy_graph_end_to_end(tmp_path: Path, ros_domain: int) -> None:
         log.close()
     graph_log = (tmp_path / "graph.log").read_text()
     assert rc == 0, graph_log[-3000:]
-    print(f"e-stop -> damping LowCmd {estop_latency * 1000:.1f} ms; {sim_seconds:.1f} s simulated")
-    assert estop_latency <= 0.02, f"e-stop to damping LowCmd took {estop_latency * 1000:.1f} ms"
+    print(f"e-stop -> damping LowCmd {[round(x * 1000, 1) for x in latencies]} ms; {sim_seconds:.1f} s simulated")
+    assert estop_latency <= 0.02, f"e-stop to damping LowCmd took {latencies} s (median over one 20 ms cycle)"
+    assert max(latencies) <= 0.06, f"an e-stop took {max(latencies) * 1000:.0f} ms (> 3 cycles)"
     assert t_policy - t_stand >= 2.0
 
     # --- the bag: every configured topic, with the counts the run implies ---------------------
@@ -220,8 +257,13 @@ def test_sim_deploy_graph_end_to_end(tmp_path: Path, ros_domain: int) -> None:
     assert custom.get("policy") == str(student) and custom.get("git_revision")
     counts = {k: len(stamps[TOPICS[k]]) for k in configured}
     assert counts["joy"] == op.n_joy  # reliable, from this test: every one recorded
-    assert counts["estop"] == 1
-    assert counts["bridge_state"] >= 4  # damping, stand, policy, estop (+ a 5 Hz heartbeat)
+    assert counts["estop"] == 5  # true, false, true, false, true
+    twist_type = "geometry_msgs/msg/Twist"
+    with Reader(bag_dir / "e2e") as reader:  # the deadman was held with the stick at 0.6: x = 0.5 * 0.6
+        xs = [store.deserialize_cdr(raw, twist_type).linear.x for c, _, raw in reader.messages()
+              if c.topic == TOPICS["direction_cmd"]]  # fmt: skip
+    assert max(xs) == pytest.approx(0.3, abs=1e-6)
+    assert counts["bridge_state"] >= 8  # damping, stand, policy, estop, damping, stand, estop ... (+ 5 Hz heartbeat)
     # sim-driven streams: counts follow simulated time (500 Hz LowState, 50 Hz odom, 10 Hz scans)
     sim_span = (ticks[-1] - ticks[0]) / 1000.0
     assert sim_span >= 10.0
