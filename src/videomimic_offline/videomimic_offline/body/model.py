@@ -145,6 +145,9 @@ def _region_uv(region: tuple[float, float, float, float], s: np.ndarray, t: np.n
     return np.stack([u0 + (u1 - u0) * np.clip(s, 0, 1), v0 + (v1 - v0) * np.clip(t, 0, 1)], axis=1)
 
 
+#: Fraction (bottom) of the atlas' shirt region painted in the trousers' colour (below the waist).
+_WAIST_BAND = 0.12
+
 # Texture atlas regions (u0, v0, u1, v1) in [0,1]; v measured from the image's top row.
 REGION = {
     "skin": (0.0, 0.0, 0.25, 0.25),
@@ -198,20 +201,21 @@ def _tube(
         prof_r.append(r1 * np.cos(ang))
         prof_off.append(r1 * np.sin(ang))
     prof_s, prof_r, prof_off = map(np.asarray, (prof_s, prof_r, prof_off))
-    th = np.linspace(0, 2 * np.pi, ring, endpoint=False)
+    ring += 1  # a duplicated seam column, so the texture does not wrap back across one face
+    th = np.linspace(0, 2 * np.pi, ring)
     circ = np.cos(th)[:, None] * u + flat * np.sin(th)[:, None] * v  # (ring,3)
     centers = p0 + prof_s[:, None] * axis + prof_off[:, None] * a
     verts = (centers[:, None, :] + prof_r[:, None, None] * circ[None]).reshape(-1, 3)
     nrow = len(prof_s)
-    faces = _grid_faces(nrow, ring)
+    faces = _grid_faces(nrow, ring, closed=False)
     # pole vertices to close the ends
     pole0 = p0 - a * (r0 if caps else 0.0)
     pole1 = p1 + a * (r1 if caps else 0.0)
     i0, i1 = len(verts), len(verts) + 1
     verts = np.vstack([verts, pole0, pole1])
-    cap0 = [(i0, (c + 1) % ring, c) for c in range(ring)]
+    cap0 = [(i0, (c + 1), c) for c in range(ring - 1)]
     last = (nrow - 1) * ring
-    cap1 = [(i1, last + c, last + (c + 1) % ring) for c in range(ring)]
+    cap1 = [(i1, last + c, last + (c + 1)) for c in range(ring - 1)]
     faces = np.vstack([faces, np.array(cap0), np.array(cap1)])
     s_all = np.concatenate([np.repeat(prof_s, ring), [0.0, 1.0]])
     w = np.zeros((len(verts), J))
@@ -233,16 +237,17 @@ def _ellipsoid(
 ) -> None:
     """An ellipsoid skinned rigidly to ``joint``; UV = (longitude from +x, latitude) in ``region``."""
     lat = np.linspace(-np.pi / 2, np.pi / 2, n_lat)[1:-1]
-    lon = np.linspace(-np.pi, np.pi, n_lon, endpoint=False)
+    n_lon += 1  # duplicated seam meridian (see _tube)
+    lon = np.linspace(-np.pi, np.pi, n_lon)
     la, lo = np.meshgrid(lat, lon, indexing="ij")
     d = np.stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)], -1).reshape(-1, 3)
     verts = c + d * radii
-    faces = _grid_faces(len(lat), n_lon)
+    faces = _grid_faces(len(lat), n_lon, closed=False)
     i0, i1 = len(verts), len(verts) + 1
     verts = np.vstack([verts, c - [0, 0, radii[2]], c + [0, 0, radii[2]]])
     last = (len(lat) - 1) * n_lon
-    cap0 = [(i0, (k + 1) % n_lon, k) for k in range(n_lon)]
-    cap1 = [(i1, last + k, last + (k + 1) % n_lon) for k in range(n_lon)]
+    cap0 = [(i0, (k + 1), k) for k in range(n_lon - 1)]
+    cap1 = [(i1, last + k, last + (k + 1)) for k in range(n_lon - 1)]
     faces = np.vstack([faces, np.array(cap0), np.array(cap1)])
     w = np.zeros((len(verts), J))
     w[:, joint] = 1.0
@@ -274,22 +279,23 @@ def _torso(mb: _MeshBuilder, p: np.ndarray, h: float, sr: float, g: float) -> No
     wx = np.interp(z, keys[:, 0], keys[:, 2]) * h * g
     ox = np.interp(z, keys[:, 0], keys[:, 3]) * h
     wy[-1] = keys[-1, 1] * h * g
-    th = np.linspace(0, 2 * np.pi, ring, endpoint=False)
+    ring += 1  # a duplicated seam column, so the texture does not wrap back across one face
+    th = np.linspace(0, 2 * np.pi, ring)
     ex = 2.4  # superellipse exponent: a boxier trunk than an ellipse
     cx = np.sign(np.cos(th)) * np.abs(np.cos(th)) ** (2 / ex)
     cy = np.sign(np.sin(th)) * np.abs(np.sin(th)) ** (2 / ex)
     verts = np.stack(
         [ox[:, None] + wx[:, None] * cx[None], wy[:, None] * cy[None], np.repeat(z[:, None], ring, 1)], -1
     ).reshape(-1, 3)
-    faces = _grid_faces(rows, ring)
+    faces = _grid_faces(rows, ring, closed=False)
     i0, i1 = len(verts), len(verts) + 1
     verts = np.vstack([verts, [0, 0, z[0] - 0.01 * h], [0, 0, z[-1]]])
     last = (rows - 1) * ring
     faces = np.vstack(
         [
             faces,
-            np.array([(i0, (c + 1) % ring, c) for c in range(ring)]),
-            np.array([(i1, last + c, last + (c + 1) % ring) for c in range(ring)]),
+            np.array([(i0, (c + 1), c) for c in range(ring - 1)]),
+            np.array([(i1, last + c, last + (c + 1)) for c in range(ring - 1)]),
         ]
     )
     zz = verts[:, 2]
@@ -301,10 +307,11 @@ def _torso(mb: _MeshBuilder, p: np.ndarray, h: float, sr: float, g: float) -> No
     w[:, _IDX["neck"]] = a * b
     s = np.concatenate([np.tile(th / (2 * np.pi), rows), [0.5, 0.5]])
     t = (zz - z[0]) / (z[-1] - z[0])
-    uv = _region_uv(REGION["shirt"], s, 1 - t)
-    # the bottom band of the trunk is trousers
-    low = zz < hip_z + 0.01 * h
-    uv[low] = _region_uv(REGION["pants"], s[low], 0.05 + 0 * s[low])
+    # trousers start at the hips: the atlas paints the shirt region's bottom band in the trousers'
+    # colour (no UV jump between atlas regions inside one face)
+    t_w = (hip_z + 0.01 * h - z[0]) / (z[-1] - z[0])
+    v_rel = np.where(t < t_w, 1 - _WAIST_BAND * t / t_w, (1 - _WAIST_BAND) * (1 - (t - t_w) / (1 - t_w)))
+    uv = _region_uv(REGION["shirt"], s, v_rel)
     mb.add(verts, faces, w, uv)
 
 
@@ -315,7 +322,8 @@ def _foot(mb: _MeshBuilder, p: np.ndarray, side: str, h: float, g: float) -> Non
     heel_x, tip_x = ank[0] - 0.035 * h, toe[0] + 0.04 * h
     xs = np.linspace(heel_x, tip_x, 12)
     ring = 14
-    th = np.linspace(0, 2 * np.pi, ring, endpoint=False)
+    ring += 1  # a duplicated seam column, so the texture does not wrap back across one face
+    th = np.linspace(0, 2 * np.pi, ring)
     # width and height profiles along the foot
     f = (xs - heel_x) / (tip_x - heel_x)
     half_w = h * 0.026 * (0.8 + 0.35 * np.sin(np.pi * np.clip(f * 1.1, 0, 1))) * g**0.3
@@ -328,7 +336,7 @@ def _foot(mb: _MeshBuilder, p: np.ndarray, side: str, h: float, g: float) -> Non
     verts = np.stack([np.repeat(xs[:, None], ring, 1), ymid[:, None] + half_w[:, None] * cy[None], z], -1).reshape(
         -1, 3
     )
-    faces = _grid_faces(len(xs), ring)
+    faces = _grid_faces(len(xs), ring, closed=False)
     # close heel and toe with fans
     i0, i1 = len(verts), len(verts) + 1
     verts = np.vstack([verts, [heel_x - 0.004 * h, ymid[0], cz[0]], [tip_x + 0.004 * h, ymid[-1], cz[-1] * 0.8]])
@@ -336,8 +344,8 @@ def _foot(mb: _MeshBuilder, p: np.ndarray, side: str, h: float, g: float) -> Non
     faces = np.vstack(
         [
             faces,
-            np.array([(i0, c, (c + 1) % ring) for c in range(ring)]),
-            np.array([(i1, last + (c + 1) % ring, last + c) for c in range(ring)]),
+            np.array([(i0, c, (c + 1)) for c in range(ring - 1)]),
+            np.array([(i1, last + (c + 1), last + c) for c in range(ring - 1)]),
         ]
     )
     w = np.zeros((len(verts), J))
@@ -361,6 +369,7 @@ class BodyModel:
     uv: np.ndarray  # (V,2) in [0,1], v from the top row of :attr:`texture`
     texture: np.ndarray  # (H,W,3) uint8 atlas
     _incidence: object = field(default=None, repr=False)  # vertex x face matrix, built on first use
+    _canon: np.ndarray | None = field(default=None, repr=False)  # seam-welded vertex ids
 
     @property
     def parents(self) -> tuple[int, ...]:
@@ -415,11 +424,15 @@ class BodyModel:
         if self._incidence is None:
             from scipy.sparse import csr_matrix
 
-            f = self.faces.ravel()
+            # vertices at the same rest position (texture seams) share one normal
+            key = np.round(self.vertices_rest / 1e-6).astype(np.int64)
+            _, canon = np.unique(key, axis=0, return_inverse=True)
+            self._canon = canon.reshape(-1)
+            f = self._canon[self.faces.ravel()]
             cols = np.repeat(np.arange(len(self.faces)), 3)
             self._incidence = csr_matrix((np.ones(len(f)), (f, cols)), shape=(len(verts), len(self.faces)))
         tri = verts[self.faces]
-        vn = self._incidence @ np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+        vn = (self._incidence @ np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]))[self._canon]
         return vn / np.maximum(np.linalg.norm(vn, axis=1, keepdims=True), 1e-12)
 
 
@@ -451,6 +464,8 @@ def _paint_texture(rng: np.random.Generator, size: int = 256) -> np.ndarray:
     elif pattern == 1:  # checks
         img[ys, xs][((yy // 10) + (xx // 10)) % 2 == 0] = shirt2
     img[box(REGION["pants"])] = pants
+    ys, xs = box(REGION["shirt"])
+    img[ys.stop - int(round(_WAIST_BAND * (ys.stop - ys.start))) : ys.stop, xs] = pants
     img[box(REGION["shoe"])] = shoe
     img += noise * 6
     # face: longitude u in [0,1] (0.5 = facing +x), latitude v (0 = top of head)
