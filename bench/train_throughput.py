@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -25,7 +24,6 @@ from pathlib import Path
 import numpy as np
 
 os.environ.setdefault("WANDB_MODE", "disabled")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "training"))
 
 
 def _rate(env, steps: int, warmup: int, num_actions: int, device: str) -> float:
@@ -51,13 +49,13 @@ def main() -> None:
 
     import mjlab.tasks  # noqa: F401  (registers mjlab's tasks)
     import torch
-    from conftest import make_data
     from mjlab.envs import ManagerBasedRlEnv
     from mjlab.tasks.registry import load_env_cfg
+    from videomimic_offline.training.sample_data import make_sample_data
     from videomimic_offline.training.stages import StageConfig, build_env, load_clips
 
     with tempfile.TemporaryDirectory() as tmp:
-        data = make_data(Path(tmp))
+        data = make_sample_data(Path(tmp))
         # mjlab's tracking task reads its own npz (all 30 bodies in model order): our generated walk has them.
         with np.load(data["mocap"] / "walk.npz") as d:
             mj_motion = Path(tmp) / "mjlab_walk.npz"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -163,3 +166,40 @@ def test_heightmap_gate_starts_closed():
     with torch.no_grad():
         m.mlp.gate.fill_(1.0)
     assert not torch.allclose(m(td(x)), m(td(y)))
+
+
+TOOLS = Path(__file__).resolve().parents[2] / "install" / "videomimic_offline" / "lib" / "videomimic_offline"
+
+
+@pytest.mark.skipif(not (TOOLS / "train_mpt").exists(), reason="workspace not built (bash scripts/setup.sh)")
+def test_installed_tools_give_one_line_errors_and_write_mocap(tmp_path):
+    res = subprocess.run(
+        [str(TOOLS / "train_mpt"), "--motions", str(tmp_path / "none.npz"), "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert res.returncode == 2
+    assert res.stderr.strip().splitlines() == [
+        f"error: motion file {tmp_path / 'none.npz'} not found: pass "
+        "robot_motion.npz files written by the retarget tool"
+    ]
+    res = subprocess.run(
+        [
+            str(TOOLS / "make_mocap"),
+            "--out",
+            str(tmp_path / "d"),
+            "--kinds",
+            "squat",
+            "--seconds",
+            "0.5",
+            "--sample-clip",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert res.returncode == 0, res.stderr
+    clip = motions.load_clip(tmp_path / "d" / "clips" / "stepclip" / "robot_motion.npz", g1.TRACKED_LINKS, True)
+    assert clip.scene == tmp_path / "d" / "clips" / "stepclip" / "heightfield.npz"
+    assert (tmp_path / "d" / "mocap" / "squat.npz").is_file()

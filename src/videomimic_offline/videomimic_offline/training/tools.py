@@ -186,7 +186,12 @@ def make_mocap(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--kinds", nargs="+", default=list(MOCAP_KINDS))
     p.add_argument("--seconds", type=float, default=4.0)
+    p.add_argument("--sample-clip", action="store_true", help="also write clips/stepclip (a clip on a step terrain)")
     a = p.parse_args(argv)
-    for path in generate_mocap(a.out, tuple(a.kinds), a.seconds):
+    for path in generate_mocap(a.out / "mocap" if a.sample_clip else a.out, tuple(a.kinds), a.seconds):
         print(path)
+    if a.sample_clip:
+        from videomimic_offline.training.sample_data import make_sample_data
+
+        print(make_sample_data(a.out, a.seconds)["clip"])
     return 0
