@@ -211,3 +211,30 @@ def test_recorder_bag_survives_a_crash_up_to_the_last_flush(tmp_path: Path, ros_
     with Reader(tmp_path / "crash") as reader:
         n = sum(1 for c, _, _ in reader.messages() if c.topic == "/joy")
     assert 30 <= n <= 40  # everything up to the last flush (at most flush_s lost; here none)
+
+
+def test_policy_node_refuses_mismatched_joint_order(tmp_path: Path, ros_domain: int, student_onnx: Path) -> None:
+    import json
+
+    import onnx
+
+    model = onnx.load(str(student_onnx))
+    for p in model.metadata_props:
+        if p.key == "videomimic":
+            meta = json.loads(p.value)
+            names = meta["joint_names"]
+            names[0], names[6] = names[6], names[0]  # left/right hip pitch swapped
+            p.value = json.dumps(meta)
+    bad = tmp_path / "swapped.onnx"
+    onnx.save(model, str(bad))
+    proc = start_node("policy", tmp_path / "log", policy_path=str(bad))
+    rc = proc.wait(60)
+    log = (tmp_path / "log").read_text()
+    assert rc == 2 and "joint order differs" in log and "Traceback" not in log, log
+
+
+def test_sim_g1_bad_scene_exits_with_one_clear_line(tmp_path: Path, ros_domain: int) -> None:
+    proc = start_node("sim_g1", tmp_path / "log", scene=str(tmp_path / "nowhere" / "heightfield.npz"))
+    rc = proc.wait(60)
+    log = (tmp_path / "log").read_text()
+    assert rc == 2 and "is missing" in log and "Traceback" not in log, log
