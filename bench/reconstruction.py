@@ -16,7 +16,7 @@ includes the prior's mismatch.
 
 Last line: one JSON object with the means ``wa_mpjpe_mm``, ``w_mpjpe_mm``, ``chamfer_m``,
 ``scale_err_pct``, ``gravity_err_deg``, ``seconds_per_frame`` (pipeline wall time / frames, cold
-start included) and ``peak_rss_gb`` (largest child), plus ``cpu_seconds_per_frame`` (user+system
+start included) and ``peak_rss_gb`` (largest child), plus ``median`` (per metric), ``chamfer_terrain_m``, ``cpu_seconds_per_frame`` (user+system
 CPU time / frames: steadier than wall time on a shared machine), ``clips``, ``failed``, ``per_clip``.
 """
 
@@ -28,6 +28,7 @@ import math
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -140,10 +141,16 @@ def main() -> int:
         vals = [r[k] for r in ok if k in r and math.isfinite(r[k])]
         return round(sum(vals) / len(vals), 4) if vals else None
 
+    def median(k: str) -> float | None:
+        vals = [r[k] for r in ok if k in r and math.isfinite(r[k])]
+        return round(statistics.median(vals), 4) if vals else None
+
     summary = {k: mean(k) for k in KEYS}
     summary["seconds_per_frame"] = round(total_time / total_frames, 3) if total_frames else None
     summary["cpu_seconds_per_frame"] = round(total_cpu / total_frames, 3) if total_frames else None
     summary["peak_rss_gb"] = round(peak_kb / 1024**2, 3)
+    summary["median"] = {k: median(k) for k in (*KEYS, "chamfer_terrain_m")}  # one diverged clip swamps a mean
+    summary["chamfer_terrain_m"] = mean("chamfer_terrain_m")
     summary.update(
         clips=len(rows),
         failed=failed,
@@ -156,6 +163,7 @@ def main() -> int:
         + "  ".join(f"{k} {summary[k]}" for k in (*KEYS, "seconds_per_frame", "peak_rss_gb"))
         + f"  ({len(ok)}/{len(rows)} clips ok)"
     )
+    print("median: " + "  ".join(f"{k} {v}" for k, v in summary["median"].items()))
     print(json.dumps(summary))
     return 1 if failed else 0
 
