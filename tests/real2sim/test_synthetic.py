@@ -78,7 +78,9 @@ def test_ground_truth_reposes_and_projects_onto_the_rendered_body(stairs_clip: P
     local = quat_to_mat(gt["body_local_quat"])
     joints, rots = body.forward_kinematics(gt["root_pos_w"], quat_to_mat(gt["root_quat_w"]), local)
     np.testing.assert_allclose(joints, gt["joints_w"], atol=1e-6)
-    scene = build_scene("stairs_up", np.random.default_rng(0))
+    scene = build_scene("stairs_up", clip_mod.clip_rngs("stairs_up", 3)[1], seconds=1.0)  # the clip's own scene
+    sv, _ = scene.mesh()
+    np.testing.assert_array_equal(sv, gt["scene_vertices"])
     fovy = 2 * np.degrees(np.arctan(H / 2 / gt["K"][1, 1]))
     hits = 0
     with ClipRenderer(scene, body, W, H, fovy, Lighting(shadows=False)) as r:

@@ -106,6 +106,13 @@ class _VideoWriter:
         self.container.close()
 
 
+def clip_rngs(kind: str, seed: int) -> list[np.random.Generator]:
+    """The independent random streams of one clip: shape, scene, motion, camera, lighting, misc
+    (so e.g. changing the camera code never changes the scene drawn for a seed)."""
+    ss = np.random.SeedSequence([int(seed), SCENE_KINDS.index(kind)])
+    return [np.random.default_rng(s) for s in ss.spawn(6)]
+
+
 def make_clip(
     kind: str,
     out: Path,
@@ -129,8 +136,7 @@ def make_clip(
     if height_m is not None and not HEIGHT_RANGE[0] <= height_m <= HEIGHT_RANGE[1]:
         raise InputError(f"--height-m {height_m} is outside {HEIGHT_RANGE[0]}..{HEIGHT_RANGE[1]} m")
     t0 = time.perf_counter()
-    ss = np.random.SeedSequence([int(seed), SCENE_KINDS.index(kind)])
-    r_shape, r_scene, r_motion, r_cam, r_light, r_misc = (np.random.default_rng(s) for s in ss.spawn(6))
+    r_shape, r_scene, r_motion, r_cam, r_light, r_misc = clip_rngs(kind, seed)
     shape = BodyShape(
         height_m=float(height_m if height_m is not None else r_shape.uniform(*HEIGHT_RANGE)),
         leg_ratio=float(r_shape.uniform(0.95, 1.05)),
