@@ -146,12 +146,25 @@ class OdomBuffer:
         if len(times) == 0:
             return np.zeros((0, 3)), np.zeros(0)
         t0 = float(times.min())
-        idx = np.floor((times - t0) / bin_s).astype(np.int64)
-        nb = int(idx.max()) + 1
+        idx = ((times - t0) * (1.0 / bin_s)).astype(np.int64)
+        order = None
+        if len(idx) > 1 and np.any(idx[1:] < idx[:-1]):  # LiDAR points usually arrive in time order
+            order = np.argsort(idx, kind="stable")
+            idx, p_torso = idx[order], p_torso[order]
+        nb = int(idx[-1]) + 1
         pos, rot = self.poses_at(t0 + (np.arange(nb) + 0.5) * bin_s)
-        R = rot.as_matrix()[idx]
-        p = np.einsum("nij,nj->ni", R, p_torso) + pos[idx]
-        return p, pos[idx, 2]
+        R = rot.as_matrix()
+        bounds = np.searchsorted(idx, np.arange(nb + 1))
+        out = np.empty_like(p_torso)
+        for b in np.nonzero(np.diff(bounds))[0]:  # one small matmul per time bin, not a 3x3 per point
+            lo, hi = bounds[b], bounds[b + 1]
+            out[lo:hi] = p_torso[lo:hi] @ R[b].T + pos[b]
+        z = np.repeat(pos[:, 2], np.diff(bounds))
+        if order is not None:
+            inv = np.empty_like(order)
+            inv[order] = np.arange(len(order))
+            out, z = out[inv], z[inv]
+        return out, z
 
     def poses_at(self, times: np.ndarray) -> tuple[np.ndarray, Rotation]:
         """Interpolated (positions (N, 3), rotations) at ``times`` (clamped to the buffer)."""
