@@ -63,3 +63,11 @@ def test_damping_only_sags_released_robot_falls():
     for _ in range(500):
         sim.step()
     assert sim.torso_pose()[0][2] < 0.6  # no command: the robot collapses (so the gantry matters)
+
+
+def test_sim_spawns_on_a_raised_scene(tmp_path):
+    h = np.full((50, 50), 0.5)  # a plateau at 0.5 m around the origin
+    write_npz(tmp_path / "heightfield.npz", schema="videomimic.heightfield", version=1, heights=h,
+              known=np.ones_like(h, bool), origin_xy=np.array([-1.0, -1.0]), resolution=np.array(0.04))  # fmt: skip
+    sim = SimG1(SimConfig(lidar=LidarConfig(points_per_scan=100)), load_heightfield(tmp_path))
+    assert sim.torso_pose()[0][2] > 0.5 + 0.8

@@ -41,7 +41,8 @@ class Recorder(Node):
         if unknown:
             raise ConfigError(f"recorder: unknown topic key(s) {unknown}; known: {sorted(TOPICS)}")
         name = p["bag_name"] or time.strftime("vm_%Y%m%d_%H%M%S")
-        path = Path(p["output_dir"]).expanduser() / name
+        out_dir = os.environ.get("VM_BAG_DIR") or p["output_dir"]  # the pipeline runner points bags at its run
+        path = Path(out_dir).expanduser() / name
         share = [Path(x) / "share" for x in os.environ.get("AMENT_PREFIX_PATH", "").split(":") if x]
         topics = {TOPICS[k]: TOPIC_TYPES[k] for k in p["topics"]}
         custom = {"policy": str(p["policy"]), "scene": str(p["scene"]) or "default step", "git_revision": git_revision(),

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from videomimic_offline.robot import g1
 from videomimic_offline.sim.pd import JointPD, MotorCommand
-from videomimic_offline.sim.terrain import TERRAIN_GROUP, Heightfield, scene_spec
+from videomimic_offline.sim.terrain import TERRAIN_GROUP, Heightfield, scene_spec, step_heightfield
 
 from videomimic_nodes.core.lowcmd import MotorArrays
 
@@ -58,7 +58,8 @@ class SimG1:
         import mujoco
 
         self.cfg = cfg or SimConfig()
-        spec = scene_spec(field_)
+        self.field = field_ if field_ is not None else step_heightfield()
+        spec = scene_spec(self.field)
         if self.cfg.gantry:
             eq = spec.add_equality()
             eq.name = "gantry"
@@ -89,7 +90,8 @@ class SimG1:
     def reset(self) -> None:
         d = self.data
         self._mj.mj_resetData(self.model, d)
-        d.qpos[:3] = [0.0, 0.0, g1.DEFAULT_PELVIS_HEIGHT + 0.02]
+        ground = float(np.nan_to_num(self.field.height_at(np.zeros(2)), nan=0.0))  # stand on the scene at the origin
+        d.qpos[:3] = [0.0, 0.0, ground + g1.DEFAULT_PELVIS_HEIGHT + 0.02]
         d.qpos[3:7] = [1.0, 0.0, 0.0, 0.0]
         d.qpos[self.pd.qpos_idx] = g1.as_array(g1.DEFAULT_POSE)
         self._mj.mj_forward(self.model, d)
