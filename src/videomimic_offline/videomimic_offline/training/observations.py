@@ -149,7 +149,9 @@ class Heightmap:
 
     Noisy params: ``white`` (uniform per ray), ``offset`` (per-env constant, resampled at reset),
     ``max_delay`` (steps, per env), ``refresh`` (max steps between refreshes: stale values held),
-    ``drop`` (fraction of rays returning the fallback value).
+    ``drop`` (fraction of rays returning the fallback value), ``tilt`` / ``yaw`` (per-episode scan-frame
+    roll/pitch and yaw errors [rad]; applied to first order: a tilt adds ``x sin(pitch) + y sin(roll)``,
+    a yaw error moves each ray by ``yaw x (x, y)`` along the local height gradient).
     """
 
     def __init__(self, cfg, env: ManagerBasedRlEnv) -> None:
@@ -161,7 +163,18 @@ class Heightmap:
         self.max_delay = int(p.get("max_delay", 3))
         self.max_refresh = int(p.get("refresh", 5))
         self.drop = float(p.get("drop", 0.01))
+        self.tilt_w = float(p.get("tilt", 0.04))
+        self.yaw_w = float(p.get("yaw", 0.08))
         n, dev = env.num_envs, env.device
+        ny, nx = g1.HEIGHTMAP_SHAPE
+        r = g1.HEIGHTMAP_RESOLUTION
+        ys, xs = torch.meshgrid(
+            (torch.arange(ny, device=dev) - (ny - 1) / 2) * r,
+            (torch.arange(nx, device=dev) - (nx - 1) / 2) * r,
+            indexing="ij",
+        )
+        self.ray_x, self.ray_y = xs.reshape(-1), ys.reshape(-1)  # row = y, column = x (x fastest), as the sensor
+        self.frame_err = torch.zeros(n, 3, device=dev)  # roll, pitch, yaw
         self.hist = torch.full((n, self.max_delay + 1, 121), g1.HEIGHTMAP_FALLBACK, device=dev)
         self.held = torch.full((n, 121), g1.HEIGHTMAP_FALLBACK, device=dev)
         self.offset = torch.zeros(n, 1, device=dev)
@@ -178,6 +191,8 @@ class Heightmap:
         self.offset[ids] = (torch.rand(k, 1, device=dev) * 2 - 1) * self.offset_w
         self.delay[ids] = torch.randint(0, self.max_delay + 1, (k,), device=dev)
         self.period[ids] = torch.randint(1, self.max_refresh + 1, (k,), device=dev)
+        scale = torch.tensor([self.tilt_w, self.tilt_w, self.yaw_w], device=dev)
+        self.frame_err[ids] = (torch.rand(k, 3, device=dev) * 2 - 1) * scale
         self.fresh[ids] = True
 
     def __call__(self, env: ManagerBasedRlEnv, **_: object) -> torch.Tensor:
@@ -198,8 +213,18 @@ class Heightmap:
         refresh = self.fresh | (self.count >= self.period)
         self.count[refresh] = 0
         self.fresh[:] = False
-        noisy = delayed + self.offset + (torch.rand_like(delayed) * 2 - 1) * self.white
+        noisy = delayed + self.offset + (torch.rand_like(delayed) * 2 - 1) * self.white + self._frame_error(delayed)
         dropped = torch.rand_like(noisy) < self.drop
         noisy = torch.where(dropped, torch.full_like(noisy, g1.HEIGHTMAP_FALLBACK), noisy)
         self.held[refresh] = noisy[refresh]
         return self.held.clone()
+
+    def _frame_error(self, h: torch.Tensor) -> torch.Tensor:
+        """First-order height change of a scan frame rotated by the per-episode roll/pitch/yaw error."""
+        ny, nx = g1.HEIGHTMAP_SHAPE
+        grid = h.reshape(-1, ny, nx)
+        gy, gx = torch.gradient(grid, spacing=g1.HEIGHTMAP_RESOLUTION, dim=(1, 2))
+        roll, pitch, yaw = self.frame_err.unbind(-1)
+        tilt = self.ray_x * torch.sin(pitch)[:, None] + self.ray_y * torch.sin(roll)[:, None]
+        shift = yaw[:, None] * (gx.reshape(h.shape) * -self.ray_y + gy.reshape(h.shape) * self.ray_x)
+        return tilt + shift
