@@ -13,6 +13,9 @@ from pathlib import Path
 
 from videomimic_offline.cli import run_tool
 
+# Warp prints one line per kernel module load; keep the tools' output to progress and results.
+os.environ.setdefault("MJLAB_WARP_QUIET", "1")
+
 
 def _device(arg: str) -> str:
     """``auto``: the GPU of this rank under torchrun (``LOCAL_RANK``), else cuda:0, else the CPU."""
