@@ -76,11 +76,28 @@ def test_lidar_ingest_survives_malformed_clouds(tmp_path: Path, ros_domain: int)
         c = next(c for c in out if c.header.frame_id == "odom" and c.width == 2)
         pts = np.frombuffer(bytes(c.data), dtype=np.float32).reshape(-1, 3)
         np.testing.assert_allclose(np.sort(pts[:, 2]), [0.0, 0.0], atol=1e-5)  # lidar at torso height 0.8
+        # the Livox CustomMsg path (xfer_format 1), with a wrong point_num first
+        from livox_ros_driver2.msg import CustomMsg, CustomPoint
+
+        custom = probe.node.create_publisher(CustomMsg, "/livox/lidar", Q["lidar_custom"])
+        probe.wait_for(lambda: custom.get_subscription_count() > 0, 10, "the CustomMsg subscription")
+        cm = CustomMsg(points=[CustomPoint(x=3.0, y=0.0, z=-0.8, offset_time=1000 * i) for i in range(3)])
+        cm.point_num = 7
+        custom.publish(cm)
+        cm.point_num = 3
+        n_out = len(out)
+
+        def send_custom() -> bool:
+            cm.header.stamp = probe.node.get_clock().now().to_msg()
+            custom.publish(cm)
+            return any(c.width == 3 for c in out[n_out:])
+
+        probe.wait_for(lambda: send_custom() or time.sleep(0.1), 10, "a cloud from a CustomMsg")
     finally:
         probe.close()
         rc = stop_node(proc)
     log = (tmp_path / "log").read_text()
-    assert "lacks x/y/z" in log and "bytes" in log and rc == 0, log
+    assert "lacks x/y/z" in log and "bytes" in log and "point_num 7" in log and rc == 0, log
 
 
 def decode(raw: bytes) -> LowCmd:
