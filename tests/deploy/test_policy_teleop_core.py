@@ -112,3 +112,19 @@ def test_unitree_remote_maps_to_the_joy_layout_and_the_original_command():
     np.testing.assert_allclose(tp.command(0.0), [0.5, -0.1, 0.3], atol=1e-6)
     with pytest.raises(ValueError):
         remote_to_joy(raw[:39])
+
+
+def test_periodic_loop_keeps_rate_and_skips_overruns():
+    import time
+
+    from videomimic_nodes.core.loop import PeriodicLoop
+
+    calls: list[float] = []
+    loop = PeriodicLoop(0.01, lambda: calls.append(time.monotonic())).start()
+    time.sleep(0.5)
+    loop.stop()
+    assert 40 <= len(calls) <= 51  # no drift beyond scheduling
+    slow = PeriodicLoop(0.01, lambda: time.sleep(0.035)).start()  # each tick overruns 3 periods
+    time.sleep(0.4)
+    slow.stop()
+    assert slow.skipped > 0 and len(slow.starts) <= 12  # skipped, not run in a burst

@@ -1,4 +1,4 @@
-"""policy: run the exported student at 50 Hz from a timer and publish joint targets.
+"""policy: run the exported student at 50 Hz (own thread, absolute deadlines) and publish joint targets.
 
 Observations come from the bridge's JointState + Imu, the joystick direction command and the
 policy heightmap, built with ``policy.observations`` (the same code training uses). While the
@@ -12,6 +12,7 @@ import time
 from collections import deque
 
 import numpy as np
+import rclpy
 from geometry_msgs.msg import Twist
 from rclpy.node import Node
 from sensor_msgs.msg import Imu, JointState
@@ -20,6 +21,7 @@ from videomimic_offline.errors import InputError
 from videomimic_offline.policy.layout import HEIGHTMAP_DIM
 from videomimic_offline.robot import g1
 
+from videomimic_nodes.core.loop import PeriodicLoop
 from videomimic_nodes.core.policy_runner import PolicyRunner
 from videomimic_nodes.ros_common import TOPIC_QOS, now_s, params, run, topic_param
 
@@ -48,8 +50,8 @@ class PolicyNode(Node):
         self.create_subscription(Float32MultiArray, topic_param(self, "heightmap"), self.on_hm, q["heightmap"])
         self.create_subscription(String, topic_param(self, "bridge_state"), self.on_mode, q["bridge_state"])
         self._out = JointState(name=list(g1.JOINT_NAMES_23))
-        self.create_timer(1.0 / p["rate_hz"], self.on_timer)
         self.t_infer: deque[float] = deque(maxlen=1000)  # recent inference times (s)
+        self.loop = PeriodicLoop(1.0 / p["rate_hz"], self.on_tick, name="policy-50Hz").start()
 
     def on_js(self, msg: JointState) -> None:
         pos, vel = np.asarray(msg.position), np.asarray(msg.velocity)
@@ -78,7 +80,19 @@ class PolicyNode(Node):
     def on_mode(self, msg: String) -> None:
         self.bridge_mode = msg.data
 
-    def on_timer(self) -> None:
+    def on_tick(self) -> None:
+        try:
+            self.step()
+        except Exception as exc:  # keep the loop alive; the bridge's watchdog covers a missing tick
+            if not rclpy.ok():
+                self.loop.stop()
+                return
+            self.get_logger().error(f"policy step failed: {exc!r}", throttle_duration_sec=1.0)
+
+    def close(self) -> None:
+        self.loop.stop()
+
+    def step(self) -> None:
         now = now_s(self)
         if self.js is None or self.imu is None or now - self.js[2] > self.p["state_timeout"]:
             return  # no robot state: publish nothing (the bridge's policy watchdog takes over)
