@@ -16,9 +16,11 @@ from unitree_hg.msg import LowCmd, LowState
 from videomimic_offline.robot import g1
 
 from videomimic_nodes.core.bridge import BridgeConfig, BridgeCore, ButtonEdges, Mode
-from videomimic_nodes.core.lowcmd import NUM_SLOTS, MotorArrays, pack_lowcmd
+from videomimic_nodes.core.lowcmd import MotorArrays, pack_lowcmd
 from videomimic_nodes.core.teleop import remote_to_joy
 from videomimic_nodes.ros_common import TOPIC_QOS, now_s, params, run, topic_param
+
+N_G1 = len(g1.JOINT_NAMES_29)
 
 
 class G1Bridge(Node):
@@ -59,6 +61,7 @@ class G1Bridge(Node):
         self.create_timer(1.0 / p["control_hz"], self.on_timer)
         self.create_timer(0.2, lambda: self.publish_state(force=True))
         self._cmd = LowCmd()
+        self._slots = list(self._cmd.motor_cmd)[:N_G1]  # the message's own MotorCmd objects, filled in place
         self._js = JointState(name=list(g1.JOINT_NAMES_29))
         self._imu = Imu()
         self._imu.header.frame_id = "pelvis"
@@ -78,12 +81,12 @@ class G1Bridge(Node):
             return
         self.mode_machine = int(msg.mode_machine)
         self.core.on_state(q, dq, now)
+        self.send(now)  # the motor command first: it is the latency-critical output
         if self.pub_joy is not None:
             self.republish_remote(bytes(msg.wireless_remote), now)
         self._n_state += 1
         if self._n_state % max(1, int(self.p["state_decimation"])) == 0:
             self.publish_joint_state(msg, q, dq)
-        self.send(now)
 
     def on_targets(self, msg: JointState) -> None:
         now = now_s(self)
@@ -145,15 +148,15 @@ class G1Bridge(Node):
         self.pub_cmd.publish(self.to_msg(m))
 
     def to_msg(self, m: MotorArrays) -> LowCmd:
+        """Fill the (reused) LowCmd; only the G1's 29 slots change, the other 6 stay zero."""
         rec = pack_lowcmd(m, mode_pr=0, mode_machine=self.mode_machine)
         msg = self._cmd
         msg.mode_pr, msg.mode_machine = 0, self.mode_machine
-        mc = rec["motor_cmd"]
-        for i in range(NUM_SLOTS):
-            c = msg.motor_cmd[i]
-            c.mode = int(mc["mode"][i])
-            c.q, c.dq, c.tau = float(mc["q"][i]), float(mc["dq"][i]), float(mc["tau"][i])
-            c.kp, c.kd = float(mc["kp"][i]), float(mc["kd"][i])
+        mc = rec["motor_cmd"][:N_G1]
+        rows = zip(self._slots, mc["mode"].tolist(), mc["q"].tolist(), mc["dq"].tolist(), mc["tau"].tolist(),
+                   mc["kp"].tolist(), mc["kd"].tolist())  # fmt: skip
+        for c, mode, q, dq, tau, kp, kd in rows:
+            c.mode, c.q, c.dq, c.tau, c.kp, c.kd = mode, q, dq, tau, kp, kd
         msg.crc = int(rec["crc"])
         return msg
 
