@@ -71,6 +71,11 @@ def test_eval_sim2sim_and_plots_run_on_the_exported_student(run, data, tmp_path)
     assert s2s["seconds"] == 0.5 and np.isfinite(s2s["min_pelvis_height_m"])
     png = plot_training(run)
     assert png.stat().st_size > 5000
+    from videomimic_offline.training.plots import read_scalars
+
+    assert {"Loss/value", "Loss/surrogate"} <= set(read_scalars(run / "teacher"))
+    distill = read_scalars(run / "distill")
+    assert {"Loss/behavior", "Loss/std"} <= set(distill) and len(distill["Loss/std"]) == 2
 
 
 def test_resume_refuses_a_checkpoint_with_another_layout(run, data):

@@ -7,7 +7,7 @@ from pathlib import Path
 from videomimic_offline.errors import InputError
 from videomimic_offline.training.env_cfg import STAGES
 
-CURVES = ("Train/mean_reward", "Loss/behavior", "Loss/std", "Loss/value", "Episode/success")
+CURVES = ("Train/mean_reward", "Episode/success", "Loss/behavior", "Loss/std", "Loss/value", "Policy/mean_std")
 
 
 def read_scalars(stage_dir: Path) -> dict[str, list[tuple[int, float]]]:

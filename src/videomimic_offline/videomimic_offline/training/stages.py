@@ -407,10 +407,12 @@ def _learn(runner, todo: int, stage: str, progress: bool, max_minutes: float | N
                 "checkpoint is kept: lower --learning-rate and re-run to resume from it"
             )
         log(*a, **k)
+        _log_success(runner, k.get("it", 0), seen)
         bar.update(1)
         if t_end is not None and time.monotonic() > t_end and k.get("it", 0) + 1 < k.get("total_it", 0):
             raise _ChunkDoneError
 
+    seen = {"episodes": 0, "successes": 0}
     runner.logger.log = logged
     try:
         runner.learn(num_learning_iterations=todo, init_at_random_ep_len=False)
@@ -429,3 +431,16 @@ def _learn(runner, todo: int, stage: str, progress: bool, max_minutes: float | N
         raise
     finally:
         bar.close()
+
+
+def _log_success(runner, it: int, seen: dict[str, int]) -> None:
+    """Tensorboard ``Episode/success``: share of this iteration's finished episodes that tracked to the clip end."""
+    writer = runner.logger.writer
+    if writer is None:
+        return
+    cmd = runner.env.unwrapped.command_manager.get_term("motion")
+    eps, ok = int(cmd.episodes.sum()), int(cmd.successes.sum())
+    d_eps, d_ok = eps - seen["episodes"], ok - seen["successes"]
+    seen.update(episodes=eps, successes=ok)
+    if d_eps > 0:
+        writer.add_scalar("Episode/success", d_ok / d_eps, it)
