@@ -67,8 +67,13 @@ def test_eval_sim2sim_and_plots_run_on_the_exported_student(run, data, tmp_path)
     for clip in rep["clips"]:
         assert clip["episodes"] >= 1 and 0.0 <= clip["success_rate"] <= 1.0
         assert np.isfinite(clip["joint_error_rad"]) and clip["link_error_mm"] > 0
-    s2s = run_sim2sim(files["onnx"], data["clip"].parent / "heightfield.npz", seconds=0.5, progress=False)
+    s2s = run_sim2sim(
+        files["onnx"], data["clip"].parent / "heightfield.npz", seconds=0.5, progress=False, png=tmp_path / "s2s.png"
+    )
     assert s2s["seconds"] == 0.5 and np.isfinite(s2s["min_pelvis_height_m"])
+    assert (tmp_path / "s2s.png").stat().st_size > 5000
+    # The TorchScript file evaluates the same way (recognised as exported by its metadata, not its name).
+    assert evaluate(files["torchscript"], [data["mocap"] / "stand.npz"], patch_size=4.0, progress=False)["clips"]
     png = plot_training(run)
     assert png.stat().st_size > 5000
     from videomimic_offline.training.plots import read_scalars

@@ -16,6 +16,22 @@ from videomimic_offline.errors import IncompatibleError
 from videomimic_offline.training.stages import StageConfig, build_env, load_clips
 
 
+def _is_exported(path: Path) -> bool:
+    """An exported student (.onnx, or TorchScript carrying our metadata) rather than a training checkpoint."""
+    if path.suffix == ".onnx":
+        return True
+    if path.is_dir() or path.suffix != ".pt":
+        return False
+    from videomimic_offline.errors import VideomimicError
+    from videomimic_offline.policy.exported import read_metadata
+
+    try:
+        read_metadata(path)
+    except VideomimicError:
+        return False
+    return True
+
+
 def evaluate(
     policy_path: Path,
     motions: list[Path],
@@ -30,9 +46,7 @@ def evaluate(
     from tqdm import tqdm
 
     policy_path = Path(policy_path)
-    exported = policy_path.suffix == ".onnx" or (
-        policy_path.suffix == ".pt" and not policy_path.name.startswith("model_")
-    )
+    exported = _is_exported(policy_path)
     if exported:
         from videomimic_offline.policy.exported import load_policy
 

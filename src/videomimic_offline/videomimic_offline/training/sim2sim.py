@@ -25,6 +25,7 @@ def run_sim2sim(
     command: tuple[float, float, float] = (0.0, 0.0, 0.0),
     start_xy: tuple[float, float] = (0.0, 0.0),
     progress: bool = True,
+    png: Path | None = None,
 ) -> dict[str, Any]:
     """Run the policy for ``seconds`` with a constant root command; report fall, drift and timings."""
     import mujoco
@@ -56,6 +57,7 @@ def run_sim2sim(
     steps = int(round(seconds / g1.CONTROL_DT))
     fell_at = None
     min_h = np.inf
+    path: list[tuple[float, float, float]] = []
     for k in tqdm(range(steps), desc="sim2sim", unit="step", disable=not progress):
         quat = data.xquat[pelvis].copy()
         ang_b = data.qvel[3:6].copy()  # free-joint angular velocity is in the pelvis frame
@@ -74,9 +76,12 @@ def run_sim2sim(
         ground = np.nan_to_num(field.height_at(data.xpos[pelvis][:2]), nan=0.0)
         h = float(data.xpos[pelvis][2] - ground)
         min_h = min(min_h, h)
+        path.append((float(data.xpos[pelvis][0]), float(data.xpos[pelvis][1]), h))
         if fell_at is None and (h < 0.45 or not np.all(np.isfinite(data.qpos))):
             fell_at = k * g1.CONTROL_DT
             break
+    if png is not None and path:
+        _plot(Path(png), field, np.array(path))
     return {
         "policy": str(policy_path),
         "terrain": str(terrain) if terrain else "step (default)",
@@ -87,3 +92,39 @@ def run_sim2sim(
         "final_xy": data.qpos[0:2].tolist(),
         "drift_m": float(np.linalg.norm(data.qpos[0:2] - np.array(start_xy))),
     }
+
+
+def _plot(png: Path, field, path: np.ndarray) -> None:
+    """Pelvis path over the terrain, and pelvis height above ground over time."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
+    H, W = field.heights.shape
+    r = field.resolution
+    x0, y0 = field.origin_xy
+    im = a.imshow(
+        field.heights,
+        origin="lower",
+        extent=(x0 - r / 2, x0 + (W - 0.5) * r, y0 - r / 2, y0 + (H - 0.5) * r),
+        cmap="terrain",
+    )
+    fig.colorbar(im, ax=a, label="ground z [m]")
+    a.plot(path[:, 0], path[:, 1], "r-", lw=2)
+    a.plot(path[0, 0], path[0, 1], "ko")
+    a.set_xlabel("x [m]")
+    a.set_ylabel("y [m]")
+    a.set_title("pelvis path")
+    b.plot(np.arange(len(path)) * g1.CONTROL_DT, path[:, 2])
+    b.axhline(0.45, color="r", ls="--", label="fall threshold")
+    b.set_xlabel("t [s]")
+    b.set_ylabel("pelvis height above ground [m]")
+    b.legend()
+    fig.tight_layout()
+    png.parent.mkdir(parents=True, exist_ok=True)
+    tmp = png.with_name(f".{png.stem}.tmp.png")
+    fig.savefig(tmp, dpi=90)
+    plt.close(fig)
+    tmp.replace(png)

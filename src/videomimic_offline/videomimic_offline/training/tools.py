@@ -162,8 +162,9 @@ def sim2sim(argv: list[str] | None = None) -> int:
     p.add_argument("--terrain", type=Path, help="heightfield.npz (default: flat ground with a 10 cm step)")
     p.add_argument("--seconds", type=float, default=5.0)
     p.add_argument("--command", type=float, nargs=3, default=[0.0, 0.0, 0.0], metavar=("X", "Y", "YAW"))
+    p.add_argument("--png", type=Path, help="write the pelvis path and height plot here")
     a = p.parse_args(argv)
-    print(json.dumps(run_sim2sim(a.policy, a.terrain, a.seconds, tuple(a.command))))
+    print(json.dumps(run_sim2sim(a.policy, a.terrain, a.seconds, tuple(a.command), png=a.png)))
     return 0
 
 
