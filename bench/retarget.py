@@ -9,7 +9,14 @@ walks in ../shared/data/bvh when present. Per clip and mean figures; the last li
 The peer runs in its own interpreter (it pins numpy==2.3.5, which this environment cannot take),
 on the first ``--peer-frames`` frames of each clip at 50 fps, with its robot_only/lafan pipeline;
 its output is scored by the same code as ours (our contact labels, our G1 model, the same terrain).
-Our figures on exactly those prefixes are printed beside it.
+Our figures on exactly those prefixes are printed beside it. Its CPU time includes its imports
+and set-up (it runs as its own process per clip). Peer environment used for the report:
+
+    python3.11 -m venv /tmp/peer/venv
+    /tmp/peer/venv/bin/pip install numpy==2.3.5 tqdm scipy matplotlib trimesh jinja2 mujoco==3.3.7 \
+        viser yourdfpy cvxpy libigl tyro
+    /tmp/peer/venv/bin/pip install --no-deps smplx holosoma-retargeting==0.1.0
+    echo $PWD/.venv/lib/python3.11/site-packages > /tmp/peer/venv/lib/python3.11/site-packages/zz.pth  # torch
 """
 
 from __future__ import annotations
