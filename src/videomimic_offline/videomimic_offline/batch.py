@@ -69,12 +69,13 @@ def process_video(video: str, out_dir: str, config: dict[str, Any], retarget: bo
 
 
 def _retarget(recon_dir: Path) -> dict[str, Any]:
-    """Retarget a reconstruction to the G1 when the retargeting stage is installed."""
-    try:
-        from videomimic_offline.retarget.api import retarget_reconstruction
-    except ImportError:
-        return {"retarget": "not built yet"}
-    report = retarget_reconstruction(recon_dir, recon_dir / "robot")
+    """Retarget a reconstruction to the G1 with the `retarget` tool; its feasibility figures."""
+    from videomimic_offline.toolrun import run_tool_process
+
+    out = recon_dir / "robot"
+    run_tool_process("retarget", str(recon_dir / "motion.npz"), "--scene", str(recon_dir / "heightfield.npz"),
+                     "--out", str(out), log=recon_dir / "retarget.log")  # fmt: skip
+    report = artifacts.read_json(out / "feasibility.json")
     return {f"retarget_{k}": v for k, v in report.items() if isinstance(v, (int, float, str, bool))}
 
 

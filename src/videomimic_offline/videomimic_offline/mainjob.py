@@ -40,7 +40,7 @@ class Context:
     video: Path | None
     height_m: float | None
     deploy_seconds: float
-    quick: bool
+    train_iterations: int
     artifacts: dict[str, Path] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
 
@@ -64,13 +64,14 @@ def step_input(ctx: Context) -> None:
         ctx.artifacts["video"] = ctx.video
         return
     try:
-        from videomimic_offline.real2sim.synthetic.api import make_default_clip
+        from videomimic_offline.real2sim.synthetic.api import DEFAULT_CLIP, make_default_clip
     except ImportError as exc:
         raise NotBuiltError("synthetic clip generator (real2sim.synthetic)") from exc
     clip = make_default_clip(ctx.out / "input")
     ctx.artifacts["video"] = clip / "video.mp4"
     ctx.artifacts["gt"] = clip / "gt.npz"
-    ctx.height_m = ctx.height_m or float(json.loads((clip / "meta.json").read_text())["height_m"])
+    # The generated person's height plays the user's `--height-m` (the metric ruler).
+    ctx.height_m = ctx.height_m or float(DEFAULT_CLIP["height_m"])
 
 
 def step_reconstruct(ctx: Context) -> None:
@@ -85,24 +86,35 @@ def step_reconstruct(ctx: Context) -> None:
 
 
 def step_retarget(ctx: Context) -> None:
-    """Human motion on its scene → feasible G1 motion (retarget)."""
-    try:
-        from videomimic_offline.retarget.api import retarget_reconstruction
-    except ImportError as exc:
-        raise NotBuiltError("retargeting (retarget.api)") from exc
-    report = retarget_reconstruction(ctx.artifacts["recon"], ctx.out / "robot")
-    ctx.artifacts["robot_motion"] = ctx.out / "robot" / "robot_motion.npz"
-    ctx.info["retarget"] = report
+    """Human motion on its scene → feasible G1 motion (retarget), with the side-by-side video."""
+    recon, robot = ctx.artifacts["recon"], ctx.out / "robot"
+    _tool(
+        "retarget", str(recon / "motion.npz"), "--scene", str(recon / "heightfield.npz"), "--out", str(robot), "--video"
+    )
+    ctx.artifacts["robot_motion"] = robot / "robot_motion.npz"
+    ctx.info["retarget"] = json.loads((robot / "feasibility.json").read_text())
+
+
+#: CPU scale for the main job: every stage really runs (a few PPO/DAgger iterations on a few
+#: envs), enough to exercise the pipeline end to end, far too little to learn to walk.
+CPU_SCALE = ["--num-envs", "4", "--steps-per-env", "8", "--save-interval", "1", "--hidden", "64", "64"]
 
 
 def step_train(ctx: Context) -> None:
-    """The shipped pretrained student when there is one, else the four stages at CPU scale."""
-    try:
-        from videomimic_offline.training.api import student_for_motion
-    except ImportError as exc:
-        raise NotBuiltError("training (training.api)") from exc
-    exported = student_for_motion(ctx.artifacts["robot_motion"], ctx.out / "train", quick=ctx.quick)
-    ctx.artifacts["policy"] = Path(exported)
+    """The four stages at CPU scale (MoCap → teacher → DAgger student → finetune), then export."""
+    train, iters = ctx.out / "train", str(ctx.train_iterations)
+    clip = [str(ctx.artifacts["robot_motion"])]
+    _tool("make_mocap", "--out", str(train / "mocap"), "--seconds", "3")
+    _tool("train_mpt", "--motions", str(train / "mocap"), "--out", str(train), "--iterations", iters,
+          "--terrain", "flat", *CPU_SCALE)  # fmt: skip
+    previous = "mpt"
+    for tool, stage in (("train_teacher", "teacher"), ("distill_student", "distill"), ("finetune_student", "finetune")):
+        _tool(tool, "--motions", *clip, "--out", str(train), "--init", str(train / previous), "--iterations", iters,
+              "--terrain", "flat", *CPU_SCALE)  # fmt: skip
+        previous = stage
+    _tool("export_student", "--checkpoint", str(train / "finetune"), "--out", str(train / "export"))
+    _tool("plot_training", "--run", str(train), "--png", str(train / "training_curves.png"))
+    ctx.artifacts["policy"] = train / "export" / "student.onnx"
 
 
 def step_deploy(ctx: Context) -> None:
@@ -115,11 +127,12 @@ def step_deploy(ctx: Context) -> None:
            f"policy:={ctx.artifacts['policy']}", "--duration", str(ctx.deploy_seconds)]  # fmt: skip
     env = {**os.environ, "VM_BAG_DIR": str(bag_dir)}
     log_path = bag_dir / "launch.log"
+    before = {p for p in bag_dir.iterdir() if p.is_dir()}
     with open(log_path, "w") as log:
         rc = subprocess.call(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
     if rc != 0:
         raise InputError(f"the deploy graph exited with code {rc}; see {log_path}")
-    bags = sorted(p for p in bag_dir.iterdir() if p.is_dir())
+    bags = sorted((p for p in bag_dir.iterdir() if p.is_dir() and p not in before), key=lambda p: p.stat().st_mtime)
     if not bags:
         raise InputError(f"the deploy run recorded no bag; see {log_path}")
     ctx.artifacts["bag"] = bags[-1]
@@ -127,10 +140,8 @@ def step_deploy(ctx: Context) -> None:
 
 def step_report(ctx: Context) -> None:
     """One self-contained HTML report of everything above."""
-    try:
-        from videomimic_offline.report import write_report
-    except ImportError as exc:
-        raise NotBuiltError("report (videomimic_offline.report)") from exc
+    from videomimic_offline.report import write_report
+
     ctx.artifacts["report"] = write_report(ctx.out, ctx.artifacts, ctx.info)
 
 
@@ -142,6 +153,16 @@ STEPS: tuple[Step, ...] = (
     Step("deploy in simulation", 6, ("recon", "policy"), step_deploy),
     Step("report", 7, (), step_report),
 )
+
+
+def _tool(name: str, *args: str) -> None:
+    from videomimic_offline.errors import BackendUnavailableError
+    from videomimic_offline.toolrun import run_tool_process
+
+    try:
+        run_tool_process(name, *args)
+    except BackendUnavailableError as exc:
+        raise NotBuiltError(str(exc)) from exc
 
 
 def _workspace_tool(package: str, name: str) -> Path:
@@ -188,10 +209,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--height-m", type=float, default=None, help="the person's height in metres (metric ruler)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT})")
     parser.add_argument("--deploy-seconds", type=float, default=20.0, help="simulated deploy run length")
-    parser.add_argument("--quick", action="store_true", help="smallest training scale (tests)")
+    parser.add_argument("--train-iterations", type=int, default=2, help="iterations per training stage (CPU scale)")
     ns = parser.parse_args(argv)
     ctx = Context(out=ns.out.resolve(), video=ns.video, height_m=ns.height_m, deploy_seconds=ns.deploy_seconds,
-                  quick=ns.quick)  # fmt: skip
+                  train_iterations=ns.train_iterations)  # fmt: skip
     ctx.out.mkdir(parents=True, exist_ok=True)
     outcome = run(ctx)
     summary = {"outcome": outcome, "artifacts": {k: str(v) for k, v in ctx.artifacts.items()}}

@@ -9,7 +9,6 @@ the control latency. Missing pieces are listed as missing, never drawn as placeh
 from __future__ import annotations
 
 import html
-import json
 import shutil
 from collections.abc import Mapping
 from pathlib import Path
@@ -38,8 +37,8 @@ def _find(folder: Path | None, patterns: tuple[str, ...]) -> list[Path]:
         return []
     found: list[Path] = []
     for pat in patterns:
-        found += sorted(p for p in Path(folder).rglob(pat) if "report" not in p.parts and ".partial" not in str(p))
-    return found
+        found += sorted(p for p in Path(folder).glob(pat) if ".partial" not in str(p) and p not in found)
+    return found  # top level only: the deliverables, not per-stage debug images
 
 
 # ------------------------------------------------------------------------------- bag plots
@@ -129,6 +128,19 @@ def _save(fig, path: Path) -> str:  # noqa: ANN001 - matplotlib figure
 # -------------------------------------------------------------------------------- the page
 
 
+def _summary(figures: Mapping[str, Any]) -> str:
+    """Scalar figures as one readable line (nested per-joint tables are left to the JSON files)."""
+    parts = []
+    for key, value in figures.items():
+        if isinstance(value, float):
+            parts.append(f"{key} {value:.3g}")
+        elif isinstance(value, (int, str, bool)):
+            parts.append(f"{key} {value}")
+        elif isinstance(value, Mapping) and all(isinstance(v, int) for v in value.values()):
+            parts.append(f"{key}: " + ", ".join(f"{k} {v}" for k, v in value.items()))
+    return "; ".join(parts)
+
+
 def write_report(out: Path, artifacts: Mapping[str, Path], info: Mapping[str, Any]) -> Path:
     """Write ``<out>/report/index.html`` (+ ``assets/``) and return its path."""
     from videomimic_offline.artifacts import atomic_dir
@@ -150,7 +162,7 @@ def write_report(out: Path, artifacts: Mapping[str, Path], info: Mapping[str, An
             _media(_copy(p, assets), p.stem.replace("_", " "))
             for p in _find(robot.parent if robot else None, ("*.mp4", "*.png"))
         ]
-        sections.append(("Human vs G1 (retargeted)", items, json.dumps(info.get("retarget", {}), default=str)[:2000]))
+        sections.append(("Human vs G1 (retargeted)", items, _summary(info.get("retarget", {}))))
 
         train = artifacts.get("policy")
         items = [
@@ -163,7 +175,7 @@ def write_report(out: Path, artifacts: Mapping[str, Path], info: Mapping[str, An
         if artifacts.get("bag"):
             figs, stats = deploy_plots(Path(artifacts["bag"]), assets)
             items = [_media(rel, cap) for rel, cap in figs]
-        sections.append(("Deployment in simulation (from the rosbag)", items, json.dumps(stats, default=str)))
+        sections.append(("Deployment in simulation (from the rosbag)", items, _summary(stats)))
 
         body = []
         for title, items, note in sections:

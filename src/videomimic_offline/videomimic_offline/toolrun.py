@@ -1,0 +1,37 @@
+"""Run this package's console tools as processes, the way `ros2 run videomimic_offline <tool>` would.
+
+The main job and the batch processor chain stages through their public tools (same arguments,
+progress and error messages a user sees), not through private functions.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from videomimic_offline.errors import BackendUnavailableError, InputError
+
+PACKAGE = "videomimic_offline"
+
+
+def find_tool(name: str) -> Path:
+    """``<prefix>/lib/videomimic_offline/<name>`` on AMENT_PREFIX_PATH."""
+    for prefix in filter(None, os.environ.get("AMENT_PREFIX_PATH", "").split(os.pathsep)):
+        exe = Path(prefix) / "lib" / PACKAGE / name
+        if exe.is_file():
+            return exe
+    raise BackendUnavailableError(f"console tool '{name}' is not installed: run ./vm build (or source the workspace)")
+
+
+def run_tool_process(name: str, *args: str, log: Path | None = None) -> None:
+    """Run tool ``name``; raise InputError naming it (and its log) when it fails."""
+    cmd = [str(find_tool(name)), *args]
+    if log is None:
+        rc = subprocess.call(cmd)
+    else:
+        with open(log, "a") as fh:
+            rc = subprocess.call(cmd, stdout=fh, stderr=subprocess.STDOUT)
+    if rc != 0:
+        where = f"; see {log}" if log else " (its message is above)"
+        raise InputError(f"'{name}' failed with exit code {rc}{where}")
