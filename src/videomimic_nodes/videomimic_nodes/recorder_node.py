@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -64,7 +65,8 @@ class Recorder(Node):
 
     def close(self) -> None:
         self.bag.close()
-        self.get_logger().info(f"bag closed: {self.bag.path} {self.bag.counts}")
+        # after Ctrl-C the context is gone and /rosout with it: say it on stderr
+        print(f"[recorder] bag closed: {self.bag.path} {self.bag.counts}", file=sys.stderr, flush=True)
 
 
 def main() -> None:
