@@ -111,6 +111,10 @@ def build_targets(motion: HumanMotion, terrain: Terrain, sole_xy: np.ndarray) ->
         rest = float(np.nanmedian((ankles[..., 2] - ground)[contacts]))
     else:
         rest = ANKLE_HEIGHT / scale
+        above = (ankles[..., 2] - ground)[np.isfinite(ground)]
+        if contacts is None and above.size:  # unlabelled: the lowest tenth of ankle heights is standing
+            low = float(np.percentile(above, 10))
+            rest = low if 0.0 < low < 0.2 else rest
     detected = contacts is None
     if detected:
         contacts = detect_contacts(human, terrain, OUT_FPS, rest)
