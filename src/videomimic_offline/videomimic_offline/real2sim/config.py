@@ -37,10 +37,11 @@ class PipelineConfig:
     min_frames: int = 10
     #: Frames are resized so their longer side is at most this many pixels (speed).
     max_side_px: int = 640
-    #: Focal length in pixels at the processed resolution; None = estimated by SfM
-    #: (initialised at ``focal_init_factor`` x the longer side).
+    #: Focal length in pixels at the processed resolution; None = estimated by SfM, initialised at
+    #: ``focal_init_factor`` x the longer side (0.8 ~ a phone main camera, 60-70 deg horizontal FOV;
+    #: COLMAP's usual 1.2 converged to a wrong focal on short, small-baseline clips).
     focal_px: float | None = None
-    focal_init_factor: float = 1.2
+    focal_init_factor: float = 0.8
 
     # --- backends ---
     mask_backend: str = "mediapipe"
@@ -94,6 +95,9 @@ class PipelineConfig:
     #: Ankle speed below which a foot counts as in contact (m/s), and max height above the floor (m).
     contact_speed: float = 0.35
     contact_height: float = 0.20
+    #: Also refine the scale by putting stance feet on the reconstructed surface (off: on the
+    #: synthetic benchmark it amplified the body-proportion bias instead of removing it).
+    surface_scale: bool = False
     #: Ankle joint height above the sole when standing (m), for the floor term.
     ankle_height_m: float = 0.08
     #: Bidirectional One-Euro-like smoothing cutoff (Hz) applied after the optimisation; 0 = off.

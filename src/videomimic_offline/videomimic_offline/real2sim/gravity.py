@@ -78,32 +78,34 @@ def rotation_to_z(up: np.ndarray, forward_hint: np.ndarray | None = None) -> np.
 
 
 def estimate_gravity(
-    points: np.ndarray, person_up: np.ndarray, scale_hint: float, feet: np.ndarray | None = None
+    points: np.ndarray, person_up: np.ndarray, scale_hint: float, feet: np.ndarray | None = None, ankle_h: float = 0.08
 ) -> tuple[np.ndarray, float, dict]:
     """Up vector and floor offset (n.x = d) from scene points (metric), falling back to the person.
 
     ``scale_hint`` is a typical length in the points' units (e.g. the person's height) used to set
-    the RANSAC inlier band. ``feet`` (N,3) optional foot positions in contact: the floor is the lowest
-    plane at or below them.
+    the RANSAC inlier band. ``feet`` (N,3): positions of the person's lower foot early in the clip;
+    the floor is the horizontal plane right under them (else the lowest well-supported plane).
     """
     up_p = person_up / np.linalg.norm(person_up)
     planes = horizontal_planes(points, up_p, thr=0.015 * scale_hint) if len(points) >= 50 else []
     info: dict = {"num_planes": len(planes), "source": "planes" if planes else "person"}
+    up = fit_shared_normal(points, [g for _, _, g in planes], up_p) if planes else up_p
+    foot_level = float(np.median(feet @ up)) - ankle_h if feet is not None and len(feet) else None
     if not planes:
-        up = up_p
         h = points @ up if len(points) else np.zeros(1)
-        floor = float(np.min(feet @ up)) if feet is not None and len(feet) else float(np.percentile(h, 5))
+        floor = foot_level if foot_level is not None else float(np.percentile(h, 5))
+        info["floor"] = "feet" if foot_level is not None else "points"
         return up, floor, info
-    up = fit_shared_normal(points, [g for _, _, g in planes], up_p)
     offsets = np.array([np.median(points[g] @ up) for _, _, g in planes])
     support = np.array([len(g) for _, _, g in planes], float)
-    strong = support >= 0.25 * support.max()
-    floor = float(offsets[strong].min())
-    if feet is not None and len(feet):
-        # the floor must lie at or below the lowest foot; prefer the plane right under the feet
-        foot_h = float(np.percentile(feet @ up, 5))
-        below = offsets[offsets <= foot_h + 0.05 * scale_hint]
-        if len(below):
-            floor = float(min(floor, below.min())) if strong.sum() > 1 else float(below.min())
     info.update({"plane_offsets": offsets.tolist(), "plane_support": support.tolist()})
-    return up, floor, info
+    if foot_level is not None:
+        near = np.abs(offsets - foot_level) < 0.25 * scale_hint / 1.7
+        if near.any():
+            info["floor"] = "plane under the feet"
+            return up, float(offsets[near][np.argmin(np.abs(offsets[near] - foot_level))]), info
+        info["floor"] = "feet (no plane under them)"
+        return up, foot_level, info
+    strong = support >= 0.25 * support.max()
+    info["floor"] = "lowest plane"
+    return up, float(offsets[strong].min()), info

@@ -139,6 +139,50 @@ def estimate_scale(
     return float(np.exp(np.mean(np.log(r[good])))), {"scale_samples": len(r), "scale_spread": float(np.std(np.log(r)))}
 
 
+def refine_scale_on_surface(
+    joints: np.ndarray, cams: np.ndarray, pts: np.ndarray, fps: float, ankle_h: float, iters: int = 4
+) -> tuple[float | None, dict]:
+    """Scale correction k (about the world origin) putting slow, lower feet on the surface below them.
+
+    The body's offset from the camera is metric (bone lengths); the camera's height above the scene
+    surface is in SfM units. A foot standing on the surface ties the two: for a stance foot at
+    camera-relative offset v, ``v_z + k c_z = ankle_h + k h(xy / k)`` with h the scene height map.
+    Solved per stance frame (fixed point in k), the median is the correction.
+    """
+    from scipy.spatial import cKDTree
+
+    if len(pts) < 50:
+        return None, {"surface_scale": "no points"}
+    tree = cKDTree(pts[:, :2])
+    feet = joints[:, list(FEET)]  # (T,2,3)
+    lower = np.argmin(feet[..., 2], axis=1)
+    foot = feet[np.arange(len(feet)), lower]
+    speed = np.zeros(len(foot))
+    speed[1:-1] = np.linalg.norm(foot[2:] - foot[:-2], axis=1) * fps / 2
+    stance = speed < 0.5
+    stance[[0, -1]] = False
+    if stance.sum() < 5:
+        return None, {"surface_scale": "no stance frames"}
+    v = foot[stance] - cams[stance]
+    c = cams[stance]
+    k = 1.0
+    ks = np.array([])
+    for _ in range(iters):
+        xy = (v[:, :2] + k * c[:, :2]) / k  # foot position in the unscaled scene
+        h = np.full(len(xy), np.nan)
+        for i, nb in enumerate(tree.query_ball_point(xy, 0.2)):
+            if len(nb) >= 3:
+                h[i] = np.percentile(pts[nb, 2], 75)
+        ok = np.isfinite(h) & (c[:, 2] - h > 0.3)
+        if ok.sum() < 5:
+            return None, {"surface_scale": "no surface under the feet"}
+        ks = (ankle_h - v[ok, 2]) / (c[ok, 2] - h[ok])
+        k = float(np.median(ks))
+    if not 0.7 < k < 1.4:
+        return None, {"surface_scale": f"rejected {k:.3f}"}
+    return k, {"surface_scale": k, "surface_scale_samples": len(ks), "surface_scale_spread": float(np.std(ks))}
+
+
 def root_quaternions(joints: np.ndarray) -> np.ndarray:
     """(T,4) wxyz pelvis orientation: x forward, y left (hips), z up (pelvis to spine)."""
     from scipy.spatial.transform import Rotation
@@ -197,6 +241,17 @@ def optimize(inp: OptInputs, cfg, progress: bool = False) -> OptResult:  # type:
     import torch
 
     t0 = time.perf_counter()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # small problem: thread hand-offs cost more than they gain on a shared CPU
+    try:
+        return _optimize(inp, cfg, t0)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _optimize(inp: OptInputs, cfg, t0: float) -> OptResult:  # type: ignore[no-untyped-def]
+    import torch
+
     T, J = inp.conf.shape
     bones = bone_lengths(inp.height_m, cfg.body_backend, cfg.smpl_model_dir)
     conf = np.where(inp.conf >= cfg.min_keypoint_conf, inp.conf, 0.0)
@@ -226,9 +281,14 @@ def optimize(inp: OptInputs, cfg, progress: bool = False) -> OptResult:  # type:
     up_guess = person_up / np.linalg.norm(person_up) + 0.5 * cam_up / np.linalg.norm(cam_up)
     # keep only points near where the person and camera were (drops far background and sky)
     centre = np.median(joints0[:, PELVIS], axis=0)
-    reach = np.linalg.norm(joints0[:, PELVIS] - centre, axis=1).max() + 4.0
+    reach = np.linalg.norm(joints0[:, PELVIS] - centre, axis=1).max() + 8.0
     near = np.linalg.norm(pts - centre, axis=1) < reach
-    up, floor_d, ginfo = grav.estimate_gravity(pts[near], up_guess, inp.height_m)
+    # the lower foot over the first third of the clip marks the floor (z = 0)
+    first = slice(0, max(3, T // 3))
+    fj = joints0[first][:, list(FEET)]
+    low = np.argmin(fj @ (up_guess / np.linalg.norm(up_guess)), axis=1)
+    early_feet = fj[np.arange(len(fj)), low]
+    up, floor_d, ginfo = grav.estimate_gravity(pts[near], up_guess, inp.height_m, early_feet, cfg.ankle_height_m)
     fwd = np.mean(R[:, :, 2], axis=0)
     Ra = grav.rotation_to_z(up, fwd)
     T_align = np.eye(4)
@@ -237,6 +297,20 @@ def optimize(inp: OptInputs, cfg, progress: bool = False) -> OptResult:  # type:
     joints_init = joints0 @ Ra.T + T_align[:3, 3]
     pts_w = pts @ Ra.T + T_align[:3, 3]
     Twc_w = np.einsum("ij,tjk->tik", T_align, Twc)
+
+    # --- refine the scale: stance feet stand on the scene surface under them ---
+    k, kinfo = None, {}
+    if cfg.surface_scale:
+        k, kinfo = refine_scale_on_surface(joints_init, Twc_w[:, :3, 3], pts_w[near], inp.fps, cfg.ankle_height_m)
+    if k is not None:
+        scale *= k
+        cams_w = Twc_w[:, :3, 3]
+        joints_init = joints_init - cams_w[:, None] + k * cams_w[:, None]
+        Twc_w[:, :3, 3] *= k
+        pts_w = pts_w * k
+        pts = pts * k
+        Twc[:, :3, 3] *= k
+    sinfo.update(kinfo)
 
     # --- contacts and the surface under the feet (initial) ---
     feet_xy = joints_init[:, list(FEET), :2].reshape(-1, 2)

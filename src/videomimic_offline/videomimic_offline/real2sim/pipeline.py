@@ -29,7 +29,7 @@ from videomimic_offline.real2sim.video import VideoInfo, probe, read_frames
 log = logging.getLogger(__name__)
 
 STAGES = ("persons", "keypoints", "cameras", "optimize", "scene", "export")
-PIPELINE_VERSION = 1
+PIPELINE_VERSION = 2
 
 
 class _Run:
@@ -177,7 +177,7 @@ def _stage_optimize(run: _Run) -> Path:
     fields = tuple(
         f
         for f in cfg.to_dict()
-        if f.startswith(("w_", "opt_", "contact_", "reproj_", "smooth_"))
+        if f.startswith(("w_", "opt_", "contact_", "reproj_", "smooth_", "surface_"))
         or f in ("ankle_height_m", "min_keypoint_conf")
     )
     fields += ("height_m", "height_prior_m", "body_backend", "smpl_model_dir")
@@ -232,10 +232,10 @@ def _stage_scene(run: _Run) -> Path:
 def _scene_points(points: np.ndarray, joints: np.ndarray, Twc: np.ndarray) -> np.ndarray:
     """Scene points worth meshing: near the person's path and the cameras, not under the floor."""
     anchor = np.concatenate([joints[:, 0], Twc[:, :3, 3]])
-    lo = anchor[:, :2].min(axis=0) - 3.0
-    hi = anchor[:, :2].max(axis=0) + 3.0
+    lo = anchor[:, :2].min(axis=0) - 8.0
+    hi = anchor[:, :2].max(axis=0) + 8.0
     keep = (points[:, :2] >= lo).all(axis=1) & (points[:, :2] <= hi).all(axis=1)
-    keep &= (points[:, 2] > -0.3) & (points[:, 2] < joints[..., 2].max() + 0.5)
+    keep &= (points[:, 2] > -0.3) & (points[:, 2] < joints[..., 2].max() + 1.5)
     points = points[keep]
     # points the body passed through are on the person (mask leaks, shadows), not the scene
     from scipy.spatial import cKDTree
