@@ -18,7 +18,7 @@ Exactly what is computed (all positions in metres in, MPJPE in millimetres out):
   ground-truth sample is scored by its distance to the seen samples instead, so geometry
   invented where the camera never looked counts against it), and *completeness* = mean exact
   distance from the seen ground-truth samples (``scene_seen_points``: depth-tested visible
-  surface samples) to the reconstructed mesh. ``chamfer_terrain_m`` repeats this on the terrain
+  surface samples within 8 m of a camera) to the reconstructed mesh. ``chamfer_terrain_m`` repeats this on the terrain
   parts only (floor + stairs/curb/bench; no wall or props), scoring the reconstruction samples
   whose nearest seen sample is terrain.
 - **Scale error** (%): ``|1/s - 1| * 100`` with ``s`` the scale of the similarity transform that

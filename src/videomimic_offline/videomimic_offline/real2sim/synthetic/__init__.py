@@ -8,4 +8,4 @@ Entry points: :func:`videomimic_offline.real2sim.synthetic.clip.make_clip` and t
 SCENE_KINDS: tuple[str, ...] = ("stairs_up", "stairs_down", "curb", "bench")
 
 #: Bumped whenever the same (kind, seed, size) renders differently, so cached clips are redone.
-GENERATOR_VERSION = 6
+GENERATOR_VERSION = 7

@@ -7,7 +7,8 @@ in DEVELOPING.md / the synthetic GT schema below), written atomically.
 seed, body_params (``body.model.SHAPE_PARAM_NAMES``), and extras: ``body_local_quat`` (T,J,4 wxyz
 local joint rotations; with body_params and root_pos_w they re-pose the GT body via
 ``BodyModel.forward_kinematics``), ``body_texture_seed``, ``scene_seen_points`` (N,3 samples of the
-scene surface that the camera actually saw, depth-tested, for Chamfer over the seen region),
+scene surface that the camera actually saw, depth-tested, within ``SEEN_MAX_RANGE_M`` of a camera,
+for Chamfer over the seen region),
 ``scene_seen_part`` (N,) / ``scene_face_part`` (F,) part index of each seen sample / face into
 ``scene_part_names`` (floor, feature = the terrain the person uses; wall, props = background).
 """
@@ -32,6 +33,8 @@ from videomimic_offline.real2sim.synthetic.motion import generate_motion
 from videomimic_offline.real2sim.synthetic.render import ClipRenderer, Lighting
 from videomimic_offline.real2sim.synthetic.scenes import Scene, build_scene
 
+#: Surfaces count as seen only up to this depth: far floor at grazing angles is seen in name only.
+SEEN_MAX_RANGE_M = 8.0
 GT_SCHEMA = "videomimic.synthetic_gt"
 GT_VERSION = 1
 
@@ -53,9 +56,11 @@ def _seen_points(
     rng: np.random.Generator,
     n_candidates: int = 400_000,
     n_max: int = 120_000,
+    max_range_m: float = SEEN_MAX_RANGE_M,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Scene surface samples visible (in the image, not occluded) in at least one depth frame,
-    and the index of the scene part each lies on (into ``scene.parts``)."""
+    """Scene surface samples visible (in the image, not occluded, at most ``max_range_m`` in
+    front of the camera) in at least one depth frame, and the index of the scene part each lies
+    on (into ``scene.parts``)."""
     pts_all, part_all = [], []
     areas = []
     for p in scene.parts:
@@ -75,7 +80,7 @@ def _seen_points(
         inside = (z > 0.05) & (px[:, 0] >= 0) & (px[:, 0] < w) & (px[:, 1] >= 0) & (px[:, 1] < h)
         d = np.full(len(pts), -1.0)
         d[inside] = depth[px[inside, 1], px[inside, 0]]
-        seen |= inside & (np.abs(d - z) < 0.02 + 0.01 * z)
+        seen |= inside & (z <= max_range_m) & (np.abs(d - z) < 0.02 + 0.01 * z)
     idx = np.flatnonzero(seen)
     if len(idx) > n_max:
         idx = np.sort(rng.choice(idx, n_max, replace=False))
@@ -215,6 +220,7 @@ def make_clip(
                     "camera": cam_info,
                     "lighting": lighting.__dict__,
                     "scene_layout": scene.layout,
+                    "seen_max_range_m": SEEN_MAX_RANGE_M,
                     "render_seconds": round(time.perf_counter() - t0, 2),
                     **(extra_meta or {}),
                 },

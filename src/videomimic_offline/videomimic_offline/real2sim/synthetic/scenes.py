@@ -74,8 +74,8 @@ def _in_triangle(p: np.ndarray, t: np.ndarray) -> np.ndarray:
 
 # ----------------------------------------------------------------------------------------------
 # mesh helpers: every quad gets its own 4 vertices and planar UVs (metres / texture size).
-# A 512 px texture spans 1.5-4 m (3-8 mm per texel): at 2-5 m from a 640 px camera a texel is
-# about one pixel, so the detail is visible without minification moire.
+# Textures span 3-8 mm per texel (1024 px over 5-8 m, props 512 px over 1.5 m): at 2-5 m from a
+# 640 px camera a texel is about one pixel, so the detail is visible without minification moire.
 
 
 class _Quads:
@@ -140,10 +140,12 @@ def _textures(rng: np.random.Generator) -> dict[str, np.ndarray]:
     floor_base = rng.choice([[150, 140, 125], [120, 125, 130], [170, 150, 120], [110, 120, 100]])
     step_base = rng.choice([[175, 170, 160], [140, 110, 80], [160, 160, 165], [190, 160, 130]])
     wall_base = rng.choice([[180, 90, 70], [200, 190, 170], [120, 140, 160], [160, 150, 110]])
+    # the big surfaces get 1024 px textures so the pattern repeats only every 5-8 m (repeated
+    # identical features make ambiguous SfM matches)
     return {
-        "floor": noise_texture(rng, floor_base, tiles=rng.choice([0, 4, 8]), contrast=0.5),
-        "feature": noise_texture(rng, step_base, contrast=0.45, blobs=600),
-        "wall": noise_texture(rng, wall_base, tiles=rng.choice([0, 8]), contrast=0.5, blobs=600),
+        "floor": noise_texture(rng, floor_base, size=1024, tiles=2 * rng.choice([0, 4, 8]), contrast=0.5, blobs=1600),
+        "feature": noise_texture(rng, step_base, size=1024, contrast=0.45, blobs=2400),
+        "wall": noise_texture(rng, wall_base, size=1024, tiles=2 * rng.choice([0, 8]), contrast=0.5, blobs=2400),
         "props": noise_texture(rng, rng.uniform(60, 200, 3), contrast=0.6),
     }
 
@@ -155,7 +157,7 @@ def build_scene(kind: str, rng: np.random.Generator, *, seconds: float = 4.0) ->
         raise InputError(f"unknown scene kind '{kind}': choose one of {', '.join(SCENE_KINDS)}")
     tex = _textures(rng)
     layout: dict[str, float] = {}
-    feat = _Quads(tex_m=2.5)
+    feat = _Quads(tex_m=5.0)
     width = float(rng.uniform(1.2, 1.8))
     x_first = float(rng.uniform(1.0, 1.6))  # where the feature starts (person starts at x=0)
     layout["width"] = width
@@ -195,13 +197,13 @@ def build_scene(kind: str, rng: np.random.Generator, *, seconds: float = 4.0) ->
     parts: list[Part] = []
     # floor: a textured slab around the walk
     x_lo, x_hi = -4.0, walk_length + 5.0
-    fl = _Quads(tex_m=4.0)
+    fl = _Quads(tex_m=8.0)
     fl.quad((x_lo, -6.0, 0.0), (x_hi, -6.0, 0.0), (x_hi, 6.0, 0.0), (x_lo, 6.0, 0.0))
     parts.append(fl.part("floor", tex["floor"]))
     parts.append(feat.part("feature", tex["feature"]))
     # back wall on +y and a few props (boxes) for background structure
     wall_y = float(rng.uniform(2.2, 3.0))
-    wa = _Quads(tex_m=3.5)
+    wa = _Quads(tex_m=7.0)
     wa.box((x_lo, wall_y, 0.0), (x_hi, wall_y + 0.2, float(rng.uniform(2.5, 3.5))), skip=("-z",))
     parts.append(wa.part("wall", tex["wall"]))
     pr = _Quads(tex_m=1.5)
