@@ -26,9 +26,9 @@ def project(points_w: np.ndarray, T_world_cam: np.ndarray, K: np.ndarray) -> tup
     """Pixels (T,N,2) and camera depths (T,N) of world points (T,N,3) for per-frame cameras."""
     R = T_world_cam[:, :3, :3]
     t = T_world_cam[:, :3, 3]
-    pc = np.einsum("tba,tnb->tna", R, points_w - t[:, None, :])
+    pc = (points_w - t[:, None, :]) @ R  # R^T (p - t) for every point, as one batched matmul
     z = pc[..., 2]
-    uv = np.einsum("ab,tnb->tna", K, pc)[..., :2] / np.maximum(z[..., None], 1e-9)
+    uv = (pc @ np.asarray(K).T)[..., :2] / np.maximum(z[..., None], 1e-9)
     return uv, z
 
 

@@ -54,7 +54,7 @@ def _seen_points(
     T_world_cam: np.ndarray,
     depths: dict[int, np.ndarray],
     rng: np.random.Generator,
-    n_candidates: int = 400_000,
+    n_candidates: int = 300_000,
     n_max: int = 120_000,
     max_range_m: float = SEEN_MAX_RANGE_M,
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -74,13 +74,14 @@ def _seen_points(
     seen = np.zeros(len(pts), dtype=bool)
     w, h = renderer.width, renderer.height
     for i, depth in depths.items():
-        uv, z = project(pts[None], T_world_cam[i : i + 1], renderer.K)
+        todo = np.flatnonzero(~seen)  # only test what no earlier frame saw
+        uv, z = project(pts[None, todo], T_world_cam[i : i + 1], renderer.K)
         uv, z = uv[0], z[0]
         px = np.round(uv).astype(int)
         inside = (z > 0.05) & (px[:, 0] >= 0) & (px[:, 0] < w) & (px[:, 1] >= 0) & (px[:, 1] < h)
-        d = np.full(len(pts), -1.0)
+        d = np.full(len(todo), -1.0)
         d[inside] = depth[px[inside, 1], px[inside, 0]]
-        seen |= inside & (z <= max_range_m) & (np.abs(d - z) < 0.02 + 0.01 * z)
+        seen[todo] = inside & (z <= max_range_m) & (np.abs(d - z) < 0.02 + 0.01 * z)
     idx = np.flatnonzero(seen)
     if len(idx) > n_max:
         idx = np.sort(rng.choice(idx, n_max, replace=False))
@@ -158,7 +159,7 @@ def make_clip(
     renderer = ClipRenderer(scene, body, width, height, fovy, lighting)
     try:
         T_world_cam, cam_info = handheld_path(motion.joints_w, fps, r_cam, renderer.K, (width, height), shape.height_m)
-        depth_every = max(1, T // 10)
+        depth_every = max(1, int(np.ceil(T / 10)))  # ~10 depth frames define the seen region
         depths: dict[int, np.ndarray] = {}
         out = Path(out)
         with artifacts.atomic_dir(out) as tmp:
