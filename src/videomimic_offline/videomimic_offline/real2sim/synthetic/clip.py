@@ -23,7 +23,7 @@ import numpy as np
 from tqdm import tqdm
 
 from videomimic_offline import artifacts
-from videomimic_offline.body.model import HEIGHT_RANGE, BodyShape, build_body, mat_to_quat
+from videomimic_offline.body.model import HEIGHT_RANGE, SHAPE_PARAM_NAMES, BodyShape, build_body, mat_to_quat
 from videomimic_offline.body.skeleton import HUMAN_JOINTS
 from videomimic_offline.cli import run_tool
 from videomimic_offline.errors import InputError
@@ -216,7 +216,7 @@ def make_clip(
                     "fps": float(fps),
                     "image_size": [width, height],
                     "height_m": shape.height_m,
-                    "body_shape": dict(zip(("height_m", "leg_ratio", "shoulder_ratio", "girth"), shape.as_array())),
+                    "body_shape": dict(zip(SHAPE_PARAM_NAMES, shape.as_array().tolist(), strict=True)),
                     "fovy_deg": fovy,
                     "camera": cam_info,
                     "lighting": lighting.__dict__,
