@@ -144,9 +144,11 @@ def make_env_cfg(s: TaskSettings) -> ManagerBasedRlEnvCfg:
     def hmap(noise: bool) -> ObservationTermCfg:
         return ObservationTermCfg(func=obs.Heightmap, params={"noisy": noise})
 
+    # The actor group is the policy's input in MPT/teacher and the teacher's (clean) input when labelling the student.
+    actor_noisy = noisy and s.stage == "mpt"
     command = ObservationTermCfg(func=obs.root_command, params={"command_name": "motion"})
     teacher_terms = {
-        "history": hist(noisy),
+        "history": hist(actor_noisy),
         "command": command,
         "heightmap": hmap(False),
         "target_joints": ObservationTermCfg(func=obs.target_joints, params={"command_name": "motion"}),
@@ -166,7 +168,7 @@ def make_env_cfg(s: TaskSettings) -> ManagerBasedRlEnvCfg:
     if not s.blind:
         student_terms["heightmap"] = hmap(noisy)
     observations = {
-        "actor": ObservationGroupCfg(terms=teacher_terms, concatenate_terms=True, enable_corruption=noisy),
+        "actor": ObservationGroupCfg(terms=teacher_terms, concatenate_terms=True, enable_corruption=actor_noisy),
         "critic": ObservationGroupCfg(terms=critic_terms, concatenate_terms=True, enable_corruption=False),
         "student": ObservationGroupCfg(terms=student_terms, concatenate_terms=True, enable_corruption=noisy),
     }
@@ -247,7 +249,7 @@ def make_env_cfg(s: TaskSettings) -> ManagerBasedRlEnvCfg:
             weight=-10.0,
             params={"asset_cfg": SceneEntityCfg("robot", joint_names=(".*",))},
         ),
-        "termination": RewardTermCfg(func=mj_rewards.is_terminated, weight=-50.0),
+        "termination": RewardTermCfg(func=mj_rewards.is_terminated, weight=-10.0),
     }
     terminations = {
         "time_out": TerminationTermCfg(func=track.time_out, time_out=True),
