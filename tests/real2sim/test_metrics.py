@@ -155,3 +155,14 @@ def test_scene_chamfer_uses_exact_point_to_mesh_distances() -> None:
     far_v = hv + [0.0, 0.0, 1.0]
     c = metrics.scene_chamfer_m(far_v, hf, gv, gf, half_seen, n_samples=5000)
     assert c["accuracy"] == pytest.approx(1.0, abs=0.02)
+
+
+def test_frames_without_a_prediction_are_left_out() -> None:
+    gt = _moving(120)
+    R = axis_angle_to_mat(np.array([0.0, 0.0, 0.5]))
+    pred = gt @ R.T + [1.0, 2.0, 0.0]
+    pred[[0, 5, 50, 110]] = np.nan  # person not found in these frames
+    assert metrics.wa_mpjpe_mm(pred, gt) == pytest.approx(0.0, abs=1e-6)
+    assert metrics.w_mpjpe_mm(pred, gt) == pytest.approx(0.0, abs=1e-6)
+    pred[:] = np.nan
+    assert np.isnan(metrics.wa_mpjpe_mm(pred, gt))

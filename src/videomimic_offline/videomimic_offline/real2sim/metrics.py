@@ -9,7 +9,9 @@ Exactly what is computed (all positions in metres in, MPJPE in millimetres out):
 - **W-MPJPE**: same chunks, but the similarity is fitted on the joints of the chunk's *first two
   frames only* (as the original SLOPER4D/WHAM evaluation does) and then applied to the whole
   chunk, so drift over the chunk counts.
-  Both are means over all frames of all chunks (a frame-weighted mean).
+  Both are means over all frames of all chunks (a frame-weighted mean). Frames whose predicted
+  joints are not finite (person not found) are left out of the fits and the means
+  (``evaluate_reconstruction`` reports their share as ``valid_frac``).
 - **Chamfer** (m): the reconstructed scene mesh is mapped into the ground-truth world by the
   rigid transform (no scale) that best aligns the reconstructed camera centres and pelvis
   trajectory to the ground truth ones. Then ``chamfer = (accuracy + completeness) / 2`` with
@@ -80,12 +82,19 @@ def _chunked_mpjpe(
         raise IncompatibleError(f"predicted joints {pred.shape} and ground truth {gt.shape} differ in shape")
     idx = _eval_idx(joint_names)
     pred, gt = pred[:, idx], gt[:, idx]
+    # frames without a prediction (NaN: person not found) are left out of fits and means
+    valid = np.isfinite(pred).all(axis=(1, 2))
     errs = []
     for a in range(0, len(gt), chunk):
-        p, g = pred[a : a + chunk], gt[a : a + chunk]
+        ok = valid[a : a + chunk]
+        p, g = pred[a : a + chunk][ok], gt[a : a + chunk][ok]
+        if len(p) == 0:
+            continue
         n = len(p) if first is None else min(first, len(p))
         s, R, t = umeyama(p[:n].reshape(-1, 3), g[:n].reshape(-1, 3), with_scale)
         errs.append(np.linalg.norm(_apply(s, R, t, p) - g, axis=-1).mean(-1))
+    if not errs:
+        return float("nan")
     return float(np.concatenate(errs).mean() * 1000.0)
 
 
@@ -219,12 +228,16 @@ def evaluate_reconstruction(clip_dir: Path, recon_dir: Path, n_scene_samples: in
     pel = HUMAN_JOINTS.index("pelvis")
     src = np.concatenate([pc, pj[:, pel]])
     dst = np.concatenate([gc, gj[:, pel]])
+    fin = np.isfinite(src).all(1)
+    src, dst = src[fin], dst[fin]
+    cam_ok = np.isfinite(cams["T_world_cam"][:T]).all(axis=(1, 2))
     out = {
         "frames": float(T),
+        "valid_frac": float(np.isfinite(pj).all(axis=(1, 2)).mean()),
         "wa_mpjpe_mm": wa_mpjpe_mm(pj, gj),
         "w_mpjpe_mm": w_mpjpe_mm(pj, gj),
         "scale_err_pct": scale_error_pct(src, dst),
-        "gravity_err_deg": gravity_error_deg(cams["T_world_cam"][:T], gt["T_world_cam"][:T]),
+        "gravity_err_deg": gravity_error_deg(cams["T_world_cam"][:T][cam_ok], gt["T_world_cam"][:T][cam_ok]),
     }
     mesh_path = recon_dir / "scene_mesh.ply"
     out["chamfer_m"] = float("nan")
