@@ -34,7 +34,7 @@ def _student(tmp: Path) -> Path:
 
         return Path(pretrained.student_path())
     except (ImportError, AttributeError, FileNotFoundError):
-        from conftest import make_student  # tests/deploy/conftest.py
+        from students import make_student  # tests/deploy/students.py
 
         return make_student(tmp / "student")
 
