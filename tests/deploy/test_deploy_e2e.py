@@ -232,7 +232,7 @@ def test_sim_deploy_graph_end_to_end(tmp_path: Path, ros_domain: int) -> None:
     assert rc == 0, graph_log[-3000:]
     print(f"e-stop -> damping LowCmd {[round(x * 1000, 1) for x in latencies]} ms; {sim_seconds:.1f} s simulated")
     assert estop_latency <= 0.02, f"e-stop to damping LowCmd took {latencies} s (median over one 20 ms cycle)"
-    assert max(latencies) <= 0.06, f"an e-stop took {max(latencies) * 1000:.0f} ms (> 3 cycles)"
+    assert max(latencies) <= 0.1, f"an e-stop took {max(latencies) * 1000:.0f} ms (> 5 cycles)"
     assert t_policy - t_stand >= 2.0
 
     # --- the bag: every configured topic, with the counts the run implies ---------------------
