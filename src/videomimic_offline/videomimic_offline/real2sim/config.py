@@ -84,6 +84,10 @@ class PipelineConfig:
 
     # --- joint optimisation ---
     opt_iters: int = 60
+    #: Estimate the person's leg/arm proportions from the 2D keypoints (height stays fixed) before
+    #: fitting; average proportions bias the depth, and so the scene scale, by a few percent.
+    #: Experimental, off: on the benchmark clips it barely moved from the average (not yet useful).
+    opt_proportions: bool = False
     w_reproj: float = 1.0
     w_bone: float = 30.0
     w_pose_prior: float = 3.0

@@ -265,6 +265,16 @@ def _optimize(inp: OptInputs, cfg, t0: float) -> OptResult:  # type: ignore[no-u
     if ok_tau.sum() < 2:
         raise InputError("the person's keypoints could not be placed in 3D: is a whole person visible?")
     tau = _fill_missing(np.nan_to_num(tau), ok_tau)
+    pinfo: dict = {}
+    if cfg.opt_proportions:
+        from videomimic_offline.real2sim.proportions import apply_factors, estimate_proportions
+
+        leg, arm, pinfo = estimate_proportions(local, tau, np.nan_to_num(inp.kp2d), conf, inp.K, bones)
+        bones = apply_factors(bones, leg, arm)
+        local = _fill_missing(rescale_local(np.nan_to_num(inp.local3d), valid, bones), valid)
+        tau = place_in_camera(local, np.nan_to_num(inp.kp2d), conf, inp.K)
+        ok_tau = np.isfinite(tau).all(axis=1) & (tau[:, 2] > 0.2)
+        tau = _fill_missing(np.nan_to_num(tau), ok_tau)
     cam_joints = local + tau[:, None]
 
     # --- scale from the feet vs. scene depth ---
@@ -391,6 +401,7 @@ def _optimize(inp: OptInputs, cfg, t0: float) -> OptResult:  # type: ignore[no-u
         "loss_final": loss1,
         "seconds": time.perf_counter() - t0,
         "frames_with_person": int(valid.sum()),
+        **pinfo,
     }
     return OptResult(joints, contacts, Twc_w, pts_w, scale, T_align, info)
 

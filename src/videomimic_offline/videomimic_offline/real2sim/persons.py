@@ -19,6 +19,7 @@ import numpy as np
 from videomimic_offline.errors import InputError
 
 NUM_MP = 33  # MediaPipe pose landmarks
+CROP_PX = 384  # side of the square person crop given to MediaPipe when several people are in view
 
 
 @dataclass
@@ -141,25 +142,39 @@ def run_mediapipe(frames: np.ndarray, crop_boxes: np.ndarray | None, progress: b
         )
     try:
         for t in tqdm(range(T), desc="persons", disable=not progress, leave=False):
-            x0, y0 = 0, 0
+            x0, y0, side = 0.0, 0.0, None
             img = frames[t]
             if crop_boxes is not None:
+                # a fixed-size square crop around the chosen person (MediaPipe's smoothing needs a
+                # constant input size; padding keeps the aspect ratio)
                 b = crop_boxes[t]
                 cx, cy = (b[0] + b[2]) / 2, (b[1] + b[3]) / 2
-                half = 0.65 * max(b[2] - b[0], b[3] - b[1])
-                x0, y0 = int(max(0, cx - half)), int(max(0, cy - half))
-                x1, y1 = int(min(W, cx + half)), int(min(H, cy + half))
-                img = np.ascontiguousarray(frames[t, y0:y1, x0:x1])
+                half = int(0.65 * max(b[2] - b[0], b[3] - b[1])) + 1
+                x0, y0, side = cx - half, cy - half, 2 * half
+                canvas = np.full((side, side, 3), 127, np.uint8)
+                ix0, iy0 = int(round(x0)), int(round(y0))
+                sx0, sy0 = max(0, ix0), max(0, iy0)
+                sx1, sy1 = min(W, ix0 + side), min(H, iy0 + side)
+                if sx1 > sx0 and sy1 > sy0:
+                    canvas[sy0 - iy0 : sy1 - iy0, sx0 - ix0 : sx1 - ix0] = frames[t, sy0:sy1, sx0:sx1]
+                x0, y0 = float(ix0), float(iy0)
+                img = cv2.resize(canvas, (CROP_PX, CROP_PX), interpolation=cv2.INTER_AREA)
             with _quiet_stderr():
                 res = pose.process(img)
             if res.pose_landmarks is None:
                 continue
             h, w = img.shape[:2]
+            f = (side / CROP_PX) if side else 1.0
             lm = res.pose_landmarks.landmark
-            mp2d[t] = [(p.x * w + x0, p.y * h + y0, p.visibility) for p in lm]
+            mp2d[t] = [(p.x * w * f + x0, p.y * h * f + y0, p.visibility) for p in lm]
             mp3d[t] = [(p.x, p.y, p.z) for p in res.pose_world_landmarks.landmark]
             if res.segmentation_mask is not None:
-                masks[t, y0 : y0 + h, x0 : x0 + w] = (res.segmentation_mask > 0.5).astype(np.uint8) * 255
+                seg = (res.segmentation_mask > 0.5).astype(np.uint8) * 255
+                if side:
+                    # back to frame pixels: scale the square up and paste its in-frame part
+                    M = np.float32([[f, 0, x0], [0, f, y0]])
+                    seg = cv2.warpAffine(seg, M, (W, H), flags=cv2.INTER_NEAREST)
+                masks[t] = np.maximum(masks[t], seg)
             # also blank the hull of the body above the ankles: segmentation misses thin limbs and
             # motion blur, and features on the moving person would corrupt SfM
             hull_pts = mp2d[t, :27][mp2d[t, :27, 2] > 0.3, :2]

@@ -1,0 +1,58 @@
+"""Several people in view: counted, ranked by visibility, chosen by ``person`` (default most visible)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from videomimic_offline.errors import InputError
+from videomimic_offline.real2sim.persons import track_person
+from videomimic_offline.real2sim.video import read_frames
+
+from tests.real2sim.conftest import write_video
+
+
+@pytest.fixture(scope="module")
+def two_people(tmp_path_factory: pytest.TempPathFactory) -> np.ndarray:
+    """Two renders of the synthetic walker side by side: a big one on the left, a smaller one right."""
+    from videomimic_offline.real2sim.synthetic.clip import make_clip
+
+    d = tmp_path_factory.mktemp("two")
+    clip = make_clip("curb", d / "clip", seconds=1.0, seed=3, progress=False)
+    frames = read_frames(clip / "video.mp4", 640)
+    T, H, W = frames.shape[:3]
+    canvas = np.full((T, H, 2 * W, 3), 127, np.uint8)
+    canvas[:, :, :W] = frames
+    small = np.stack([cv2.resize(f, (int(W * 0.7), int(H * 0.7)), interpolation=cv2.INTER_AREA) for f in frames])
+    y0 = (H - small.shape[1]) // 2
+    canvas[:, y0 : y0 + small.shape[1], W + 40 : W + 40 + small.shape[2]] = small
+    path = write_video(d / "two.mp4", canvas)
+    return read_frames(path, 1280)
+
+
+def test_most_visible_person_by_default(two_people: np.ndarray) -> None:
+    W = two_people.shape[2]
+    first = track_person(two_people, person=0, samples=6)
+    assert first.num_people == 2
+    assert np.nanmedian(first.mp_2d[:, :, 0]) < W / 2, "person 0 is the bigger one on the left"
+    second = track_person(two_people, person=1, samples=6)
+    assert np.nanmedian(second.mp_2d[:, :, 0]) > W / 2, "person 1 is the smaller one on the right"
+    # the masks follow the chosen person
+    assert second.masks[:, :, W // 2 :].sum() > 10 * second.masks[:, :, : W // 2].sum()
+    with pytest.raises(InputError, match="--person 2"):
+        track_person(two_people, person=2, samples=6)
+
+
+@pytest.mark.slow
+def test_several_people_through_pipeline(two_people: np.ndarray, tmp_path: Path) -> None:
+    from videomimic_offline.real2sim.config import PipelineConfig
+    from videomimic_offline.real2sim.pipeline import run_until
+
+    from videomimic_offline import artifacts
+
+    video = write_video(tmp_path / "two.mp4", two_people)
+    d = run_until(video, tmp_path / "out", PipelineConfig(person=1, max_side_px=1280, progress=False), "persons")
+    p = artifacts.read_npz(d / "persons.npz", schema="videomimic.r2s_persons", max_version=1)
+    assert int(p["num_people"]) == 2 and int(p["person"]) == 1
