@@ -59,6 +59,7 @@ DEPLOY_ARGUMENTS: dict[str, tuple[str, str]] = {
     "scene": ("", "sim only: scene folder or heightfield .npz of a reconstruction; empty: flat ground with a step"),
     "record": ("false", "true: record a rosbag2 (MCAP) of the run under runs/bags/"),
     "joy_device": ("", "a /dev/input/js* device to read directly; empty: subscribe to /joy from a joy node"),
+    "joy_script": ("", "sim only: a timed gamepad script (e.g. config/joy_demo.yaml) for unattended runs"),
     "lidar_driver": ("true", "real robot: start livox_ros_driver2 (set false if it runs elsewhere)"),
     "config_dir": ("", "folder with the parameter files; empty: the installed videomimic/config"),
     "dds": (
@@ -108,6 +109,11 @@ def deploy_graph(args: dict[str, str], config_dir: Path) -> list[NodeSpec]:
         NodeSpec("g1_bridge", "videomimic_nodes", "g1_bridge", (params, {"sim": sim}), required=True),
         NodeSpec("joy_teleop", "videomimic_nodes", "joy_teleop", (params, {"device": a["joy_device"]})),
     ]
+    if a["joy_script"]:
+        if not sim:
+            raise ValueError("joy_script:= drives the robot without an operator: it is allowed with sim:=true only")
+        script = a["joy_script"] if "/" in a["joy_script"] else str(config_dir / a["joy_script"])  # name: in config/
+        nodes.append(NodeSpec("joy_script", "videomimic_nodes", "joy_script", ({"script": script},)))
     if _truthy(a["record"]):
         nodes.append(NodeSpec("recorder", "videomimic_nodes", "recorder",
                               (params, {"policy": a["policy"], "scene": a["scene"]})))  # fmt: skip

@@ -123,7 +123,7 @@ def step_deploy(ctx: Context) -> None:
     bag_dir = ctx.out / "deploy"
     bag_dir.mkdir(parents=True, exist_ok=True)
     scene = ctx.artifacts["recon"] / "heightfield.npz"
-    cmd = [str(launcher), "deploy", "sim:=true", "record:=true", f"scene:={scene}",
+    cmd = [str(launcher), "deploy", "sim:=true", "record:=true", "joy_script:=joy_demo.yaml", f"scene:={scene}",
            f"policy:={ctx.artifacts['policy']}", "--duration", str(ctx.deploy_seconds)]  # fmt: skip
     env = {**os.environ, "VM_BAG_DIR": str(bag_dir)}
     log_path = bag_dir / "launch.log"
