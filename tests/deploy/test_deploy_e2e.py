@@ -53,6 +53,8 @@ def _config(tmp: Path, bag_dir: Path) -> Path:
     (cfg / "deploy.yaml").write_text(yaml.safe_dump(deploy))
     sim = yaml.safe_load((cfg / "sim.yaml").read_text())
     sim["sim_g1"]["ros__parameters"]["lidar_points_per_scan"] = 5000  # spare the shared 2-core machine
+    # A random student cannot stand: keep it on the gantry (a fallen G1 costs the physics ~10x per step)
+    sim["sim_g1"]["ros__parameters"]["release_gantry_on_policy"] = False
     (cfg / "sim.yaml").write_text(yaml.safe_dump(sim))
     return cfg
 
