@@ -146,12 +146,20 @@ def test_bridge_lowstate_loss_and_nan_action_go_damping(tmp_path: Path, ros_doma
                 time.sleep(0.05)
 
         def to_policy() -> None:
+            """START, wait out the ramp, A. Retried: on a loaded machine this process's own 500 Hz
+            LowState thread can stall past the 40 ms watchdog (the bridge then rightly damps)."""
             probe.wait_for(lambda: pub_joy.get_subscription_count() > 0 and states, 20, "the bridge")
-            press(7)
-            probe.wait_for(lambda: states[-1] == "stand", 5, "stand")
-            time.sleep(0.4)
-            press(0)
-            probe.wait_for(lambda: states[-1] == "policy", 5, "policy")
+            for _ in range(5):
+                press(6)
+                press(7)
+                time.sleep(0.45)
+                press(0)
+                try:
+                    probe.wait_for(lambda: states[-1] == "policy", 1.0, "policy")
+                    return
+                except AssertionError:
+                    continue
+            raise AssertionError(f"never reached policy; bridge states {states[-6:]}")
 
         to_policy()
         probe.wait_for(lambda: cmds and decode(cmds[-1][1]).motor_cmd[3].kp == 75.0, 5, "policy gains in LowCmd")
