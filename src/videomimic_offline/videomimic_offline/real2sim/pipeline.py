@@ -77,13 +77,25 @@ def _stage_persons(run: _Run) -> Path:
     cfg = run.cfg
 
     def fn(tmp: Path) -> None:
+        predictor = None
         if cfg.mask_backend == "sam2":
             from videomimic_offline.real2sim.backends.sam2 import load_sam2
 
-            load_sam2(cfg.sam2_checkpoint, cfg.sam2_config)  # raises unless usable
+            predictor = load_sam2(cfg.sam2_checkpoint, cfg.sam2_config)  # raises unless usable
         from videomimic_offline.real2sim.persons import track_person
 
         tr = track_person(run.frames, cfg.person, cfg.detect_samples, cfg.min_person_fraction, cfg.progress)
+        if predictor is not None:
+            import cv2
+
+            from videomimic_offline.real2sim.backends.sam2 import sam2_masks
+
+            jpg_dir = tmp / "sam2_frames"
+            jpg_dir.mkdir()
+            for t, f in enumerate(run.frames):
+                cv2.imwrite(str(jpg_dir / f"{t:05d}.jpg"), cv2.cvtColor(f, cv2.COLOR_RGB2BGR))
+            tr.masks = np.maximum(tr.masks, sam2_masks(predictor, jpg_dir, tr.boxes))
+            shutil.rmtree(jpg_dir)
         artifacts.write_npz(
             tmp / "persons.npz", schema="videomimic.r2s_persons", version=1,
             boxes=tr.boxes, masks=tr.masks, mp_2d=tr.mp_2d, mp_3d=tr.mp_3d, found=tr.found,
@@ -230,12 +242,13 @@ def _stage_scene(run: _Run) -> Path:
 
 
 def _scene_points(points: np.ndarray, joints: np.ndarray, Twc: np.ndarray) -> np.ndarray:
-    """Scene points worth meshing: near the person's path and the cameras, not under the floor."""
+    """Scene points worth meshing: near the person's path and the cameras, not on the person."""
     anchor = np.concatenate([joints[:, 0], Twc[:, :3, 3]])
     lo = anchor[:, :2].min(axis=0) - 8.0
     hi = anchor[:, :2].max(axis=0) + 8.0
     keep = (points[:, :2] >= lo).all(axis=1) & (points[:, :2] <= hi).all(axis=1)
-    keep &= (points[:, 2] > -0.3) & (points[:, 2] < joints[..., 2].max() + 1.5)
+    # z = 0 is the ground under the person's first steps; the scene may go below it (stairs down)
+    keep &= (points[:, 2] > -3.0) & (points[:, 2] < joints[..., 2].max() + 1.5)
     points = points[keep]
     # points the body passed through are on the person (mask leaks, shadows), not the scene
     from scipy.spatial import cKDTree
