@@ -85,3 +85,15 @@ def test_config_rejects_bad_values(bad: dict) -> None:
 
     with pytest.raises(ConfigError):
         PipelineConfig(**bad)
+
+
+def test_landmark_bone_scale_symmetric_and_backend_specific() -> None:
+    from videomimic_offline.body.skeleton import HUMAN_JOINTS
+    from videomimic_offline.real2sim.keypoints import landmark_bone_scale
+
+    mp = landmark_bone_scale("mediapipe")
+    assert mp[0] == 1.0 and np.all((mp > 0.7) & (mp < 1.4))
+    for j, n in enumerate(HUMAN_JOINTS):
+        if n.startswith("left_"):
+            assert mp[j] == mp[HUMAN_JOINTS.index("right_" + n[5:])]
+    assert np.all(landmark_bone_scale("vitpose") == 1.0)

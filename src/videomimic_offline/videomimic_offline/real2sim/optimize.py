@@ -253,7 +253,10 @@ def _optimize(inp: OptInputs, cfg, t0: float) -> OptResult:  # type: ignore[no-u
     import torch
 
     T, J = inp.conf.shape
-    bones = bone_lengths(inp.height_m, cfg.body_backend, cfg.smpl_model_dir)
+    from videomimic_offline.real2sim.keypoints import landmark_bone_scale
+
+    # fit in the detector's landmark space (see keypoints.MEDIAPIPE_BONE_SCALE)
+    bones = bone_lengths(inp.height_m, cfg.body_backend, cfg.smpl_model_dir) * landmark_bone_scale(cfg.keypoint_backend)
     conf = np.where(inp.conf >= cfg.min_keypoint_conf, inp.conf, 0.0)
     valid = np.isfinite(inp.local3d).all(axis=(1, 2)) & (conf.sum(axis=1) > 0)
     if valid.sum() < 2:
