@@ -99,11 +99,23 @@ def place_in_camera(local: np.ndarray, kp2d: np.ndarray, conf: np.ndarray, K: np
 
 
 def estimate_scale(
-    cam_joints: np.ndarray, kp2d: np.ndarray, conf: np.ndarray, K: np.ndarray, T_wc: np.ndarray, points: np.ndarray
+    cam_joints: np.ndarray,
+    kp2d: np.ndarray,
+    conf: np.ndarray,
+    K: np.ndarray,
+    T_wc: np.ndarray,
+    points: np.ndarray,
+    height_m: float,
 ) -> tuple[float, dict]:
-    """Metres per SfM unit from the feet: metric foot depth / SfM scene depth around the foot pixel."""
+    """Metres per SfM unit: metric depth of the ground under a foot / SfM depth of the scene there.
+
+    The compared point is the ground under the stance foot (ankle-toe midpoint moved down by its
+    height above the sole along the body axis), so both depths refer to the same physical point; a
+    point above the ground would look up scene depth *behind* the foot and bias the scale low.
+    """
     H_img = 2 * K[1, 2]
     radius = 0.04 * H_img
+    lift = 0.0255 * height_m  # ankle-toe midpoint height above the sole (body model: 0.039 H, 0.012 H)
     ratios = []
     for t in range(len(cam_joints)):
         if not np.isfinite(cam_joints[t]).all():
@@ -113,21 +125,24 @@ def estimate_scale(
         if not cand:
             continue
         f, toe = max(cand, key=lambda ft: kp2d[t, ft[0], 1])
+        down = cam_joints[t, PELVIS] - cam_joints[t, NECK]
+        down /= np.linalg.norm(down) + 1e-9
+        ground = 0.5 * (cam_joints[t, f] + cam_joints[t, toe]) + lift * down
+        if ground[2] <= 0.1:
+            continue
+        target = (K @ ground)[:2] / ground[2]
         R_cw = T_wc[t, :3, :3].T
         p_c = (points - T_wc[t, :3, 3]) @ R_cw.T
         front = p_c[:, 2] > 1e-6
         if front.sum() < 10:
             continue
         uv = (p_c[front] @ K.T)[:, :2] / p_c[front, 2:3]
-        # the ground point the foot stands on: between ankle and toe, a little below the ankle
-        target = 0.5 * (kp2d[t, f] + kp2d[t, toe]) + np.array([0.0, 0.01 * H_img])
         near = np.linalg.norm(uv - target, axis=1) < radius
         if near.sum() < 3:
             continue
         z_sfm = float(np.median(p_c[front][near, 2]))
-        z_metric = 0.5 * (cam_joints[t, f, 2] + cam_joints[t, toe, 2])
-        if z_sfm > 0 and z_metric > 0:
-            ratios.append(z_metric / z_sfm)
+        if z_sfm > 0:
+            ratios.append(ground[2] / z_sfm)
     if len(ratios) < 3:
         raise InputError(
             "the scene around the person's feet was not reconstructed, so the metric scale is unknown: "
@@ -281,7 +296,9 @@ def _optimize(inp: OptInputs, cfg, t0: float) -> OptResult:  # type: ignore[no-u
     cam_joints = local + tau[:, None]
 
     # --- scale from the feet vs. scene depth ---
-    scale, sinfo = estimate_scale(cam_joints, np.nan_to_num(inp.kp2d), conf, inp.K, inp.T_world_cam, inp.points)
+    scale, sinfo = estimate_scale(
+        cam_joints, np.nan_to_num(inp.kp2d), conf, inp.K, inp.T_world_cam, inp.points, inp.height_m
+    )
     Twc = inp.T_world_cam.copy()
     Twc[:, :3, 3] *= scale
     pts = inp.points * scale

@@ -29,7 +29,7 @@ from videomimic_offline.real2sim.video import VideoInfo, probe, read_frames
 log = logging.getLogger(__name__)
 
 STAGES = ("persons", "keypoints", "cameras", "optimize", "scene", "export")
-PIPELINE_VERSION = 3
+PIPELINE_VERSION = 4
 
 
 class _Run:
