@@ -7,8 +7,16 @@ PACKAGE = "videomimic_nodes"
 # "<executable> = <module>:main" for every node.
 NODES: list[str] = [
     f"{name} = {PACKAGE}.{name}_node:main"
-    for name in ("sim_g1", "lidar_ingest", "elevation_map", "policy", "g1_bridge", "joy_teleop", "recorder",
-                 "joy_script")
+    for name in (
+        "sim_g1",
+        "lidar_ingest",
+        "elevation_map",
+        "policy",
+        "g1_bridge",
+        "joy_teleop",
+        "recorder",
+        "joy_script",
+    )
 ]
 
 setup(

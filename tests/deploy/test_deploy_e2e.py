@@ -9,7 +9,9 @@ A random-weights student is used (plumbing, not walking) until training ships a 
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
 import subprocess
 import threading
@@ -57,6 +59,21 @@ def _config(tmp: Path, bag_dir: Path) -> Path:
     sim["sim_g1"]["ros__parameters"]["release_gantry_on_policy"] = False
     (cfg / "sim.yaml").write_text(yaml.safe_dump(sim))
     return cfg
+
+
+#: Messages a publisher may send before the recorder's subscription has matched it: joy_teleop
+#: and the bridge's heartbeat start publishing as soon as they are up; the sim-driven streams start
+#: later (sim_g1 loads MuJoCo for seconds), so the recorder has them from their first message.
+MISSED_AT_START: dict[str, int] = {"direction_cmd": 100, "bridge_state": 10}
+
+
+def sent_counts(graph_log: str) -> dict[str, int]:
+    """Messages per topic that the graph's nodes report they published (``vm-sent`` lines at exit)."""
+    sent: dict[str, int] = {}
+    for m in re.finditer(r"vm-sent (\S+) (\{.*\})", graph_log):
+        for topic, n in json.loads(m.group(2)).items():
+            sent[topic] = sent.get(topic, 0) + int(n)
+    return sent
 
 
 class Operator:
@@ -266,15 +283,21 @@ def test_sim_deploy_graph_end_to_end(tmp_path: Path, ros_domain: int) -> None:
               if c.topic == TOPICS["direction_cmd"]]  # fmt: skip
     assert max(xs) == pytest.approx(0.3, abs=1e-6)
     assert counts["bridge_state"] >= 8  # damping, stand, policy, estop, damping, stand, estop ... (+ 5 Hz heartbeat)
-    # sim-driven streams: counts follow simulated time (500 Hz LowState, 50 Hz odom, 10 Hz scans)
-    sim_span = (ticks[-1] - ticks[0]) / 1000.0
-    assert sim_span >= 10.0
-    assert 0.8 * 500 * sim_span <= counts["lowstate"] <= 500 * sim_span + 1, (counts, sim_span)
-    assert 0.8 * 50 * sim_span <= counts["odom"] <= 50 * sim_span + 2, (counts, sim_span)
-    assert 0.8 * 10 * sim_span <= counts["cloud"] <= 10 * sim_span + 2, (counts, sim_span)
-    assert 0.5 * counts["lowstate"] <= counts["lowcmd"] <= 1.05 * counts["lowstate"] + 50, counts
-    # wall-clock streams: 50 Hz over the span in which each was published
-    for key in ("heightmap", "joint_targets", "direction_cmd"):
-        ts = stamps[TOPICS[key]]
-        span = (ts[-1] - ts[0]) * 1e-9
-        assert span > 5.0 and 0.6 * 50 * span <= counts[key] <= 1.1 * 50 * span + 2, (key, counts[key], span)
+    # Every other count is checked against what the publishing nodes say they sent (``vm-sent`` at
+    # exit), not against a rate: a loaded machine publishes fewer messages, never different ones.
+    sent = sent_counts(graph_log)
+    sent[TOPICS["joy"]], sent[TOPICS["estop"]] = op.n_joy, 5
+    missing = {k: sent.get(TOPICS[k], 0) - counts[k] for k in configured}
+    gaps = np.diff(ticks) // 2 - 1  # LowState carries its own sequence (tick, +2 ms per 500 Hz message)
+    print(f"bag counts {counts}; sent - recorded {missing}; LowState lost inside the bag {int(gaps.sum())}")
+    assert all(counts[k] > 0 for k in configured), counts
+    assert all(m >= 0 for m in missing.values()), ("the bag holds more than was sent", counts, sent)
+    assert missing["joy"] == missing["estop"] == 0  # reliable, published only once everything matched
+    # LowState: the bag spans everything sim_g1 sent, from its first message (tick 2) to its last
+    assert ticks[0] == 2 and (ticks[-1] - ticks[0]) // 2 + 1 == sent[TOPICS["lowstate"]], (ticks[0], ticks[-1], sent)
+    assert (ticks[-1] - ticks[0]) / 1000.0 >= 10.0
+    # The rest may miss what was published before the recorder matched (joy_teleop and the bridge
+    # heartbeat publish from the start) plus best-effort samples a loaded machine drops (the
+    # LowState gaps above measure those: ~0.5 % at 500 Hz on the shared 2-core machine).
+    for k, m in missing.items():
+        assert m <= MISSED_AT_START.get(k, 0) + 0.02 * sent[TOPICS[k]] + 2, (k, missing, counts)

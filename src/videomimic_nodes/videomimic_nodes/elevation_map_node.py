@@ -17,7 +17,7 @@ from videomimic_offline.robot import g1
 
 from videomimic_nodes.core.cloud import CloudError, cloud2_to_cloud
 from videomimic_nodes.core.elevation import ElevationMap, MapConfig
-from videomimic_nodes.ros_common import TOPIC_QOS, RateLimitedLog, now_s, params, run, topic_param
+from videomimic_nodes.ros_common import TOPIC_QOS, RateLimitedLog, counted, now_s, params, run, topic_param
 
 
 class ElevationMapNode(Node):
@@ -34,8 +34,8 @@ class ElevationMapNode(Node):
         self.torso: tuple[np.ndarray, float, float] | None = None  # pos, yaw, receipt time
         self.log = RateLimitedLog(self)
         q = TOPIC_QOS
-        self.pub_hm = self.create_publisher(Float32MultiArray, topic_param(self, "heightmap"), q["heightmap"])
-        self.pub_gm = self.create_publisher(GridMap, topic_param(self, "elevation_map"), q["elevation_map"])
+        self.pub_hm = counted(self.create_publisher(Float32MultiArray, topic_param(self, "heightmap"), q["heightmap"]))
+        self.pub_gm = counted(self.create_publisher(GridMap, topic_param(self, "elevation_map"), q["elevation_map"]))
         self.create_subscription(PointCloud2, topic_param(self, "cloud"), self.on_cloud, q["cloud"])
         self.create_subscription(Odometry, topic_param(self, "odom"), self.on_odom, q["odom"])
         self.create_timer(1.0 / p["heightmap_hz"], self.publish_heightmap)

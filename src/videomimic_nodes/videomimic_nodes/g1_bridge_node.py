@@ -18,7 +18,7 @@ from videomimic_offline.robot import g1
 from videomimic_nodes.core.bridge import BridgeConfig, BridgeCore, ButtonEdges, Mode
 from videomimic_nodes.core.lowcmd import MotorArrays, pack_lowcmd
 from videomimic_nodes.core.teleop import remote_to_joy
-from videomimic_nodes.ros_common import TOPIC_QOS, now_s, params, run, topic_param
+from videomimic_nodes.ros_common import TOPIC_QOS, counted, now_s, params, run, topic_param
 
 N_G1 = len(g1.JOINT_NAMES_29)
 
@@ -46,10 +46,10 @@ class G1Bridge(Node):
         self._n_state = 0
         self._last_mode: Mode | None = None
         q = TOPIC_QOS
-        self.pub_cmd = self.create_publisher(LowCmd, topic_param(self, "lowcmd"), q["lowcmd"])
-        self.pub_js = self.create_publisher(JointState, topic_param(self, "joint_states"), q["joint_states"])
-        self.pub_imu = self.create_publisher(Imu, topic_param(self, "imu"), q["imu"])
-        self.pub_state = self.create_publisher(String, topic_param(self, "bridge_state"), q["bridge_state"])
+        self.pub_cmd = counted(self.create_publisher(LowCmd, topic_param(self, "lowcmd"), q["lowcmd"]))
+        self.pub_js = counted(self.create_publisher(JointState, topic_param(self, "joint_states"), q["joint_states"]))
+        self.pub_imu = counted(self.create_publisher(Imu, topic_param(self, "imu"), q["imu"]))
+        self.pub_state = counted(self.create_publisher(String, topic_param(self, "bridge_state"), q["bridge_state"]))
         joy_topic = topic_param(self, "joy")
         self.pub_joy = self.create_publisher(Joy, joy_topic, q["joy"]) if p["remote_to_joy"] else None
         self._remote_prev: bytes = b""

@@ -15,7 +15,7 @@ from rclpy.node import Node
 from sensor_msgs.msg import Joy
 
 from videomimic_nodes.core.teleop import JsState, Teleop, TeleopConfig
-from videomimic_nodes.ros_common import TOPIC_QOS, now_s, params, run, topic_param
+from videomimic_nodes.ros_common import TOPIC_QOS, counted, now_s, params, run, topic_param
 
 
 class JoyTeleop(Node):
@@ -31,7 +31,7 @@ class JoyTeleop(Node):
         self.teleop = Teleop(TeleopConfig(p["axis_lx"], p["axis_ly"], p["axis_rx"], p["invert_horizontal"],
                                           p["deadman_button"], p["timeout_s"], p["deadzone"]))  # fmt: skip
         q = TOPIC_QOS
-        self.pub = self.create_publisher(Twist, topic_param(self, "direction_cmd"), q["direction_cmd"])
+        self.pub = counted(self.create_publisher(Twist, topic_param(self, "direction_cmd"), q["direction_cmd"]))
         joy_topic = topic_param(self, "joy")
         self.fd: int | None = None
         self.js = JsState()

@@ -23,7 +23,7 @@ from videomimic_nodes.core.cloud import (
     pose_matrix,
     xyz_to_cloud2_fields,
 )
-from videomimic_nodes.ros_common import TOPIC_QOS, RateLimitedLog, params, run, stamp_to_s, topic_param
+from videomimic_nodes.ros_common import TOPIC_QOS, RateLimitedLog, counted, params, run, stamp_to_s, topic_param
 
 
 class LidarIngest(Node):
@@ -42,7 +42,7 @@ class LidarIngest(Node):
                                p["range_max"], p["z_min"], p["z_max"], bool(p["deskew"]))  # fmt: skip
         self.odom = OdomBuffer()
         q = TOPIC_QOS
-        self.pub = self.create_publisher(PointCloud2, topic_param(self, "cloud"), q["cloud"])
+        self.pub = counted(self.create_publisher(PointCloud2, topic_param(self, "cloud"), q["cloud"]))
         self.create_subscription(Odometry, topic_param(self, "odom"), self.on_odom, q["odom"])
         if p["input"] in ("both", "points"):
             self.create_subscription(PointCloud2, topic_param(self, "lidar_points"), self.on_points, q["lidar_points"])

@@ -23,7 +23,7 @@ from videomimic_offline.robot import g1
 
 from videomimic_nodes.core.loop import PeriodicLoop
 from videomimic_nodes.core.policy_runner import PolicyRunner
-from videomimic_nodes.ros_common import TOPIC_QOS, now_s, params, run, topic_param
+from videomimic_nodes.ros_common import TOPIC_QOS, counted, now_s, params, run, topic_param
 
 _IDX = g1.MOTOR_INDEX_23
 
@@ -43,7 +43,7 @@ class PolicyNode(Node):
         self.hm: tuple[np.ndarray, float] | None = None
         self.bridge_mode = "damping"
         q = TOPIC_QOS
-        self.pub = self.create_publisher(JointState, topic_param(self, "joint_targets"), q["joint_targets"])
+        self.pub = counted(self.create_publisher(JointState, topic_param(self, "joint_targets"), q["joint_targets"]))
         self.create_subscription(JointState, topic_param(self, "joint_states"), self.on_js, q["joint_states"])
         self.create_subscription(Imu, topic_param(self, "imu"), self.on_imu, q["imu"])
         self.create_subscription(Twist, topic_param(self, "direction_cmd"), self.on_cmd, q["direction_cmd"])

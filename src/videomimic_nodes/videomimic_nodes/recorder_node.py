@@ -70,4 +70,4 @@ class Recorder(Node):
 
 
 def main() -> None:
-    run(Recorder)
+    run(Recorder, drain_s=0.5)

@@ -6,7 +6,10 @@ parameters named ``<key>_topic``, so a params file or launch remap can move them
 
 from __future__ import annotations
 
+import json
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
 
@@ -14,6 +17,7 @@ import rclpy
 from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor, SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
+from rclpy.signals import SignalHandlerOptions
 from videomimic.graph import TOPICS
 
 #: ROS type of every topic in graph.TOPICS.
@@ -69,6 +73,27 @@ class RateLimitedLog:
             self.logger.error(text)
 
 
+#: Messages this process published, per topic (see :func:`counted`); printed at exit as
+#: ``vm-sent <node> {json}`` so a recorder's bag can be checked against what was really sent.
+SENT: dict[str, int] = {}
+_SENT_LOCK = threading.Lock()
+
+
+def counted(pub):  # -> the same Publisher
+    """Make ``pub.publish`` count into :data:`SENT` (a lock and an add: ~0.2 us per message)."""
+    topic = pub.topic_name
+    publish = pub.publish
+    SENT.setdefault(topic, 0)
+
+    def counting_publish(msg) -> None:
+        publish(msg)
+        with _SENT_LOCK:
+            SENT[topic] += 1
+
+    pub.publish = counting_publish
+    return pub
+
+
 def msg_class(type_name: str):  # -> type
     """Message class from 'pkg/msg/Type'."""
     import importlib
@@ -95,18 +120,36 @@ def stamp_to_s(stamp) -> float:
     return float(stamp.sec) + float(stamp.nanosec) * 1e-9
 
 
-def run(make_node: Callable[[], Node], multithreaded: bool = False) -> None:
-    """Spin a node the Jazzy way: clean on Ctrl-C and on external shutdown; exit 2 on setup errors."""
+def run(make_node: Callable[[], Node], multithreaded: bool = False, drain_s: float = 0.0) -> None:
+    """Spin a node the Jazzy way: clean on Ctrl-C and on external shutdown; exit 2 on setup errors.
+
+    ``drain_s`` > 0 keeps spinning that long after SIGINT/SIGTERM before closing (the recorder
+    uses it to take the messages its peers send while they shut down at the same moment).
+    """
     from videomimic_offline.errors import VideomimicError
 
-    rclpy.init(args=sys.argv)
+    stop_at: list[float] = []
+    if drain_s > 0:
+        rclpy.init(args=sys.argv, signal_handler_options=SignalHandlerOptions.NO)
+
+        def _on_signal(*_: object) -> None:
+            stop_at.append(time.monotonic() + drain_s)
+
+        signal.signal(signal.SIGINT, _on_signal)
+        signal.signal(signal.SIGTERM, _on_signal)
+    else:
+        rclpy.init(args=sys.argv)
     node = None
     code = 0
     try:
         node = make_node()
         executor = MultiThreadedExecutor(num_threads=2) if multithreaded else SingleThreadedExecutor()
         executor.add_node(node)
-        executor.spin()
+        if drain_s > 0:
+            while rclpy.ok() and not (stop_at and time.monotonic() > stop_at[0]):
+                executor.spin_once(timeout_sec=0.05)
+        else:
+            executor.spin()
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     except VideomimicError as exc:
@@ -117,6 +160,9 @@ def run(make_node: Callable[[], Node], multithreaded: bool = False) -> None:
             close = getattr(node, "close", None)
             if close is not None:
                 close()
+            if SENT:
+                with _SENT_LOCK:
+                    print(f"vm-sent {node.get_name()} {json.dumps(SENT)}", file=sys.stderr, flush=True)
             node.destroy_node()
         rclpy.try_shutdown()
     sys.exit(code)

@@ -24,7 +24,7 @@ from videomimic_offline.sim.terrain import load_heightfield, step_heightfield
 from videomimic_nodes.core.cloud import pose_matrix, xyz_to_cloud2_fields
 from videomimic_nodes.core.lowcmd import lowcmd_crc, msg_to_record, record_to_arrays
 from videomimic_nodes.core.sim import LidarConfig, SimConfig, SimG1
-from videomimic_nodes.ros_common import TOPIC_QOS, params, run, topic_param
+from videomimic_nodes.ros_common import TOPIC_QOS, counted, params, run, topic_param
 
 
 class SimG1Node(Node):
@@ -52,9 +52,11 @@ class SimG1Node(Node):
             raise InputError(f"physics_dt {cfg.physics_dt} s is outside (0, 0.01]; PD needs a fast physics rate")
         self.sim = SimG1(cfg, field, seed=int(p["seed"]))
         q = TOPIC_QOS
-        self.pub_state = self.create_publisher(LowState, topic_param(self, "lowstate"), q["lowstate"])
-        self.pub_odom = self.create_publisher(Odometry, topic_param(self, "odom"), q["odom"])
-        self.pub_cloud = self.create_publisher(PointCloud2, topic_param(self, "lidar_points"), q["lidar_points"])
+        self.pub_state = counted(self.create_publisher(LowState, topic_param(self, "lowstate"), q["lowstate"]))
+        self.pub_odom = counted(self.create_publisher(Odometry, topic_param(self, "odom"), q["odom"]))
+        self.pub_cloud = counted(
+            self.create_publisher(PointCloud2, topic_param(self, "lidar_points"), q["lidar_points"])
+        )
         self.create_subscription(LowCmd, topic_param(self, "lowcmd"), self.on_lowcmd, q["lowcmd"])
         self.create_subscription(String, topic_param(self, "bridge_state"), self.on_bridge_state, q["bridge_state"])
         self._lock = threading.Lock()
