@@ -43,6 +43,7 @@ def test_node_publishes_the_script_over_dds(ros_domain: int, tmp_path: Path) -> 
     import rclpy
     from rclpy.node import Node
     from sensor_msgs.msg import Joy
+    from unitree_hg.msg import LowState
     from videomimic_nodes.ros_common import TOPIC_QOS
 
     script = tmp_path / "s.yaml"
@@ -56,9 +57,17 @@ def test_node_publishes_the_script_over_dds(ros_domain: int, tmp_path: Path) -> 
     node = Node("vm_test_joy_listener")
     got: list[tuple[float, Joy]] = []
     node.create_subscription(Joy, "/joy", lambda m: got.append((time.monotonic(), m)), TOPIC_QOS["joy"])
+    robot = node.create_publisher(LowState, "/lowstate", TOPIC_QOS["lowstate"])
     try:
+        # Until the robot is up (no LowState yet), every button stays released.
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and len(got) < 25:
+            rclpy.spin_once(node, timeout_sec=0.1)
+        assert len(got) >= 25 and all(sum(m.buttons) == 0 for _, m in got)
+        got.clear()
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and not (got and got[-1][1].axes[1] == pytest.approx(0.5)):
+            robot.publish(LowState())
             rclpy.spin_once(node, timeout_sec=0.1)
         assert got, "no Joy from joy_script"
         assert any(m.buttons[7] == 1 for _, m in got) and got[-1][1].axes[1] == pytest.approx(0.5)

@@ -106,7 +106,13 @@ def deploy_graph(args: dict[str, str], config_dir: Path) -> list[NodeSpec]:
         NodeSpec("lidar_ingest", "videomimic_nodes", "lidar_ingest", (params,)),
         NodeSpec("elevation_map", "videomimic_nodes", "elevation_map", (params,)),
         NodeSpec("policy", "videomimic_nodes", "policy", (params, {"policy_path": a["policy"]}), required=True),
-        NodeSpec("g1_bridge", "videomimic_nodes", "g1_bridge", (params, {"sim": sim}), required=True),
+        NodeSpec(
+            "g1_bridge",
+            "videomimic_nodes",
+            "g1_bridge",
+            (params, *((str(config_dir / "sim.yaml"),) if sim else ()), {"sim": sim}),
+            required=True,
+        ),
         NodeSpec("joy_teleop", "videomimic_nodes", "joy_teleop", (params, {"device": a["joy_device"]})),
     ]
     if a["joy_script"]:
