@@ -163,6 +163,7 @@ class G1Retargeter:
         self._jacr = {b: np.zeros((3, nv)) for b in self.bodies}
         self._jtmp = np.zeros((3, nv))
         self._ft = np.zeros(6)
+        self.terrain_rows = 0
 
     # -- kinematics helpers ---------------------------------------------------------------
     def _forward(self, q: np.ndarray) -> None:
@@ -191,8 +192,12 @@ class G1Retargeter:
         return out
 
     # -- one Gauss-Newton / QP step ---------------------------------------------------------
-    def _step(self, q, t, tg: ClipTargets, terrain: Terrain, q_prev, dt: float, first: bool, q_pred=None) -> np.ndarray:
-        m, d, w = self.m, self.d, self.w
+    def tracking_rows(self, q: np.ndarray, t: int, tg: ClipTargets) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Linearised tracking residuals at ``q`` for frame ``t``: (J, e, weights), J dq ~ e.
+
+        Runs the kinematics, so :meth:`constraint_rows` may follow at the same ``q``.
+        """
+        d, w = self.d, self.w
         self._forward(q)
         rows_J, rows_e, rows_w = [], [], []
         pts = {}
@@ -220,9 +225,57 @@ class G1Retargeter:
             rows_J.append(J)
             rows_e.append(e)
             rows_w.append(np.full(len(e), w.vector * wv))
-        J = np.vstack(rows_J)
-        e = np.concatenate(rows_e)
-        wts = np.concatenate(rows_w)
+        return np.vstack(rows_J), np.concatenate(rows_e), np.concatenate(rows_w)
+
+    def constraint_rows(
+        self, terrain: Terrain, terrain_act: float = TERRAIN_ACTIVATION, collision_act: float = COLLISION_ACTIVATION,
+        sole: np.ndarray | None = None, dilated: bool = True,
+    ) -> tuple[list[np.ndarray], list[float]]:  # fmt: skip
+        """Linearised inequality rows ``A dq >= b`` at the last :meth:`tracking_rows` configuration.
+
+        Sole corners near the terrain stay on or above it; near self-collision pairs stay apart.
+        The first ``self.terrain_rows`` rows are the terrain ones; ``sole``: points per foot (default
+        the four sole corners).
+        """
+        m, d = self.m, self.d
+        A_rows, a_lo = [], []
+        for fb in self.feet:  # all four sole corners of a foot in one terrain query
+            R = d.xmat[fb].reshape(3, 3)
+            r = (self.sole if sole is None else sole) @ R.T
+            p = d.xpos[fb] + r
+            h = terrain.height(p[:, :2], dilated=dilated)
+            near = np.isfinite(h) & (p[:, 2] - h < terrain_act)
+            if near.any():
+                Jr = self._jacr[fb]
+                for i in np.flatnonzero(near):
+                    # z row of J_p - [r]x J_r
+                    A_rows.append(self._jacp[fb][2] - (r[i, 0] * Jr[1] - r[i, 1] * Jr[0]))
+                    a_lo.append(h[i] - p[i, 2])
+        self.terrain_rows = len(A_rows)  # the rows after these are self-collision rows
+        if len(self.pairs):
+            ga, gb = self.pairs[:, 0], self.pairs[:, 1]
+            cd = np.linalg.norm(d.geom_xpos[ga] - d.geom_xpos[gb], axis=1) - self.rbound[ga] - self.rbound[gb]
+            for i in np.flatnonzero(cd < collision_act):
+                g_a, g_b = int(ga[i]), int(gb[i])
+                dist = mujoco.mj_geomDistance(m, d, g_a, g_b, collision_act, self._ft)
+                if dist >= collision_act:
+                    continue
+                pa, pb = self._ft[:3].copy(), self._ft[3:].copy()
+                n = pa - pb
+                nn = np.linalg.norm(n)
+                if nn < 1e-9:
+                    continue
+                n = n / nn * (1.0 if dist >= 0 else -1.0)
+                mujoco.mj_jac(m, d, self._jtmp, None, pa, int(m.geom_bodyid[g_a]))
+                Ja = self._jtmp.copy()
+                mujoco.mj_jac(m, d, self._jtmp, None, pb, int(m.geom_bodyid[g_b]))
+                A_rows.append(n @ (Ja - self._jtmp))
+                a_lo.append(COLLISION_MIN - dist)
+        return A_rows, a_lo
+
+    def _step(self, q, t, tg: ClipTargets, terrain: Terrain, q_prev, dt: float, first: bool, q_pred=None) -> np.ndarray:
+        m, w = self.m, self.w
+        J, e, wts = self.tracking_rows(q, t, tg)
         nv = m.nv
         H = J.T @ (wts[:, None] * J)
         f = -(J.T @ (wts * e))
@@ -253,38 +306,7 @@ class G1Retargeter:
         upper[self.vadr] = np.maximum(up, lo)
         lower[self.vadr] = lo
         # soft linear constraints: terrain and self-collision
-        A_rows, a_lo = [], []
-        for fb in self.feet:  # all four sole corners of a foot in one terrain query
-            R = d.xmat[fb].reshape(3, 3)
-            r = self.sole @ R.T
-            p = d.xpos[fb] + r
-            h = terrain.height(p[:, :2], dilated=True)
-            near = np.isfinite(h) & (p[:, 2] - h < TERRAIN_ACTIVATION)
-            if near.any():
-                Jr = self._jacr[fb]
-                for i in np.flatnonzero(near):
-                    # z row of J_p - [r]x J_r
-                    A_rows.append(self._jacp[fb][2] - (r[i, 0] * Jr[1] - r[i, 1] * Jr[0]))
-                    a_lo.append(h[i] - p[i, 2])
-        if len(self.pairs):
-            ga, gb = self.pairs[:, 0], self.pairs[:, 1]
-            cd = np.linalg.norm(d.geom_xpos[ga] - d.geom_xpos[gb], axis=1) - self.rbound[ga] - self.rbound[gb]
-            for i in np.flatnonzero(cd < COLLISION_ACTIVATION):
-                g_a, g_b = int(ga[i]), int(gb[i])
-                dist = mujoco.mj_geomDistance(m, d, g_a, g_b, COLLISION_ACTIVATION, self._ft)
-                if dist >= COLLISION_ACTIVATION:
-                    continue
-                pa, pb = self._ft[:3].copy(), self._ft[3:].copy()
-                n = pa - pb
-                nn = np.linalg.norm(n)
-                if nn < 1e-9:
-                    continue
-                n = n / nn * (1.0 if dist >= 0 else -1.0)
-                mujoco.mj_jac(m, d, self._jtmp, None, pa, int(m.geom_bodyid[g_a]))
-                Ja = self._jtmp.copy()
-                mujoco.mj_jac(m, d, self._jtmp, None, pb, int(m.geom_bodyid[g_b]))
-                A_rows.append(n @ (Ja - self._jtmp))
-                a_lo.append(COLLISION_MIN - dist)
+        A_rows, a_lo = self.constraint_rows(terrain)
         if A_rows:
             A = np.vstack(A_rows)
             bu = np.concatenate([upper, np.full(len(A_rows), 1e3)])
