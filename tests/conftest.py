@@ -33,3 +33,29 @@ def ros_domain(monkeypatch: pytest.MonkeyPatch) -> int:
     monkeypatch.setenv("ROS_DOMAIN_ID", str(domain))
     monkeypatch.setenv("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
     return domain
+
+
+@pytest.fixture(scope="session")
+def smoke_student(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An exported student (.onnx) for deploy tests: a pretrained one when videomimic_offline ships
+    one, else the training pipeline's smoke run (the four stages, one tiny iteration each, once per
+    session: a trained policy in the real exported format, plumbing rather than walking)."""
+    try:
+        from videomimic_offline.policy import pretrained  # type: ignore[attr-defined]
+
+        return Path(pretrained.student_path())
+    except (ImportError, AttributeError, FileNotFoundError):
+        pass
+    from videomimic_offline.training import stages
+    from videomimic_offline.training.export import export_student
+    from videomimic_offline.training.sample_data import make_sample_data
+
+    root = tmp_path_factory.mktemp("smoke_student")
+    data = make_sample_data(root / "data", seconds=1.0)
+    tiny = dict(num_envs=4, steps_per_env=8, save_interval=1, patch_size=4.0, hidden=(64, 64), procedural=("flat",))
+    ck = stages.train_stage(stages.StageConfig("mpt", out_dir=root, motions=[data["mocap"]], iterations=1, **tiny))
+    for stage in ("teacher", "distill", "finetune"):
+        ck = stages.train_stage(
+            stages.StageConfig(stage, out_dir=root, motions=[data["clips"]], init=ck, iterations=1, **tiny)
+        )
+    return export_student(ck, root / "export")["onnx"]

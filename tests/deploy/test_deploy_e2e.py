@@ -4,7 +4,8 @@ sim_g1, lidar_ingest, elevation_map, policy, g1_bridge, joy_teleop and recorder 
 (``vm_launch deploy sim:=true record:=true``) over real DDS. The test plays the operator: it holds
 the deadman and pushes the stick, presses START (stand) then A (policy), checks the heightmap
 shows the default scene's step ahead, presses the e-stop, Ctrl-Cs the graph and reads the bag.
-A random-weights student is used (plumbing, not walking) until training ships a pretrained one.
+The student is ``smoke_student`` (tests/conftest.py): a pretrained one when videomimic_offline ships
+one, else the training pipeline's smoke run exported (plumbing, not walking: it stays on the gantry).
 """
 
 from __future__ import annotations
@@ -29,18 +30,6 @@ REPO = Path(__file__).resolve().parents[2]
 VM_LAUNCH = REPO / "install" / "videomimic" / "lib" / "videomimic" / "vm_launch"
 
 
-def _student(tmp: Path) -> Path:
-    """A pretrained student when videomimic_offline ships one, else a random exported one."""
-    try:
-        from videomimic_offline.policy import pretrained  # type: ignore[attr-defined]
-
-        return Path(pretrained.student_path())
-    except (ImportError, AttributeError, FileNotFoundError):
-        from students import make_student  # tests/deploy/students.py
-
-        return make_student(tmp / "student")
-
-
 def _config(tmp: Path, bag_dir: Path) -> Path:
     cfg = tmp / "config"
     cfg.mkdir()
@@ -55,7 +44,7 @@ def _config(tmp: Path, bag_dir: Path) -> Path:
     (cfg / "deploy.yaml").write_text(yaml.safe_dump(deploy))
     sim = yaml.safe_load((cfg / "sim.yaml").read_text())
     sim["sim_g1"]["ros__parameters"]["lidar_points_per_scan"] = 5000  # spare the shared 2-core machine
-    # A random student cannot stand: keep it on the gantry (a fallen G1 costs the physics ~10x per step)
+    # A smoke-run student cannot stand: keep it on the gantry (a fallen G1 costs the physics ~10x per step)
     sim["sim_g1"]["ros__parameters"]["release_gantry_on_policy"] = False
     (cfg / "sim.yaml").write_text(yaml.safe_dump(sim))
     return cfg
@@ -168,7 +157,7 @@ class Operator:
         rclpy.try_shutdown(context=self.ctx)
 
 
-def test_sim_deploy_graph_end_to_end(tmp_path: Path, ros_domain: int) -> None:
+def test_sim_deploy_graph_end_to_end(tmp_path: Path, ros_domain: int, smoke_student: Path) -> None:
     from rosbags.rosbag2 import Reader
     from std_msgs.msg import Bool
 
@@ -176,7 +165,7 @@ def test_sim_deploy_graph_end_to_end(tmp_path: Path, ros_domain: int) -> None:
         pytest.skip("vm_launch not built: run bash scripts/setup.sh")
     bag_dir = tmp_path / "bags"
     cfg = _config(tmp_path, bag_dir)
-    student = _student(tmp_path)
+    student = smoke_student
     log = open(tmp_path / "graph.log", "w")  # noqa: SIM115
     proc = subprocess.Popen(
         [str(VM_LAUNCH), "deploy", "sim:=true", "record:=true", f"policy:={student}", f"config_dir:={cfg}"],

@@ -52,7 +52,8 @@ class Recorder(Node):
         for key in p["topics"]:
             topic = TOPICS[key]
             qos = TOPIC_QOS[key]
-            qos = QoSProfile(depth=100, reliability=qos.reliability, durability=qos.durability, history=qos.history)
+            # deep queues: a recorder starved of CPU for a moment (2 s at 500 Hz) still takes every sample
+            qos = QoSProfile(depth=1000, reliability=qos.reliability, durability=qos.durability, history=qos.history)
             self.create_subscription(msg_class(TOPIC_TYPES[key]), topic, self._writer(topic), qos, raw=True)
         self.create_timer(0.5, lambda: self.bag.maybe_flush(time.monotonic()))
         self.get_logger().info(f"recording {len(topics)} topics to {path}")
