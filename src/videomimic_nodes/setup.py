@@ -16,6 +16,7 @@ NODES: list[str] = [
         "joy_teleop",
         "recorder",
         "joy_script",
+        "state_estimator",
     )
 ]
 

@@ -61,6 +61,11 @@ DEPLOY_ARGUMENTS: dict[str, tuple[str, str]] = {
     "joy_device": ("", "a /dev/input/js* device to read directly; empty: subscribe to /joy from a joy node"),
     "joy_script": ("", "sim only: a timed gamepad script (e.g. config/joy_demo.yaml) for unattended runs"),
     "lidar_driver": ("true", "real robot: start livox_ros_driver2 (set false if it runs elsewhere)"),
+    "odom": (
+        "estimator",
+        "real robot: estimator (state_estimator: leg kinematics + IMU from LowState, drifts) | "
+        "external (FAST-LIO or similar publishes /vm/odom; state_estimator is not started)",
+    ),
     "config_dir": ("", "folder with the parameter files; empty: the installed videomimic/config"),
     "dds": (
         "auto",
@@ -91,6 +96,8 @@ def deploy_graph(args: dict[str, str], config_dir: Path) -> list[NodeSpec]:
         }
     elif a["dds"] not in ("auto", "default"):
         raise ValueError(f"dds:={a['dds']} is not one of auto, default")
+    if a["odom"] not in ("estimator", "external"):
+        raise ValueError(f"odom:={a['odom']} is not one of estimator, external")
     nodes: list[NodeSpec] = []
     if sim:
         nodes.append(
@@ -102,6 +109,8 @@ def deploy_graph(args: dict[str, str], config_dir: Path) -> list[NodeSpec]:
     elif _truthy(a["lidar_driver"]):
         nodes.append(NodeSpec("livox_lidar_publisher", "livox_ros_driver2", "livox_ros_driver2_node",
                               (str(config_dir / "livox_mid360.yaml"),)))  # fmt: skip
+    if not sim and a["odom"] == "estimator":  # sim_g1 publishes the true odometry itself
+        nodes.append(NodeSpec("state_estimator", "videomimic_nodes", "state_estimator", (params,)))
     nodes += [
         NodeSpec("lidar_ingest", "videomimic_nodes", "lidar_ingest", (params,)),
         NodeSpec("elevation_map", "videomimic_nodes", "elevation_map", (params,)),

@@ -1,0 +1,71 @@
+"""state_estimator: nav_msgs/Odometry of the torso from LowState alone (real robot, no FAST-LIO).
+
+Thin shell over :class:`core.state_estimator.StateEstimator`: every LowState updates the estimate
+(dt from the LowState tick, in ms); Odometry goes out at ``odom_hz``. It drifts (see the core's
+docstring and docs/real_robot.md); ``vm_launch deploy odom:=external`` leaves /vm/odom to a
+LiDAR-inertial odometry instead and does not start this node.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from nav_msgs.msg import Odometry
+from rclpy.node import Node
+from unitree_hg.msg import LowState
+from videomimic_offline.errors import ConfigError
+
+from videomimic_nodes.core.state_estimator import EstimatorConfig, StateEstimator
+from videomimic_nodes.ros_common import TOPIC_QOS, counted, params, run, topic_param
+
+
+class StateEstimatorNode(Node):
+    def __init__(self) -> None:
+        super().__init__("state_estimator")
+        p = params(self, {"variant": "29dof", "odom_hz": 50.0, "vel_tau": 0.05, "pos_tau": 0.02,
+                          "stance_switch": 0.003, "frame_id": "odom", "child_frame_id": "torso_link"})  # fmt: skip
+        if p["variant"] not in ("29dof", "23dof"):
+            raise ConfigError(f"state_estimator: variant {p['variant']!r}; use 29dof or 23dof (the robot's model)")
+        self.p = p
+        self.est = StateEstimator(EstimatorConfig(variant=str(p["variant"]), vel_tau=float(p["vel_tau"]),
+                                                  pos_tau=float(p["pos_tau"]), stance_switch=float(p["stance_switch"])))  # fmt: skip
+        self.period_ms = 1000.0 / float(p["odom_hz"])
+        self._tick: int | None = None
+        self._last_pub = -1e18
+        self.pub = counted(self.create_publisher(Odometry, topic_param(self, "odom"), TOPIC_QOS["odom"]))
+        self.create_subscription(LowState, topic_param(self, "lowstate"), self.on_lowstate, TOPIC_QOS["lowstate"])
+        self.get_logger().info(
+            f"state_estimator up (G1 {p['variant']} leg kinematics + IMU), odom at {p['odom_hz']} Hz"
+        )
+
+    def on_lowstate(self, msg: LowState) -> None:
+        tick = int(msg.tick)
+        dt_ms = 2.0 if self._tick is None else (tick - self._tick) % 2**32
+        self._tick = tick
+        if not 0 < dt_ms <= 100:  # a restart or a long gap: take one nominal step, do not integrate a jump
+            dt_ms = 2.0
+        s = msg.imu_state
+        q = np.array([m.q for m in msg.motor_state[:29]], dtype=np.float64)
+        quat = np.array(s.quaternion, dtype=np.float64)
+        if not (np.all(np.isfinite(q)) and np.all(np.isfinite(quat)) and np.linalg.norm(quat) > 0.5):
+            self.get_logger().error(
+                "LowState with NaN joints or a bad IMU quaternion ignored", throttle_duration_sec=1.0
+            )
+            return
+        e = self.est.update(q, quat, np.array(s.gyroscope, float), np.array(s.accelerometer, float), dt_ms * 1e-3)
+        if tick - self._last_pub < self.period_ms and tick >= self._last_pub:
+            return
+        self._last_pub = tick
+        out = Odometry()
+        out.header.stamp = self.get_clock().now().to_msg()
+        out.header.frame_id, out.child_frame_id = str(self.p["frame_id"]), str(self.p["child_frame_id"])
+        pp, po = out.pose.pose.position, out.pose.pose.orientation
+        pp.x, pp.y, pp.z = (float(v) for v in e.position)
+        po.w, po.x, po.y, po.z = (float(v) for v in e.quat)
+        tl, ta = out.twist.twist.linear, out.twist.twist.angular
+        tl.x, tl.y, tl.z = (float(v) for v in e.lin_vel)
+        ta.x, ta.y, ta.z = (float(v) for v in e.ang_vel)
+        self.pub.publish(out)
+
+
+def main() -> None:
+    run(StateEstimatorNode)
