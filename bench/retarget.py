@@ -9,7 +9,12 @@ walks in ../shared/data/bvh when present. Per clip and mean figures; the last li
 The peer runs in its own interpreter (it pins numpy==2.3.5, which this environment cannot take),
 on the first ``--peer-frames`` frames of each clip at 50 fps, with its robot_only/lafan pipeline;
 its output is scored by the same code as ours (our contact labels, our G1 model, the same terrain).
-Our figures on exactly those prefixes are printed beside it. Its CPU time includes its imports
+Our figures on exactly those prefixes are printed beside it.
+
+Each clip is also solved with the whole-clip refinement (``retarget(..., refine=True)``) and its
+row printed under the per-frame one; the JSON's top-level figures are the default pipeline's
+(per-frame) and ``refined`` holds the same keys for the refined one (``--no-refine`` skips it).
+``joint_accel_rms`` (rad/s^2) is the smoothness figure. Its CPU time includes its imports
 and set-up (it runs as its own process per clip). Peer environment used for the report:
 
     python3.11 -m venv /tmp/peer/venv
@@ -113,6 +118,7 @@ def _figures(rep, fps: float) -> dict[str, float]:
         "limit_violations": rep.limit_violations,
         "self_collisions": rep.self_collisions,
         "keypoint_err_mm": rep.keypoint_err_mm,
+        "joint_accel_rms": rep.joint_accel_rms,
         "foot_slide_max_mm": rep.foot_slide_max_mm,
         "usable": rep.usable,
     }
@@ -166,17 +172,19 @@ def main() -> int:
     ap.add_argument("--peer-python", default=os.environ.get("HOLOSOMA_PYTHON"),
                     help="python of a venv with holosoma-retargeting==0.1.0 (env HOLOSOMA_PYTHON)")  # fmt: skip
     ap.add_argument("--peer-frames", type=int, default=60)
+    ap.add_argument("--no-refine", action="store_true", help="skip the whole-clip refinement rows")
     args = ap.parse_args()
 
-    rows, peer_rows, ours_prefix_rows = [], [], []
-    total_frames, total_s, total_wall = 0, 0.0, 0.0
+    rows, peer_rows, ours_prefix_rows, ref_rows = [], [], [], []
+    total_frames, total_s, total_wall, ref_s = 0, 0.0, 0.0, 0.0
+    ref_fallback = 0
     peer_note = None
     if not args.peer_python:
         peer_note = ("not run: holosoma-retargeting 0.1.0 pins numpy==2.3.5 (this env needs numpy<2 for "
                      "mediapipe) and imports viser/cvxpy/libigl/yourdfpy; pass --peer-python of a separate venv")  # fmt: skip
     work = Path(tempfile.mkdtemp(prefix="retarget_bench_"))
     print(
-        f"{'clip':28s} {'frames':>6s} {'fr/s':>7s} {'slide':>6s} {'slideMx':>7s} {'pen':>6s} {'lim':>4s} {'self':>4s} {'kp_mm':>6s} usable"
+        f"{'clip':28s} {'frames':>6s} {'fr/s':>7s} {'slide':>6s} {'slideMx':>7s} {'pen':>6s} {'lim':>4s} {'self':>4s} {'kp_mm':>6s} {'acc':>6s} usable"
     )
     for name, human, terrain in clips():
         res = retarget(human, terrain)
@@ -188,7 +196,17 @@ def main() -> int:
         rows.append(f)
         print(f"{name:28s} {len(res.motion.qpos):6d} {f['frames_per_s']:7.0f} {f['foot_slide_mm_per_frame']:6.2f} "
               f"{f['foot_slide_max_mm']:7.1f} {f['max_penetration_mm']:6.1f} {f['limit_violations']:4d} "
-              f"{f['self_collisions']:4d} {f['keypoint_err_mm']:6.1f} {f['usable']}")  # fmt: skip
+              f"{f['self_collisions']:4d} {f['keypoint_err_mm']:6.1f} {f['joint_accel_rms']:6.1f} {f['usable']}")  # fmt: skip
+        if not args.no_refine:
+            rr = retarget(human, terrain, refine=True)
+            g = _figures(rr.report, rr.frames_per_cpu_s)
+            ref_rows.append(g)
+            ref_s += rr.solve_cpu_s
+            ref_fallback += rr.refine_fallback_frames
+            print(f"  {'+ whole-clip refinement':26s} {len(rr.motion.qpos):6d} {g['frames_per_s']:7.0f} "
+                  f"{g['foot_slide_mm_per_frame']:6.2f} {g['foot_slide_max_mm']:7.1f} {g['max_penetration_mm']:6.1f} "
+                  f"{g['limit_violations']:4d} {g['self_collisions']:4d} {g['keypoint_err_mm']:6.1f} "
+                  f"{g['joint_accel_rms']:6.1f} {g['usable']}")  # fmt: skip
         if args.peer_python:
             n = min(args.peer_frames, len(res.targets.contacts))
             h50 = res.targets.human[:n]
@@ -223,6 +241,7 @@ def main() -> int:
             "limit_violations": int(np.sum([r["limit_violations"] for r in rs])),
             "self_collisions": int(np.sum([r["self_collisions"] for r in rs])),
             "keypoint_err_mm": float(np.mean([r["keypoint_err_mm"] for r in rs])),
+            "joint_accel_rms": float(np.mean([r["joint_accel_rms"] for r in rs])),
         }
 
     out = summary(rows, total_frames / total_s)
@@ -233,6 +252,11 @@ def main() -> int:
         f"{'mean (fps: total frames / total solve time)':28s} "
         + " ".join(f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}" for k, v in out.items())
     )
+    if ref_rows:
+        out["refined"] = summary(ref_rows, total_frames / ref_s)
+        out["refined"]["fallback_frames"] = ref_fallback
+        print(f"{'refined mean':28s} " + " ".join(f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}"
+                                                  for k, v in out["refined"].items()))  # fmt: skip
     if peer_rows:
         out["peer"] = {"name": "holosoma-retargeting 0.1.0", "frames": args.peer_frames, **summary(peer_rows)}
         out["ours_same_frames"] = summary(ours_prefix_rows)

@@ -45,6 +45,7 @@ class Feasibility:
     foot_slide_max_mm: float
     self_collisions: int  # frames with any robot-robot penetration
     keypoint_err_mm: float
+    joint_accel_rms: float = float("nan")  # rad/s^2, RMS over joints and frames: smoothness
     usable: bool = False
     reasons: list[str] = field(default_factory=list)
 
@@ -110,6 +111,13 @@ def keypoint_error_mm(robot_kp: np.ndarray, human: np.ndarray, scale: float) -> 
     return float(1000 * np.linalg.norm(r - h, axis=-1).mean())
 
 
+def joint_accel_rms(joint_pos: np.ndarray, fps: float) -> float:
+    """RMS joint acceleration (rad/s^2, second differences): what a tracking policy must produce."""
+    if len(joint_pos) < 3:
+        return 0.0
+    return float(np.sqrt(np.mean((np.diff(joint_pos, 2, axis=0) * fps * fps) ** 2)))
+
+
 def assess(motion: RobotMotion, terrain: Terrain, human: np.ndarray | None = None, scale: float = 1.0) -> Feasibility:
     """All figures and the verdict for one retargeted clip (``human``: the 50 fps targets' joints)."""
     m = g1_model("29dof", actuators=False)
@@ -169,6 +177,7 @@ def assess(motion: RobotMotion, terrain: Terrain, human: np.ndarray | None = Non
         foot_slide_max_mm=float(slide_arr.max()),
         self_collisions=_self_collision_frames(m, motion.qpos),
         keypoint_err_mm=kp_err,
+        joint_accel_rms=joint_accel_rms(q, motion.fps),
     )
     reasons = []
     if rep.limit_violations:

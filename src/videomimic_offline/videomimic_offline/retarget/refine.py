@@ -22,6 +22,7 @@ frame where the refinement broke terrain or self-collision more than the per-fra
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import mujoco
@@ -39,8 +40,8 @@ class RefineWeights:
 
     accel: float = 5.0
     velocity: float = 0.005
-    slide: float = 200.0
-    constraint: float = 1e5  # stiffness (above every tracking weight, below the limit pins) of a held terrain / self-collision row
+    slide: float = 1e4  # planted feet: far above the tracking weights (a stop must not drift the stance)
+    constraint: float = 1e5  # stiffness of a held terrain / self-collision row (below the limit pins)
     constraint_tol: float = 1e-4  # m: a row broken by more than this is held
     terrain_activation: float = 0.15  # m: a whole-clip step is larger than a per-frame one, so rows
     collision_activation: float = 0.06  # are linearised further from contact than in the QP pass
@@ -56,20 +57,32 @@ class RefineWeights:
     active_rounds: int = 10  # active-set rounds (banded re-solves, no new linearisation)
 
 
+@functools.lru_cache(maxsize=8)
+def _band_index(T: int, n: int) -> tuple[np.ndarray, ...]:
+    """Flat positions in the lower band storage (2n+1, T n) of each block entry (cached per shape)."""
+    N = T * n
+    base = np.arange(T) * n
+    rr, cc = np.tril_indices(n)
+    d_flat = ((rr - cc)[None, :] * N + base[:, None] + cc[None, :]).ravel()
+    r, c = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
+    r, c = r.ravel(), c.ravel()
+    l1_flat = ((n + r - c)[None, :] * N + base[:-1, None] + c[None, :]).ravel()
+    l2_cols = (base[:-2, None] + np.arange(n)[None, :]).ravel()
+    return rr, cc, d_flat, l1_flat, l2_cols
+
+
 def _band_solve(D: np.ndarray, L1: np.ndarray, L2: np.ndarray, rhs: np.ndarray) -> np.ndarray:
     """Solve the SPD block-banded system given by diagonal blocks D (T, n, n), sub-diagonal blocks
     L1[t] = H[t+1, t] (T-1, n, n) and diagonal second sub-diagonal L2[t] = diag H[t+2, t] (T-2, n)."""
     T, n, _ = D.shape
-    ab = np.zeros((2 * n + 1, T * n))
-    base = np.arange(T) * n
-    rr, cc = np.tril_indices(n)
-    ab[(rr - cc)[None, :], base[:, None] + cc[None, :]] = D[:, rr, cc]
+    rr, cc, d_flat, l1_flat, l2_cols = _band_index(T, n)
+    ab = np.zeros((2 * n + 1) * T * n)
+    ab[d_flat] = D[:, rr, cc].ravel()
     if T > 1:
-        r, c = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
-        r, c = r.ravel(), c.ravel()
-        ab[(n + r - c)[None, :], base[:-1, None] + c[None, :]] = L1.reshape(T - 1, -1)
+        ab[l1_flat] = L1.ravel()
     if T > 2:
-        ab[2 * n, (base[:-2, None] + np.arange(n)[None, :]).ravel()] = L2.ravel()
+        ab[2 * n * T * n + l2_cols] = L2.ravel()
+    ab = ab.reshape(2 * n + 1, T * n)
     return solveh_banded(ab, rhs.ravel(), lower=True, check_finite=False).reshape(T, n)
 
 

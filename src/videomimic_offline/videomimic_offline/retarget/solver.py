@@ -247,10 +247,10 @@ class G1Retargeter:
             near = np.isfinite(h) & (p[:, 2] - h < terrain_act)
             if near.any():
                 Jr = self._jacr[fb]
-                for i in np.flatnonzero(near):
-                    # z row of J_p - [r]x J_r
-                    A_rows.append(self._jacp[fb][2] - (r[i, 0] * Jr[1] - r[i, 1] * Jr[0]))
-                    a_lo.append(h[i] - p[i, 2])
+                i = np.flatnonzero(near)
+                # z rows of J_p - [r]x J_r
+                A_rows += list(self._jacp[fb][2] - (r[i, 0, None] * Jr[1] - r[i, 1, None] * Jr[0]))
+                a_lo += list(h[i] - p[i, 2])
         self.terrain_rows = len(A_rows)  # the rows after these are self-collision rows
         if len(self.pairs):
             ga, gb = self.pairs[:, 0], self.pairs[:, 1]

@@ -31,6 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--smpl-model", type=Path, default=None, help="folder with smpl/SMPL_NEUTRAL.pkl (AMASS input)")
     p.add_argument("--csv-fps", type=float, default=30.0, help="frame rate of a LAFAN1 CSV")
     p.add_argument("--iters", type=int, default=2, help="solver iterations per frame")
+    p.add_argument("--refine", action="store_true",
+                   help="add the whole-clip refinement (smoother: ~half the joint acceleration; ~3x slower)")  # fmt: skip
     p.add_argument("--variant", choices=("29dof", "23dof"), default="29dof", help="23dof: wrists held at 0")
     p.add_argument("--video", action="store_true", help="also render human vs robot side by side (MP4)")
     p.add_argument("--force", action="store_true", help="recompute even if the output is up to date")
@@ -72,8 +74,9 @@ def main(argv: list[str] | None = None) -> int:
             with Progress(transient=True) as bar:
                 task = bar.add_task("retargeting", total=int(human.num_frames / human.fps * 50))
                 res = retarget(
-                    human, terrain, iters=args.iters, variant=args.variant, progress=lambda n: bar.advance(task, n)
-                )
+                    human, terrain, iters=args.iters, variant=args.variant, refine=args.refine,
+                    progress=lambda n: bar.advance(task, n),
+                )  # fmt: skip
             motion, report = res.motion, res.report
             print(f"solved {len(motion.qpos)} frames at {res.frames_per_s:.0f} frames/s; contacts "
                   f"{'detected' if res.targets.contacts_detected else 'from the input'}")  # fmt: skip
