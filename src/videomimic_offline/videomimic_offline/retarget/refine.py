@@ -15,8 +15,9 @@ at once,
 with the per-frame Jacobians the QP pass uses (terrain rows on points along the sole edges,
 against the plain heightfield). Each term couples at most frames t-1..t+1, so the
 normal matrix is block-banded (half-bandwidth 2 nv) and one iteration is a banded Cholesky solve
-(scipy.linalg.solveh_banded), linear in T. Joint limits are clipped after each iteration, and the
-last pass enforces joint and velocity limits exactly, in frame order. A final check reverts any
+(scipy.linalg.solveh_banded), linear in T. Within an iteration a primal active set (a few banded
+re-solves) pins joints at the limits they would cross and holds the terrain / self-collision rows
+the step would break; the last pass enforces joint and velocity limits exactly, in frame order. A final check reverts any
 frame where the refinement broke terrain or self-collision more than the per-frame answer did.
 """
 
