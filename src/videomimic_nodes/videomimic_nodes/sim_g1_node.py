@@ -63,6 +63,7 @@ class SimG1Node(Node):
         self._stop = threading.Event()
         self._state = LowState()
         self.n_bad_crc = 0
+        self._damping = True  # the robot starts unpowered
         self._thread = threading.Thread(target=self.loop, name="physics", daemon=True)
         self._thread.start()
         self.get_logger().info(f"sim_g1 up: scene {scene or 'default step'}, physics {1 / cfg.physics_dt:.0f} Hz")
@@ -77,8 +78,14 @@ class SimG1Node(Node):
             self.n_bad_crc += 1
             self.get_logger().error("LowCmd with a wrong CRC dropped (as the firmware does)", throttle_duration_sec=1.0)
             return
+        arrays = record_to_arrays(rec)
         with self._lock:
-            self.sim.set_command(record_to_arrays(rec))
+            self.sim.set_command(arrays)
+            tick = self._state.tick
+        damping = not np.any(arrays.kp[:29])
+        if damping and not self._damping:  # when the robot itself starts damping, in its own (sim) time
+            self.get_logger().info(f"damping from tick {tick}")
+        self._damping = damping
 
     def on_bridge_state(self, msg: String) -> None:
         if msg.data == "policy" and self.p["release_gantry_on_policy"] and self.sim.gantry_on:
