@@ -101,8 +101,21 @@ CPU_SCALE = ["--num-envs", "4", "--steps-per-env", "8", "--save-interval", "1", 
 
 
 def step_train(ctx: Context) -> None:
-    """The four stages at CPU scale (MoCap → teacher → DAgger student → finetune), then export."""
+    """The four stages at CPU scale (MoCap → teacher → DAgger student → finetune), then export.
+
+    Skipped when the exported student was made from the same motion and settings (each training
+    tool would also resume, but would rebuild its simulator just to find nothing left to do).
+    """
+    from videomimic_offline import artifacts
+
     train, iters = ctx.out / "train", str(ctx.train_iterations)
+    student = train / "export" / "student.onnx"
+    key = artifacts.hash_inputs(ctx.artifacts["robot_motion"], iters, CPU_SCALE)
+    marker = train / "main_job_train.json"
+    ctx.artifacts["policy"] = student
+    if student.is_file() and marker.is_file() and artifacts.read_json(marker).get("input_hash") == key:
+        print(f"  reusing {student} (same motion and settings)")
+        return
     clip = [str(ctx.artifacts["robot_motion"])]
     _tool("make_mocap", "--out", str(train / "mocap"), "--seconds", "3")
     _tool("train_mpt", "--motions", str(train / "mocap"), "--out", str(train), "--iterations", iters,
@@ -114,7 +127,7 @@ def step_train(ctx: Context) -> None:
         previous = stage
     _tool("export_student", "--checkpoint", str(train / "finetune"), "--out", str(train / "export"))
     _tool("plot_training", "--run", str(train), "--png", str(train / "training_curves.png"))
-    ctx.artifacts["policy"] = train / "export" / "student.onnx"
+    artifacts.write_json(marker, {"input_hash": key, "student": str(student)})
 
 
 def step_deploy(ctx: Context) -> None:
