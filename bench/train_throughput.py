@@ -1,15 +1,19 @@
 """Env-steps/s of our teacher task vs mjlab's own Mjlab-Tracking-Flat-Unitree-G1, same env count, same run.
 
-Both envs are stepped with random actions (no learning) after a warm-up; the figure is
-``num_envs * steps / seconds`` (policy steps at 50 Hz, each 4 physics steps). Our task adds the
-reconstructed-terrain patches, the 11 x 11 height scan, the proprio history and the multi-clip
-bookkeeping; the ratio shows what those cost. Motions are generated offline (G1 forward
-kinematics); the teacher clip stands on a 10 cm step heightfield.
+Like for like: both envs are built in the same process with the same env count, device, physics step
+(0.005 s) and decimation (4), both wrapped in mjlab's ``RslRlVecEnvWrapper`` (what training steps),
+and stepped with random actions (no learning). After a warm-up, ``--repeats`` blocks of ``--steps``
+policy steps are timed alternately (ours, mjlab, ours, ...), so that load changes on a shared machine
+hit both; the figures are the medians over blocks, and ``ratio`` is the median of the per-block
+ratios. Our task adds the reconstructed-terrain patches, the 11 x 11 height scan, the proprio
+history and the multi-clip bookkeeping; the ratio shows what those cost. Motions are generated
+offline (G1 forward kinematics); the teacher clip stands on a 10 cm step heightfield.
 
-    python bench/train_throughput.py --num-envs 64            # CPU
+    nice -n 10 python bench/train_throughput.py --num-envs 64             # CPU
     python bench/train_throughput.py --num-envs 4096 --device cuda:0
 
-Last line: JSON with ours_steps_per_s, mjlab_steps_per_s, ratio, device, num_envs.
+Last line: JSON with ours_steps_per_s, mjlab_steps_per_s, ratio, device, num_envs (and the block
+settings).
 """
 
 from __future__ import annotations
@@ -17,8 +21,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -26,85 +32,102 @@ import numpy as np
 os.environ.setdefault("WANDB_MODE", "disabled")
 
 
-def _rate(env, steps: int, warmup: int, num_actions: int, device: str) -> float:
+def _block(env, steps: int, device: str) -> float:
+    """Env-steps/s of ``steps`` policy steps with uniform random actions in [-1, 1]."""
     import torch
 
-    for _ in range(warmup):
-        env.step(torch.rand(env.num_envs, num_actions, device=device) * 2 - 1)
+    actions = [torch.rand(env.num_envs, env.num_actions, device=device) * 2 - 1 for _ in range(steps)]
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
     t0 = time.perf_counter()
-    for _ in range(steps):
-        env.step(torch.rand(env.num_envs, num_actions, device=device) * 2 - 1)
+    for a in actions:
+        env.step(a)
     if device.startswith("cuda"):
         torch.cuda.synchronize()
     return env.num_envs * steps / (time.perf_counter() - t0)
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--num-envs", type=int, default=64)
-    p.add_argument("--steps", type=int, default=50)
-    p.add_argument("--warmup", type=int, default=5)
-    p.add_argument("--device", default="cpu")
-    a = p.parse_args()
+def interleaved(envs: dict[str, object], steps: int, warmup: int, repeats: int, device: str) -> dict[str, list[float]]:
+    """Per-block env-steps/s of each env, blocks alternating between the envs (warm-up excluded)."""
+    for env in envs.values():
+        _block(env, warmup, device)
+    rates: dict[str, list[float]] = {k: [] for k in envs}
+    for _ in range(repeats):
+        for k, env in envs.items():
+            rates[k].append(_block(env, steps, device))
+    return rates
 
+
+def mjlab_motion_file(walk_npz: Path, out: Path) -> Path:
+    """mjlab's tracking task reads its own npz (all 30 bodies in model order): our generated walk has them."""
+    keys = ("fps", "joint_pos", "joint_vel", "body_pos_w", "body_quat_w", "body_lin_vel_w", "body_ang_vel_w")
+    with np.load(walk_npz) as d:
+        np.savez(out, **{k: d[k] for k in keys})
+    return out
+
+
+def build_envs(tmp: Path, num_envs: int, device: str, ours_cfg: Callable | None = None) -> dict[str, object]:
+    """{"ours": teacher task, "mjlab": mjlab's G1 flat tracking}, both wrapped for rsl_rl."""
     import mjlab.tasks  # noqa: F401  (registers mjlab's tasks)
-    import torch
     from mjlab.envs import ManagerBasedRlEnv
+    from mjlab.rl import RslRlVecEnvWrapper
     from mjlab.tasks.registry import load_env_cfg
     from videomimic_offline.training.sample_data import make_sample_data
     from videomimic_offline.training.stages import StageConfig, build_env, load_clips
 
+    data = make_sample_data(tmp)
+    motion = mjlab_motion_file(data["mocap"] / "walk.npz", tmp / "mjlab_walk.npz")
+    cfg = StageConfig(
+        "teacher",
+        out_dir=tmp,
+        motions=[data["clips"]],
+        num_envs=num_envs,
+        device=device,
+        patch_size=4.0,
+        procedural=("flat",),
+    )
+    ours = build_env(cfg, load_clips(cfg))
+    mj_cfg = load_env_cfg("Mjlab-Tracking-Flat-Unitree-G1")
+    mj_cfg.commands["motion"].motion_file = str(motion)
+    mj_cfg.scene.num_envs = num_envs
+    mj = RslRlVecEnvWrapper(ManagerBasedRlEnv(cfg=mj_cfg, device=device))
+    for env in (ours.unwrapped, mj.unwrapped):  # same physics step and decimation, or the ratio is meaningless
+        assert env.cfg.decimation == 4 and abs(env.cfg.sim.mujoco.timestep - 0.005) < 1e-9, env.cfg
+    return {"ours": ours, "mjlab": mj}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--num-envs", type=int, default=64)
+    p.add_argument("--steps", type=int, default=10, help="policy steps per timed block")
+    p.add_argument("--repeats", type=int, default=7, help="timed blocks per env (alternating)")
+    p.add_argument("--warmup", type=int, default=5)
+    p.add_argument("--device", default="cpu")
+    a = p.parse_args()
+
+    import torch
+
     with tempfile.TemporaryDirectory() as tmp:
-        data = make_sample_data(Path(tmp))
-        # mjlab's tracking task reads its own npz (all 30 bodies in model order): our generated walk has them.
-        with np.load(data["mocap"] / "walk.npz") as d:
-            mj_motion = Path(tmp) / "mjlab_walk.npz"
-            np.savez(
-                mj_motion,
-                **{
-                    k: d[k]
-                    for k in (
-                        "fps",
-                        "joint_pos",
-                        "joint_vel",
-                        "body_pos_w",
-                        "body_quat_w",
-                        "body_lin_vel_w",
-                        "body_ang_vel_w",
-                    )
-                },
-            )
-        cfg = StageConfig(
-            "teacher",
-            out_dir=Path(tmp),
-            motions=[data["clips"]],
-            num_envs=a.num_envs,
-            device=a.device,
-            patch_size=4.0,
-            procedural=("flat",),
-        )
-        ours_env = build_env(cfg, load_clips(cfg))
-        ours = _rate(ours_env, a.steps, a.warmup, 23, a.device)
-        ours_env.close()
+        envs = build_envs(Path(tmp), a.num_envs, a.device)
+        rates = interleaved(envs, a.steps, a.warmup, a.repeats, a.device)
+        for env in envs.values():
+            env.close()
 
-        mj_cfg = load_env_cfg("Mjlab-Tracking-Flat-Unitree-G1")
-        mj_cfg.commands["motion"].motion_file = str(mj_motion)
-        mj_cfg.scene.num_envs = a.num_envs
-        mj_env = ManagerBasedRlEnv(cfg=mj_cfg, device=a.device)
-        n_act = mj_env.action_manager.total_action_dim
-        mjl = _rate(mj_env, a.steps, a.warmup, n_act, a.device)
-        mj_env.close()
-
+    ours, mjl = statistics.median(rates["ours"]), statistics.median(rates["mjlab"])
+    ratio = statistics.median([o / m for o, m in zip(rates["ours"], rates["mjlab"])])
     dev = torch.cuda.get_device_name(0) if a.device.startswith("cuda") else f"cpu ({os.cpu_count()} cores)"
+    print("per-block env-steps/s:", {k: [round(r, 1) for r in v] for k, v in rates.items()})
     print(f"ours {ours:.1f} env-steps/s, mjlab tracking {mjl:.1f} env-steps/s at {a.num_envs} envs on {dev}")
     print(
         json.dumps(
             {
                 "ours_steps_per_s": round(ours, 1),
                 "mjlab_steps_per_s": round(mjl, 1),
-                "ratio": round(ours / mjl, 3),
+                "ratio": round(ratio, 3),
                 "device": dev,
                 "num_envs": a.num_envs,
+                "steps": a.steps,
+                "repeats": a.repeats,
             }
         )
     )

@@ -74,22 +74,23 @@ class ProprioHistory:
         for name, n, _ in PROPRIO_TERMS:
             widths += [float(noise.get(name, 0.0))] * n
         self.noise = torch.tensor(widths, device=env.device)
+        self.noisy = any(w > 0 for w in widths)  # decided once: no device->host check per step
 
     def reset(self, env_ids: torch.Tensor | slice | None = None) -> None:
         self.fresh[env_ids if env_ids is not None else slice(None)] = True
 
     def __call__(self, env: ManagerBasedRlEnv, noise=None, length=None) -> torch.Tensor:
         frame = proprio_frame(env, self.joint_ids, self.default)
-        if self.noise.any():
+        if self.noisy:
             frame = frame + (torch.rand_like(frame) * 2 - 1) * self.noise
         step = int(env.common_step_counter)
         if step != self._last_step:
             self.buf = torch.roll(self.buf, 1, dims=1)
             self._last_step = step
         self.buf[:, 0] = frame
-        if self.fresh.any():
-            self.buf[self.fresh] = frame[self.fresh].unsqueeze(1).expand(-1, self.length, -1)
-            self.fresh[:] = False
+        # Back-fill reset envs with masks, not boolean indexing (which syncs with the device every step).
+        self.buf = torch.where(self.fresh[:, None, None], frame[:, None, :].expand_as(self.buf), self.buf)
+        self.fresh.zero_()
         return self.buf.reshape(env.num_envs, -1).clone()
 
 
@@ -205,18 +206,17 @@ class Heightmap:
         if new_step:
             self.hist = torch.roll(self.hist, 1, dims=1)
         self.hist[:, 0] = h
-        if self.fresh.any():
-            self.hist[self.fresh] = h[self.fresh].unsqueeze(1).expand(-1, self.hist.shape[1], -1)
+        self.hist = torch.where(self.fresh[:, None, None], h[:, None, :].expand_as(self.hist), self.hist)
         delayed = self.hist[torch.arange(env.num_envs, device=h.device), self.delay]
         if new_step:
             self.count += 1
         refresh = self.fresh | (self.count >= self.period)
-        self.count[refresh] = 0
-        self.fresh[:] = False
+        self.count = torch.where(refresh, torch.zeros_like(self.count), self.count)
+        self.fresh.zero_()
         noisy = delayed + self.offset + (torch.rand_like(delayed) * 2 - 1) * self.white + self._frame_error(delayed)
         dropped = torch.rand_like(noisy) < self.drop
         noisy = torch.where(dropped, torch.full_like(noisy, g1.HEIGHTMAP_FALLBACK), noisy)
-        self.held[refresh] = noisy[refresh]
+        self.held = torch.where(refresh[:, None], noisy, self.held)
         return self.held.clone()
 
     def _frame_error(self, h: torch.Tensor) -> torch.Tensor:

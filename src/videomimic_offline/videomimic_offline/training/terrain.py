@@ -74,6 +74,25 @@ def load_heightfield(path: Path) -> Heightfield:
     return Heightfield(filled, origin, float(d["resolution"]))
 
 
+def floor_frame(patch: tuple[float, float], field: tuple[float, float]) -> list[tuple[float, float, float, float]]:
+    """Boxes (centre x, y, half-sizes x, y) that cover a patch except the centred field's footprint.
+
+    A single floor box under the whole patch would touch every foot that stands on the field's lowest
+    cells a second time (box + heightfield contacts for the same point): twice the contacts and
+    constraint rows for the solver, for no change in the ground's shape.
+    """
+    (sx, sy), (ex, ey) = patch, field
+    x0, x1 = (sx - ex) / 2, (sx + ex) / 2
+    y0, y1 = (sy - ey) / 2, (sy + ey) / 2
+    boxes = [
+        (x0 / 2, sy / 2, x0 / 2, sy / 2),  # left strip, full height
+        ((x1 + sx) / 2, sy / 2, (sx - x1) / 2, sy / 2),  # right strip
+        (sx / 2, y0 / 2, ex / 2, y0 / 2),  # below the field
+        (sx / 2, (y1 + sy) / 2, ex / 2, (sy - y1) / 2),  # above the field
+    ]
+    return [b for b in boxes if min(b[2], b[3]) > 1e-6]
+
+
 def _sub_terrain_base():  # late import: mjlab is heavy and only needed when training
     from mjlab.terrains.terrain_generator import SubTerrainCfg
 
@@ -114,9 +133,13 @@ def make_clip_terrain_cfg(heightfield_path: Path):
             cx, cy = self.size[0] / 2, self.size[1] / 2
             geom = body.add_geom(type=mujoco.mjtGeom.mjGEOM_HFIELD, hfieldname=name, pos=[cx, cy, zmin])
             # Ground around the field at its lowest level, so a robot that leaves the scan still stands.
-            floor = body.add_geom(type=mujoco.mjtGeom.mjGEOM_BOX, size=[cx, cy, 0.05], pos=[cx, cy, zmin - 0.05])
+            floors = [
+                body.add_geom(type=mujoco.mjtGeom.mjGEOM_BOX, size=[hx, hy, 0.05], pos=[x, y, zmin - 0.05])
+                for x, y, hx, hy in floor_frame(self.size, (ex, ey))
+            ]
             origin = np.array([cx - hf.center_xy[0], cy - hf.center_xy[1], 0.0])
-            return TerrainOutput(origin=origin, geometries=[TerrainGeometry(geom=geom), TerrainGeometry(geom=floor)])
+            geoms = [TerrainGeometry(geom=geom)] + [TerrainGeometry(geom=f) for f in floors]
+            return TerrainOutput(origin=origin, geometries=geoms)
 
     return ClipHeightfieldTerrainCfg(path=str(heightfield_path))
 
