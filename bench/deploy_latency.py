@@ -8,8 +8,10 @@ Prints one line per figure, then a JSON object on the last line. Never asserts.
 * heightmap_p99_ms: fusing a 20k-point cloud into the 4 x 4 m @ 0.05 m map + the 11 x 11 heightmap.
 * lowstate_to_lowcmd_p99_ms: LowState published here -> LowCmd received here, through a running
   g1_bridge process over DDS (500 Hz; the bridge echoes LowState.mode_machine, used as a sequence number).
-* loop_jitter_p99_ms: |period - 20 ms| of the policy node's 50 Hz loop (core.loop.PeriodicLoop)
-  running the policy step; an rclpy timer doing the same is reported beside it.
+* loop_jitter_p99_ms: |period - 20 ms| of the policy node's 50 Hz loop (core.loop.PeriodicLoop
+  running the policy step, with the node's loop options from config/deploy.yaml); each option set
+  of JITTER_VARIANTS (loop_jitter_p99_ms_<variant>, interleaved in the same run) and an rclpy timer
+  doing the same are reported beside it.
 """
 
 from __future__ import annotations
@@ -161,8 +163,19 @@ def bench_bridge(seconds: float) -> tuple[float, int, int]:
     return p99(lat[200:], "lowstate_to_lowcmd_p50_ms"), k, len(lat)
 
 
-def bench_jitter(runner, seconds: float) -> tuple[float, float]:
-    """The policy node's loop (core.loop.PeriodicLoop running the policy step), and an rclpy timer."""
+#: PeriodicLoop options compared in one run, interleaved in short chunks so load changes hit all alike.
+JITTER_VARIANTS: dict[str, dict[str, object]] = {
+    "plain": {},
+    "gc": {"gc_control": True},
+    "fifo": {"realtime_priority": 80},
+    "fifo_gc": {"realtime_priority": 80, "gc_control": True},
+    "fifo_gc_spin": {"realtime_priority": 80, "gc_control": True, "spin_s": 0.0005},
+}
+
+
+def bench_jitter(runner, seconds: float, loop_options: dict[str, object]) -> tuple[float, float, dict[str, float]]:
+    """The policy node's loop (core.loop.PeriodicLoop running the policy step, with the node's
+    options), each variant of JITTER_VARIANTS beside it, and an rclpy timer."""
     import rclpy
     from rclpy.node import Node
     from videomimic_nodes.core.loop import PeriodicLoop
@@ -174,10 +187,19 @@ def bench_jitter(runner, seconds: float) -> tuple[float, float]:
     def tick() -> None:
         runner.step(q0, np.zeros(23), np.zeros(3), np.array([1.0, 0, 0, 0]), np.zeros(3), hm)
 
-    loop = PeriodicLoop(g1.CONTROL_DT, tick).start()
-    time.sleep(seconds)
-    loop.stop()
-    node_loop = p99(loop.jitter_s()[5:], "loop_jitter_p50_ms")
+    variants = {"node": loop_options, **JITTER_VARIANTS}
+    jitter: dict[str, list[float]] = {k: [] for k in variants}
+    rounds = 5
+    for _ in range(rounds):
+        for name, opts in variants.items():
+            loop = PeriodicLoop(g1.CONTROL_DT, tick, **opts).start()
+            time.sleep(seconds / rounds)
+            loop.stop()
+            jitter[name] += loop.jitter_s()[5:]
+            if opts.get("realtime_priority") and not loop.realtime:
+                P50[f"{name}_fifo_refused"] = 1.0
+    node_loop = p99(jitter.pop("node"), "loop_jitter_p50_ms")
+    per_variant = {f"loop_jitter_p99_ms_{k}": p99(v) for k, v in jitter.items()}
 
     rclpy.init()
     node = Node("bench_loop")
@@ -190,7 +212,16 @@ def bench_jitter(runner, seconds: float) -> tuple[float, float]:
         ex.spin_once(timeout_sec=0.1)
     node.destroy_node()
     rclpy.try_shutdown()
-    return node_loop, p99(np.abs(np.diff(stamps) - g1.CONTROL_DT)[5:], "rclpy_timer_jitter_p50_ms")
+    return node_loop, p99(np.abs(np.diff(stamps) - g1.CONTROL_DT)[5:], "rclpy_timer_jitter_p50_ms"), per_variant
+
+
+def policy_loop_options() -> dict[str, object]:
+    """The loop options the policy node runs with (config/deploy.yaml)."""
+    import yaml
+
+    p = yaml.safe_load((REPO / "config" / "deploy.yaml").read_text())["policy"]["ros__parameters"]
+    return {"realtime_priority": int(p.get("loop_priority", 0)), "gc_control": bool(p.get("loop_gc_control", False)),
+            "spin_s": float(p.get("loop_spin_s", 0.0))}  # fmt: skip
 
 
 def main() -> int:
@@ -205,9 +236,13 @@ def main() -> int:
         out["heightmap_p99_ms"], out["cloud_clean_20k_p99_ms"] = bench_heightmap()
         print(f"heightmap update (20k points) p99 {out['heightmap_p99_ms']:.2f} ms (target <= 5); "
               f"cloud cleaning + de-skew p99 {out['cloud_clean_20k_p99_ms']:.2f} ms", flush=True)  # fmt: skip
-        out["loop_jitter_p99_ms"], out["rclpy_timer_jitter_p99_ms"] = bench_jitter(runner, args.seconds)
+        out["loop_jitter_p99_ms"], out["rclpy_timer_jitter_p99_ms"], variants = bench_jitter(
+            runner, args.seconds, policy_loop_options()
+        )
+        out.update(variants)
         print(f"50 Hz loop jitter p99 {out['loop_jitter_p99_ms']:.2f} ms (target <= 2; an rclpy timer: "
-              f"{out['rclpy_timer_jitter_p99_ms']:.2f} ms)", flush=True)  # fmt: skip
+              f"{out['rclpy_timer_jitter_p99_ms']:.2f} ms; variants "
+              + ", ".join(f"{k[len('loop_jitter_p99_ms_'):]} {v:.2f}" for k, v in variants.items()) + ")", flush=True)  # fmt: skip
         out["lowstate_to_lowcmd_p99_ms"], sent, got = bench_bridge(args.seconds)
         out["lowstate_sent"], out["lowcmd_matched"] = sent, got
         print(f"LowState -> LowCmd through g1_bridge p99 {out['lowstate_to_lowcmd_p99_ms']:.2f} ms "

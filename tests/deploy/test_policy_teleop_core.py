@@ -128,3 +128,30 @@ def test_periodic_loop_keeps_rate_and_skips_overruns():
     time.sleep(0.4)
     slow.stop()
     assert slow.skipped > 0 and len(slow.starts) <= 12  # skipped, not run in a burst
+
+
+def test_periodic_loop_options_fifo_gc_and_spin():
+    """SCHED_FIFO is asked for in the loop thread only; GC runs only after ticks, and is back on after stop."""
+    import gc
+    import os
+    import time
+
+    from videomimic_nodes.core.loop import PeriodicLoop
+
+    policies: list[int] = []
+    gc_on: list[bool] = []
+
+    def tick() -> None:
+        policies.append(os.sched_getscheduler(0))
+        gc_on.append(gc.isenabled())
+        [[i] for i in range(1000)]  # garbage
+
+    loop = PeriodicLoop(0.01, tick, realtime_priority=10, gc_control=True, spin_s=0.001).start()
+    time.sleep(0.3)
+    loop.stop()
+    assert 20 <= len(policies) <= 31 and not any(gc_on)
+    assert gc.isenabled() and os.sched_getscheduler(0) == os.SCHED_OTHER  # the caller's thread is untouched
+    if loop.realtime:  # granted (root or CAP_SYS_NICE): the loop thread really ran SCHED_FIFO
+        assert set(policies) == {os.SCHED_FIFO}
+    else:
+        assert set(policies) == {os.SCHED_OTHER}

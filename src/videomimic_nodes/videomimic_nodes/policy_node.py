@@ -31,7 +31,8 @@ _IDX = g1.MOTOR_INDEX_23
 class PolicyNode(Node):
     def __init__(self) -> None:
         super().__init__("policy")
-        p = params(self, {"policy_path": "", "rate_hz": g1.CONTROL_HZ, "state_timeout": 0.1, "heightmap_timeout": 0.5})
+        p = params(self, {"policy_path": "", "rate_hz": g1.CONTROL_HZ, "state_timeout": 0.1, "heightmap_timeout": 0.5,
+                          "loop_priority": 0, "loop_gc_control": False, "loop_spin_s": 0.0})  # fmt: skip
         self.p = p
         if not p["policy_path"]:
             raise InputError("no policy given: pass policy:=<student.onnx|.pt> (an exported student with metadata)")
@@ -51,7 +52,9 @@ class PolicyNode(Node):
         self.create_subscription(String, topic_param(self, "bridge_state"), self.on_mode, q["bridge_state"])
         self._out = JointState(name=list(g1.JOINT_NAMES_23))
         self.t_infer: deque[float] = deque(maxlen=1000)  # recent inference times (s)
-        self.loop = PeriodicLoop(1.0 / p["rate_hz"], self.on_tick, name="policy-50Hz").start()
+        self.loop = PeriodicLoop(1.0 / p["rate_hz"], self.on_tick, name="policy-50Hz",
+                                 realtime_priority=int(p["loop_priority"]), gc_control=bool(p["loop_gc_control"]),
+                                 spin_s=float(p["loop_spin_s"])).start()  # fmt: skip
 
     def on_js(self, msg: JointState) -> None:
         pos, vel = np.asarray(msg.position), np.asarray(msg.velocity)
