@@ -60,7 +60,8 @@ class Recorder(Node):
 
     def _writer(self, topic: str):
         def write(data: bytes) -> None:
-            self.bag.write(topic, self.get_clock().now().nanoseconds, data, time.monotonic())
+            self.last_rx = time.monotonic()
+            self.bag.write(topic, self.get_clock().now().nanoseconds, data, self.last_rx)
 
         return write
 
@@ -71,4 +72,4 @@ class Recorder(Node):
 
 
 def main() -> None:
-    run(Recorder, drain_s=0.5)
+    run(Recorder, drain_s=3.0)  # after Ctrl-C: until 0.3 s without a message, at most 3 s

@@ -86,9 +86,9 @@ def counted(pub):  # -> the same Publisher
     SENT.setdefault(topic, 0)
 
     def counting_publish(msg) -> None:
-        publish(msg)
-        with _SENT_LOCK:
+        with _SENT_LOCK:  # counted first: a Ctrl-C landing right after publish() must not lose the count
             SENT[topic] += 1
+        publish(msg)
 
     pub.publish = counting_publish
     return pub
@@ -120,11 +120,12 @@ def stamp_to_s(stamp) -> float:
     return float(stamp.sec) + float(stamp.nanosec) * 1e-9
 
 
-def run(make_node: Callable[[], Node], multithreaded: bool = False, drain_s: float = 0.0) -> None:
+def run(make_node: Callable[[], Node], multithreaded: bool = False, drain_s: float = 0.0, quiet_s: float = 0.3) -> None:
     """Spin a node the Jazzy way: clean on Ctrl-C and on external shutdown; exit 2 on setup errors.
 
-    ``drain_s`` > 0 keeps spinning that long after SIGINT/SIGTERM before closing (the recorder
-    uses it to take the messages its peers send while they shut down at the same moment).
+    ``drain_s`` > 0 keeps spinning after SIGINT/SIGTERM until the node has received nothing for
+    ``quiet_s`` (its ``last_rx``, monotonic s) or ``drain_s`` has passed: the recorder uses it to
+    take what its peers send while they shut down at the same moment, however slowly they stop.
     """
     from videomimic_offline.errors import VideomimicError
 
@@ -146,8 +147,13 @@ def run(make_node: Callable[[], Node], multithreaded: bool = False, drain_s: flo
         executor = MultiThreadedExecutor(num_threads=2) if multithreaded else SingleThreadedExecutor()
         executor.add_node(node)
         if drain_s > 0:
-            while rclpy.ok() and not (stop_at and time.monotonic() > stop_at[0]):
+            while rclpy.ok():
                 executor.spin_once(timeout_sec=0.05)
+                now = time.monotonic()
+                if stop_at and (
+                    now > stop_at[0] or now - max(getattr(node, "last_rx", 0.0), stop_at[0] - drain_s) > quiet_s
+                ):
+                    break
         else:
             executor.spin()
     except (KeyboardInterrupt, ExternalShutdownException):
