@@ -97,3 +97,40 @@ def test_landmark_bone_scale_symmetric_and_backend_specific() -> None:
         if n.startswith("left_"):
             assert mp[j] == mp[HUMAN_JOINTS.index("right_" + n[5:])]
     assert np.all(landmark_bone_scale("vitpose") == 1.0)
+
+
+def test_planted_soles_mark_hidden_ground_known_and_nothing_else() -> None:
+    """The person hides the ground under their feet; a planted sole is evidence of its height."""
+    pts = _step_points(np.random.default_rng(2))
+    hole = (pts[:, 0] > 1.2) & (pts[:, 0] < 1.8) & (pts[:, 1] > 0.2) & (pts[:, 1] < 0.8)
+    pts = pts[~hole]  # the ground the person stood on, masked out of the SfM points
+    ankle = np.array([[1.4, 0.5, 0.28], [1.45, 0.5, 0.29]])  # on the step (0.2 m), sole 8 cm below
+    toe = ankle + np.array([0.15, 0.0, -0.05])
+    soles = scene.sole_samples(ankle, toe)
+    extent = np.r_[soles.reshape(-1, 2), [[2.6, 0.5]]]  # a foot beyond the points widens the grid
+    hf = scene.grid_heightfield(pts, 0.05, 0.06, extent_xy=extent)
+    far = np.array([[1.5, 1.5]])
+    assert hf.origin_xy[0] <= 1.2 and hf.heights.shape[1] * 0.05 + hf.origin_xy[0] >= 2.6
+
+    def cell(xy):  # type: ignore[no-untyped-def]
+        c = np.rint((np.asarray(xy) - hf.origin_xy) / 0.05).astype(int)
+        return c[..., 1], c[..., 0]
+
+    assert not hf.known[cell(soles[0, 40])], "before stamping the hidden ground is unknown"
+    out = scene.stamp_contacts(hf, soles, ankle[:, 2] - 0.08)
+    under = cell(soles.reshape(-1, 2))
+    assert out.known[under].all(), "every cell under a planted sole is known"
+    assert np.allclose(out.heights[under][~hf.seen[under]], 0.205, atol=0.01)
+    assert out.from_contact[under].any() and out.from_contact.sum() < 40
+    # nothing invented elsewhere: cells nobody saw or stood on stay unknown
+    assert not out.known[cell(np.array([2.6, 0.5]))]
+    assert np.array_equal(out.known & ~out.from_contact, hf.known & ~out.from_contact)
+    assert far[0, 1] > hf.origin_xy[1] + hf.heights.shape[0] * 0.05 or not out.known[cell(far[0])]
+    # a seen cell that disagrees (a footprint overhanging the step edge onto the floor) keeps its points
+    edge = scene.stamp_contacts(
+        hf, scene.sole_samples(np.array([[1.02, 0.1, 0.28]]), np.array([[1.17, 0.1, 0.2]])), [0.2]
+    )
+    floor_cell = cell(np.array([0.95, 0.1]))
+    assert hf.seen[floor_cell] and abs(edge.heights[floor_cell]) < 0.02 and not edge.from_contact[floor_cell]
+    v, f = scene.heightfield_mesh(out)
+    assert len(f) > len(scene.heightfield_mesh(hf)[1]), "the stood-on cells are meshed"

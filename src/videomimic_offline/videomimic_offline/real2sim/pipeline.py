@@ -204,9 +204,19 @@ def _stage_scene(run: _Run) -> Path:
 
         r = artifacts.read_npz(run.stage_dir("optimize") / "result.npz", schema="videomimic.r2s_opt", max_version=1)
         pts = _scene_points(r["points"], r["joints_w"], r["T_world_cam"])
-        hf = scene.grid_heightfield(pts, cfg.hf_resolution, cfg.hf_fill_radius, cfg.hf_min_points)
+        soles_xy, sole_z = _planted_soles(r["joints_w"], r["contacts"], cfg.ankle_height_m)
+        hf = scene.grid_heightfield(
+            pts, cfg.hf_resolution, cfg.hf_fill_radius, cfg.hf_min_points, extent_xy=soles_xy.reshape(-1, 2)
+        )
+        hf = scene.stamp_contacts(hf, soles_xy, sole_z)
         if cfg.mesh_backend == "poisson":
-            verts, faces = scene.poisson_mesh(pts, cfg.poisson_depth, cfg.poisson_trim_quantile)
+            ys, xs = np.nonzero(hf.from_contact)
+            stood = np.c_[
+                hf.origin_xy[0] + xs * hf.resolution, hf.origin_xy[1] + ys * hf.resolution, hf.heights[ys, xs]
+            ]
+            verts, faces = scene.poisson_mesh(
+                np.concatenate([pts, stood]), cfg.poisson_depth, cfg.poisson_trim_quantile
+            )
         elif cfg.mesh_backend == "nksr":
             verts, faces = scene.nksr_mesh(pts)
         else:
@@ -214,7 +224,7 @@ def _stage_scene(run: _Run) -> Path:
         artifacts.write_npz(
             tmp / "heightfield.npz", schema="videomimic.heightfield", version=1,
             heights=hf.heights, known=hf.known, origin_xy=hf.origin_xy, resolution=hf.resolution,
-            T_world_scene=np.eye(4),
+            T_world_scene=np.eye(4), from_contact=hf.from_contact,
         )  # fmt: skip
         scene.write_ply(tmp / "scene_mesh.ply", verts, faces)
         np.save(tmp / "scene_points.npy", pts.astype(np.float32))
@@ -227,10 +237,15 @@ def _stage_scene(run: _Run) -> Path:
                 "source": f"real2sim {cfg.camera_backend} + {cfg.mesh_backend}",
                 "bounds_min": lo, "bounds_max": hi, "num_vertices": len(verts), "num_faces": len(faces),
                 "num_points": len(pts), "heightfield_known_fraction": float(hf.known.mean()),
+                "heightfield_contact_cells": int(hf.from_contact.sum()),
+                "heightfield_contact_only_cells": int((hf.from_contact & ~hf.seen).sum()),
+                "contact_cells_note": "heightfield.npz from_contact marks cells whose height came from (or was "
+                "fused with) a planted foot's sole: the person hid that ground from the camera",
             },
         )  # fmt: skip
 
     fields = (
+        "ankle_height_m",
         "hf_resolution",
         "hf_fill_radius",
         "hf_min_points",
@@ -256,6 +271,19 @@ def _scene_points(points: np.ndarray, joints: np.ndarray, Twc: np.ndarray) -> np
     body = [i for i, n in enumerate(HUMAN_JOINTS) if not n.endswith(("ankle", "toe"))]
     near_body = cKDTree(joints[:, body].reshape(-1, 3)).query(points, distance_upper_bound=0.2)[0] < 0.2
     return points[~near_body]
+
+
+def _planted_soles(joints: np.ndarray, contacts: np.ndarray, ankle_height: float) -> tuple[np.ndarray, np.ndarray]:
+    """Sole footprints (N,K,2) and heights (N,) of every planted foot in every frame."""
+    from videomimic_offline.real2sim.scene import sole_samples
+
+    idx = HUMAN_JOINTS.index
+    ankles = joints[:, [idx("left_ankle"), idx("right_ankle")]]
+    toes = joints[:, [idx("left_toe"), idx("right_toe")]]
+    c = np.asarray(contacts, bool)
+    if not c.any():
+        return np.zeros((0, 1, 2)), np.zeros(0)
+    return sole_samples(ankles[c], toes[c]), ankles[c][:, 2] - ankle_height
 
 
 def _export(run: _Run) -> Path:

@@ -23,21 +23,30 @@ class Heightfield:
     known: np.ndarray  # (H,W) bool
     origin_xy: np.ndarray  # (2,) world xy of cell [0,0] centre
     resolution: float
+    from_contact: np.ndarray | None = None  # (H,W) bool: height set (or fused) from a planted foot's sole
+    seen: np.ndarray | None = None  # (H,W) bool: cells holding scene points (before gap filling)
 
 
 def grid_heightfield(
-    points: np.ndarray, resolution: float, fill_radius: float, min_points: int = 1, percentile: float = 90.0
+    points: np.ndarray,
+    resolution: float,
+    fill_radius: float,
+    min_points: int = 1,
+    percentile: float = 90.0,
+    extent_xy: np.ndarray | None = None,
 ) -> Heightfield:
-    """Heightfield over the points' xy extent (row = y, column = x)."""
+    """Heightfield over the points' xy extent (plus ``extent_xy``, e.g. foot soles) (row = y, column = x)."""
     if len(points) < 10:
         raise InputError("too few scene points to build a heightfield: the camera saw too little of the scene")
-    lo = np.floor(points[:, :2].min(axis=0) / resolution) * resolution
-    hi = points[:, :2].max(axis=0)
-    nx, ny = (np.floor((hi - lo) / resolution).astype(int) + 1).tolist()
+    span = points[:, :2] if extent_xy is None or not len(extent_xy) else np.concatenate([points[:, :2], extent_xy])
+    lo = np.floor(span.min(axis=0) / resolution) * resolution
+    hi = span.max(axis=0)
+    # cell i is centred at lo + i * resolution (the heightfield contract's origin_xy), as readers look it up
+    nx, ny = (np.rint((hi - lo) / resolution).astype(int) + 1).tolist()
     if nx * ny > 4_000_000:
         raise InputError(f"scene extent {hi - lo} m is too large for a {resolution} m heightfield; raise hf_resolution")
-    ix = np.clip(((points[:, 0] - lo[0]) / resolution).astype(int), 0, nx - 1)
-    iy = np.clip(((points[:, 1] - lo[1]) / resolution).astype(int), 0, ny - 1)
+    ix = np.clip(np.rint((points[:, 0] - lo[0]) / resolution).astype(int), 0, nx - 1)
+    iy = np.clip(np.rint((points[:, 1] - lo[1]) / resolution).astype(int), 0, ny - 1)
     cell = iy * nx + ix
     order = np.argsort(cell, kind="stable")
     cell_s, z_s = cell[order], points[order, 2]
@@ -53,7 +62,58 @@ def grid_heightfield(
         fill = (~seen) & (dist * resolution <= fill_radius)
         heights[fill] = heights[iy_n[fill], ix_n[fill]]
     known = np.isfinite(heights)
-    return Heightfield(heights, known, lo + 0.0, float(resolution))
+    return Heightfield(heights, known, lo + 0.0, float(resolution), seen=seen)
+
+
+#: Sole footprint around the ankle, in the foot frame (x toward the toe): heel 7 cm behind the
+#: ankle, toe 18 cm ahead, 10 cm wide (an adult shoe), sampled finer than the heightfield cells.
+SOLE_BACK_M, SOLE_FRONT_M, SOLE_HALF_WIDTH_M = 0.07, 0.18, 0.05
+
+
+def sole_samples(ankle: np.ndarray, toe: np.ndarray, step: float = 0.02) -> np.ndarray:
+    """xy points covering each sole rectangle: ankle/toe (N,3) -> (N,K,2)."""
+    d = toe[:, :2] - ankle[:, :2]
+    n = np.linalg.norm(d, axis=1, keepdims=True)
+    fwd = np.where(n > 1e-6, d / np.maximum(n, 1e-9), np.array([1.0, 0.0]))
+    left = np.stack([-fwd[:, 1], fwd[:, 0]], axis=1)
+    u = np.arange(-SOLE_BACK_M, SOLE_FRONT_M + 1e-9, step)
+    v = np.arange(-SOLE_HALF_WIDTH_M, SOLE_HALF_WIDTH_M + 1e-9, step)
+    uu, vv = (a.ravel() for a in np.meshgrid(u, v))
+    return ankle[:, None, :2] + uu[None, :, None] * fwd[:, None] + vv[None, :, None] * left[:, None]
+
+
+def stamp_contacts(hf: Heightfield, soles_xy: np.ndarray, sole_z: np.ndarray, agree_m: float = 0.03) -> Heightfield:
+    """Mark the cells under planted soles known: the person hid that ground, their feet measured it.
+
+    ``hf.seen`` (H,W): cells with scene points of their own. ``soles_xy`` (N,K,2) footprint samples with
+    the sole height ``sole_z`` (N,). A cell with no points takes the mean sole height over every
+    stamp on it (gap-filled guesses are overwritten); a seen cell is averaged with the sole height
+    when the two agree within ``agree_m`` and otherwise keeps its points (a footprint overhanging
+    a step edge must not pull the lower tread up). Cells no one saw or stood on stay NaN.
+    """
+    ny, nx = hf.heights.shape
+    seen = hf.known if hf.seen is None else hf.seen
+    if len(soles_xy) == 0:
+        return Heightfield(hf.heights, hf.known, hf.origin_xy, hf.resolution, np.zeros((ny, nx), bool), seen)
+    ij = np.rint((soles_xy - hf.origin_xy) / hf.resolution).astype(np.int64)
+    col, row = ij[..., 0].ravel(), ij[..., 1].ravel()
+    ok = (row >= 0) & (row < ny) & (col >= 0) & (col < nx)
+    # one vote per (stamp, cell): fine samples must not weight a cell by how many fell in it
+    stamp = np.repeat(np.arange(len(soles_xy)), soles_xy.shape[1])
+    key = np.unique(np.stack([stamp[ok], row[ok] * nx + col[ok]], 1), axis=0)
+    zk = np.asarray(sole_z, float)[key[:, 0]]
+    cell = key[:, 1]
+    total = np.bincount(cell, zk, ny * nx)
+    count = np.bincount(cell, None, ny * nx)
+    stood = count > 0
+    mean = np.where(stood, total / np.maximum(count, 1), np.nan).reshape(ny, nx)
+    stood = stood.reshape(ny, nx)
+    h = hf.heights.copy()
+    new = stood & ~seen
+    h[new] = mean[new]
+    fuse = stood & seen & (np.abs(hf.heights - mean) <= agree_m)
+    h[fuse] = 0.5 * (hf.heights[fuse] + mean[fuse])
+    return Heightfield(h, np.isfinite(h), hf.origin_xy, hf.resolution, new | fuse, seen)
 
 
 def heightfield_mesh(hf: Heightfield) -> tuple[np.ndarray, np.ndarray]:
