@@ -37,6 +37,11 @@ def test_planted_feet_land_on_known_cells_and_retarget_succeeds(tmp_path: Path) 
         ij = np.rint((soles - origin) / res).astype(int)
         assert (ij >= 0).all() and (ij[..., 0] < heights.shape[1]).all() and (ij[..., 1] < heights.shape[0]).all()
         assert np.isfinite(heights[ij[..., 1], ij[..., 0]]).all(), f"{a}: a planted sole is over unknown cells"
+    # joint rotations ride along (additive to human_motion v1; the retarget tool below still reads it)
+    T, J = j.shape[:2]
+    assert m["joint_rot_w"].shape == m["body_pose"].shape == (T, J, 4) and m["rest_joints"].shape == (J, 3)
+    assert np.allclose(np.linalg.norm(m["body_pose"], axis=-1), 1, atol=1e-4)
+    assert np.allclose(np.abs(np.sum(m["joint_rot_w"][:, 0] * m["root_quat_w"], -1)), 1, atol=1e-3)
     fc = hf["from_contact"]
     assert fc.shape == heights.shape and fc.any() and np.isfinite(heights[fc]).all()
     info = artifacts.read_json(out / "scene.json")

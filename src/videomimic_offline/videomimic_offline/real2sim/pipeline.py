@@ -288,17 +288,23 @@ def _planted_soles(joints: np.ndarray, contacts: np.ndarray, ankle_height: float
 
 def _export(run: _Run) -> Path:
     """Write the contract artifacts at the top of the output folder (each file atomically)."""
+    from videomimic_offline.real2sim.body_template import rest_joints
     from videomimic_offline.real2sim.optimize import root_quaternions
+    from videomimic_offline.real2sim.rotations import joint_rotations
 
     r = artifacts.read_npz(run.stage_dir("optimize") / "result.npz", schema="videomimic.r2s_opt", max_version=1)
     sdir = run.stage_dir("scene")
     out, cfg, T = run.out, run.cfg, len(r["joints_w"])
     joints = r["joints_w"]
+    rest = rest_joints(cfg.height, cfg.body_backend, cfg.smpl_model_dir)
+    joint_rot_w, body_pose = joint_rotations(joints, rest)
     artifacts.write_npz(
         out / "motion.npz", schema="videomimic.human_motion", version=1,
         fps=np.array(run.info.fps), joint_names=np.array(HUMAN_JOINTS), joints_w=joints.astype(np.float32),
         root_pos_w=joints[:, 0].astype(np.float32), root_quat_w=root_quaternions(joints).astype(np.float32),
         contacts=r["contacts"].astype(bool), height_m=np.array(cfg.height),
+        joint_rot_w=joint_rot_w.astype(np.float32), body_pose=body_pose.astype(np.float32),
+        rest_joints=rest.astype(np.float32),
     )  # fmt: skip
     artifacts.write_npz(
         out / "cameras.npz", schema="videomimic.cameras", version=1,
