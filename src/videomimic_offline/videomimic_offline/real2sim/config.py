@@ -52,6 +52,10 @@ class PipelineConfig:
     #: SAM2 checkpoint (.pt) and model config (.yaml) paths for ``mask_backend="sam2"``.
     sam2_checkpoint: Path | None = None
     sam2_config: Path | None = None
+    #: Undo stretches of frames where the 2D detector swapped the left and right legs' labels
+    #: (``keypoints.fix_leg_swaps``; the per-swapped-frame cost in px).
+    fix_leg_swaps: bool = True
+    leg_swap_cost_px: float = 5.0
     #: ViTPose ONNX file for ``keypoint_backend="vitpose"`` (input (1,3,256,192), heatmaps (1,17,64,48)).
     vitpose_onnx: Path | None = None
     #: Folder holding ``smpl/SMPL_NEUTRAL.pkl`` (or SMPL-X) for ``body_backend="smpl"``.

@@ -124,12 +124,18 @@ def _stage_keypoints(run: _Run) -> Path:
             from videomimic_offline.real2sim.backends.vitpose import VitPose
 
             kp2d, conf = VitPose(cfg.vitpose_onnx).predict_video(run.frames, p["boxes"], kp2d, conf)
+        swapped = np.zeros(len(kp2d), bool)
+        if cfg.fix_leg_swaps:
+            from videomimic_offline.real2sim.keypoints import fix_leg_swaps
+
+            kp2d, conf, local3d, swapped = fix_leg_swaps(kp2d, conf, local3d, cfg.leg_swap_cost_px)
         artifacts.write_npz(
             tmp / "keypoints.npz", schema="videomimic.r2s_keypoints", version=1,
-            kp2d=kp2d, conf=conf, local3d=local3d, joint_names=np.array(HUMAN_JOINTS),
+            kp2d=kp2d, conf=conf, local3d=local3d, joint_names=np.array(HUMAN_JOINTS), leg_swapped=swapped,
         )  # fmt: skip
 
-    return run.run_stage("keypoints", ("persons",), ("keypoint_backend", "vitpose_onnx"), fn)
+    fields = ("keypoint_backend", "vitpose_onnx", "fix_leg_swaps", "leg_swap_cost_px")
+    return run.run_stage("keypoints", ("persons",), fields, fn)
 
 
 def _stage_cameras(run: _Run) -> Path:
