@@ -88,7 +88,12 @@ def counted(pub):  # -> the same Publisher
     def counting_publish(msg) -> None:
         with _SENT_LOCK:  # counted first: a Ctrl-C landing right after publish() must not lose the count
             SENT[topic] += 1
-        publish(msg)
+        try:
+            publish(msg)
+        except Exception:  # not sent (e.g. the context is gone at shutdown): uncount it
+            with _SENT_LOCK:
+                SENT[topic] -= 1
+            raise
 
     pub.publish = counting_publish
     return pub
