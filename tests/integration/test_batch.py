@@ -17,7 +17,7 @@ def videos(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     root = tmp_path_factory.mktemp("videos")
     make_clip("stairs_up", root / "stairs", seconds=3.0, seed=3, progress=False)
-    make_clip("curb", root / "curb", seconds=3.0, seed=4, progress=False)
+    make_clip("stairs_down", root / "down", seconds=3.0, seed=5, progress=False)
     (root / "broken").mkdir()
     (root / "broken" / "video.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"garbage" * 500)
     return root
@@ -26,22 +26,22 @@ def videos(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_batch_on_local_ray(videos: Path, tmp_path: Path) -> None:
     from videomimic_offline.batch import SUMMARY, find_videos, run_batch
 
-    assert [p.parent.name for p in find_videos(videos)] == ["broken", "curb", "stairs"]
+    assert [p.parent.name for p in find_videos(videos)] == ["broken", "down", "stairs"]
     out = tmp_path / "out"
     rows = run_batch(videos, out, {"progress": False}, num_cpus=2)
     by_clip = {r["clip"]: r for r in rows}
-    assert set(by_clip) == {"broken", "curb", "stairs"}
+    assert set(by_clip) == {"broken", "down", "stairs"}
     assert not by_clip["broken"]["ok"]
     assert "video" in by_clip["broken"]["reason"].lower()  # the pipeline's own clear message
     assert "internal error" not in by_clip["broken"]["reason"]
-    for name in ("curb", "stairs"):
+    for name in ("down", "stairs"):
         row = by_clip[name]
         assert row["ok"], row["reason"]
         assert (out / name / "motion.npz").is_file() and (out / name / "robot" / "robot_motion.npz").is_file()
         assert "retarget_usable" in row["metrics"] or any(k.startswith("retarget_") for k in row["metrics"])
         assert row["seconds"] > 0
     saved = json.loads((out / SUMMARY).read_text())["rows"]
-    assert [r["clip"] for r in saved] == ["broken", "curb", "stairs"]
+    assert [r["clip"] for r in saved] == ["broken", "down", "stairs"]
 
     # Re-run: every finished stage is reused, so the successful clips come back fast and unchanged.
     motion = (out / "stairs" / "motion.npz").stat().st_mtime_ns
