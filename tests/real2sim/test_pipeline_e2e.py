@@ -80,7 +80,8 @@ def test_pipeline_end_to_end(clip: Path, tmp_path: Path, monkeypatch: pytest.Mon
     assert metrics["gravity_err_deg"] < 8
     assert metrics["chamfer_m"] < 0.5
 
-    # the CLI on the same folder resumes everything and prints the folder
+    # the CLI on the same folder resumes everything and prints the folder; finished outputs stay untouched
+    motion_mark = (out / "motion.npz").stat().st_mtime_ns
     r = subprocess.run(
         [sys.executable, "-c", "from videomimic_offline.real2sim.tools import reconstruct_main; reconstruct_main()",
          str(clip / "video.mp4"), str(out), "--height", str(float(gt["height_m"])), "-q"],
@@ -88,6 +89,7 @@ def test_pipeline_end_to_end(clip: Path, tmp_path: Path, monkeypatch: pytest.Mon
     )  # fmt: skip
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip().endswith(str(out))
+    assert (out / "motion.npz").stat().st_mtime_ns == motion_mark
 
     # the interactive viewer populates a scene with the body, cameras and mesh
     from videomimic_offline.real2sim.viewer import build_view

@@ -298,9 +298,22 @@ def _export(run: _Run) -> Path:
     from videomimic_offline.real2sim.optimize import root_quaternions
     from videomimic_offline.real2sim.rotations import joint_rotations
 
+    out, cfg = run.out, run.cfg
+    # a re-run with the same stages and settings leaves the finished outputs untouched (batch resume)
+    settings = {k: v for k, v in cfg.to_dict().items() if k != "progress"}
+    export_hash = artifacts.hash_inputs(PIPELINE_VERSION, "export", run.hashes, settings)
+    wanted = ["motion.npz", "cameras.npz", "heightfield.npz", "scene_mesh.ply", "scene.json", "report.json"]
+    wanted += ["overlay.mp4"] * cfg.write_overlay + ["snapshot.png"] * cfg.write_snapshot
+    if all((out / n).is_file() for n in wanted):
+        try:
+            if artifacts.read_json(out / "report.json").get("export_hash") == export_hash:
+                log.info("export: cached")
+                return out
+        except (OSError, ValueError, ArtifactError):
+            pass
     r = artifacts.read_npz(run.stage_dir("optimize") / "result.npz", schema="videomimic.r2s_opt", max_version=1)
     sdir = run.stage_dir("scene")
-    out, cfg, T = run.out, run.cfg, len(r["joints_w"])
+    T = len(r["joints_w"])
     joints = r["joints_w"]
     rest = rest_joints(cfg.height, cfg.body_backend, cfg.smpl_model_dir)
     joint_rot_w, body_pose = joint_rotations(joints, rest)
@@ -334,6 +347,7 @@ def _export(run: _Run) -> Path:
             "video": str(run.video), "video_info": run.info.to_dict(), "height_m": cfg.height,
             "height_source": "user" if cfg.height_m is not None else "prior", "config": cfg.to_dict(),
             "stage_hashes": run.hashes, "stage_seconds": run.timings, "optimize": opt_info,
+            "export_hash": export_hash,
         },
     )  # fmt: skip
     return out
