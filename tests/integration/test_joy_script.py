@@ -75,7 +75,11 @@ def test_node_publishes_the_script_over_dds(ros_domain: int, tmp_path: Path) -> 
         node.destroy_node()
         rclpy.try_shutdown()
         proc.terminate()
-        proc.wait(10)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:  # slow DDS teardown on a loaded machine
+            proc.kill()
+            proc.wait(10)
 
 
 def test_joy_script_is_sim_only() -> None:
