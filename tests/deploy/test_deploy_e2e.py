@@ -258,9 +258,9 @@ def test_sim_deploy_graph_end_to_end(tmp_path: Path, ros_domain: int, smoke_stud
     assert t_policy - t_stand >= 2.0
 
     # --- the bag: every configured topic, with the counts the run implies ---------------------
-    from videomimic_nodes.core.bag import typestore_with_interfaces
+    from videomimic_offline.bag_types import interface_typestore
 
-    store = typestore_with_interfaces([Path(p) / "share" for p in os.environ["AMENT_PREFIX_PATH"].split(":") if p])
+    store = interface_typestore([Path(p) / "share" for p in os.environ["AMENT_PREFIX_PATH"].split(":") if p])
     stamps: dict[str, list[int]] = {}
     ticks: list[int] = []
     with Reader(bag_dir / "e2e") as reader:
@@ -296,8 +296,11 @@ def test_sim_deploy_graph_end_to_end(tmp_path: Path, ros_domain: int, smoke_stud
     assert all(counts[k] > 0 for k in configured), counts
     assert all(m >= 0 for m in missing.values()), ("the bag holds more than was sent", counts, sent)
     assert missing["joy"] == missing["estop"] == 0  # reliable, published only once everything matched
-    # LowState: the bag spans everything sim_g1 sent, from its first message (tick 2) to its last
-    assert ticks[0] == 2 and (ticks[-1] - ticks[0]) // 2 + 1 == sent[TOPICS["lowstate"]], (ticks[0], ticks[-1], sent)
+    # LowState: the bag runs to the very last message sim_g1 sent (tick 2 is its first, +2 per message);
+    # at the start it may miss what sim_g1 sent before discovery paired it with the recorder
+    # (seen: 220 messages, 0.44 s, with a second test suite running beside this one) — at most 1 s.
+    assert ticks[-1] // 2 == sent[TOPICS["lowstate"]], (ticks[0], ticks[-1], sent)
+    assert ticks[0] <= 2 + 2 * 500, ("the recorder missed over 1 s of LowState at the start", ticks[0])
     assert (ticks[-1] - ticks[0]) / 1000.0 >= 10.0
     # The rest may miss what was published before the recorder matched (joy_teleop and the bridge
     # heartbeat publish from the start) plus best-effort samples a loaded machine drops (the

@@ -16,9 +16,10 @@ from pathlib import Path
 from rclpy.node import Node
 from rclpy.qos import QoSProfile
 from videomimic.graph import RECORDED_TOPICS, TOPICS
+from videomimic_offline.bag_types import interface_typestore
 from videomimic_offline.errors import ConfigError
 
-from videomimic_nodes.core.bag import SegmentedBag, typestore_with_interfaces
+from videomimic_nodes.core.bag import SegmentedBag
 from videomimic_nodes.ros_common import TOPIC_QOS, TOPIC_TYPES, msg_class, params, run
 
 
@@ -48,7 +49,7 @@ class Recorder(Node):
         topics = {TOPICS[k]: TOPIC_TYPES[k] for k in p["topics"]}
         custom = {"policy": str(p["policy"]), "scene": str(p["scene"]) or "default step", "git_revision": git_revision(),
                   "topics": ",".join(p["topics"])}  # fmt: skip
-        self.bag = SegmentedBag(path, topics, typestore_with_interfaces(share), custom, flush_s=float(p["flush_s"]))
+        self.bag = SegmentedBag(path, topics, interface_typestore(share), custom, flush_s=float(p["flush_s"]))
         for key in p["topics"]:
             topic = TOPICS[key]
             qos = TOPIC_QOS[key]

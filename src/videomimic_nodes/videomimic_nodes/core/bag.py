@@ -15,24 +15,6 @@ from pathlib import Path
 
 import yaml
 from rosbags.rosbag2 import StoragePlugin, Writer
-from rosbags.typesys import Stores, get_types_from_msg, get_typestore
-
-INTERFACE_PACKAGES = ("unitree_hg", "livox_ros_driver2", "grid_map_msgs")
-
-
-def typestore_with_interfaces(share_dirs: list[Path]):  # -> rosbags Typestore
-    """Jazzy typestore plus our interface packages' .msg files found under ``share_dirs``."""
-    store = get_typestore(Stores.ROS2_JAZZY)
-    types = {}
-    for pkg in INTERFACE_PACKAGES:
-        for share in share_dirs:
-            msg_dir = Path(share) / pkg / "msg"
-            if msg_dir.is_dir():
-                for f in sorted(msg_dir.glob("*.msg")):
-                    types.update(get_types_from_msg(f.read_text(), f"{pkg}/msg/{f.stem}"))
-                break
-    store.register(types)
-    return store
 
 
 class SegmentedBag:
