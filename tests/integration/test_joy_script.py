@@ -16,9 +16,9 @@ REPO = Path(__file__).resolve().parents[2]
 def test_demo_script_goes_stand_then_policy_then_walks() -> None:
     script = JoyScript.load(REPO / "config" / "joy_demo.yaml")
     assert script.state(0.5)[1][7] == 0
-    assert script.state(2.1)[1][7] == 1  # START held
-    assert script.state(2.5)[1] == [0] * 17  # released: one rising edge
-    assert script.state(5.1)[1][0] == 1  # A
+    assert script.state(1.1)[1][7] == 1 and script.state(2.6)[1][7] == 1  # START, repeated
+    assert script.state(1.5)[1] == [0] * 17  # released between presses: two rising edges
+    assert script.state(5.1)[1][0] == 1 and script.state(6.6)[1][0] == 1  # A, repeated
     axes, buttons = script.state(10.0)
     assert buttons[4] == 1 and axes[1] == pytest.approx(0.6)  # deadman + forward
     assert script.state(100.0) == ([0.0] * 8, [0] * 17)
