@@ -59,7 +59,7 @@ MISSED_AT_START: dict[str, int] = {"direction_cmd": 100, "bridge_state": 10, "lo
 #: 2-core machine with a second test suite running, 0.5 % of LowState but up to 9 % of the 0.5 MB
 #: clouds were dropped. Reliable topics (joy, estop) are checked exactly.
 BEST_EFFORT_LOSS = 0.15
-#: e-stop trials; their median is held to one cycle (one trial in three took 63 ms at load 10 on 2 cores)
+#: e-stop trials; each must reach damping within one cycle (see the assertion for a machine without SCHED_FIFO)
 ESTOP_TRIALS = 5
 
 
@@ -72,6 +72,10 @@ def sent_counts(graph_log: str) -> dict[str, int]:
     return sent
 
 
+#: SCHED_FIFO priority of the test operator's threads: above background load, below the graph.
+OPERATOR_PRIORITY = 30
+
+
 class Operator:
     """The test's own node: joystick, e-stop, and listeners on what the graph publishes."""
 
@@ -80,8 +84,10 @@ class Operator:
         from sensor_msgs.msg import Joy
         from std_msgs.msg import Bool, Float32MultiArray, String
         from unitree_hg.msg import LowCmd, LowState
+        from videomimic_nodes.core.realtime import promote_threads, thread_ids
         from videomimic_nodes.ros_common import TOPIC_QOS as Q
 
+        before = set(thread_ids())
         self.ctx = rclpy.Context()
         rclpy.init(context=self.ctx)
         self.node = Node("e2e_operator", context=self.ctx)
@@ -108,6 +114,12 @@ class Operator:
         self.executor.add_node(n)
         self._thread = threading.Thread(target=self.executor.spin, daemon=True)
         self._thread.start()
+        time.sleep(0.05)
+        # The operator stands in for a person at a gamepad: the machine's background load must not
+        # delay its view of the robot's tick or its button presses, or the test would charge that
+        # delay to the graph. Its own threads (DDS + executor) run SCHED_FIFO below every graph node
+        # (config/deploy.yaml: 40-60) where permitted; pytest's main thread stays as it is.
+        self.realtime = promote_threads(set(thread_ids()) - before, OPERATOR_PRIORITY)
 
     def _on_hm(self, m) -> None:
         self.heightmaps.append((time.monotonic(), self.mode, np.asarray(m.data, dtype=np.float32)))
@@ -221,7 +233,7 @@ def test_sim_deploy_graph_end_to_end(tmp_path: Path, ros_domain: int, smoke_stud
         assert list(gm.layers) == ["elevation", "variance", "age"] and gm.info.resolution == pytest.approx(0.05)
         elev = np.asarray(gm.data[0].data, dtype=np.float32)
         assert elev.size == 80 * 80 and np.isfinite(elev).mean() > 0.2  # a good part of the map is known
-        # --- e-stop -> damping within one control cycle (20 ms), best of five trials ----------
+        # --- e-stop -> damping within one control cycle (20 ms), five trials ---------------------
         # Held in the robot's own time: from the last LowState tick this test had seen when it
         # published /vm/estop to the tick at which sim_g1 took the damping LowCmd (its log). A loaded
         # machine slows the simulated robot with everything else, so this is load-independent, and
@@ -265,12 +277,17 @@ def test_sim_deploy_graph_end_to_end(tmp_path: Path, ros_domain: int, smoke_stud
         f"e-stop -> damping: {sim_lat_ms} ms of robot (sim) time; wall clock e-stop published -> damping "
         f"LowCmd received here {[round(x * 1000, 1) for x in latencies]} ms; {sim_seconds:.1f} s simulated"
     )
-    # The bridge damps inside the e-stop callback, so an unstarved path is well under a cycle (2-12 ms
-    # seen); when the other engineers' jobs starve these three processes (load ~10 on 2 cores) the
-    # queueing alone took 16-54 ms, in sim time too (the sim keeps real-time pace). So: the best of
-    # five within one cycle, none beyond five.
-    assert min(sim_lat_ms) <= 20, f"e-stop to damping took {sim_lat_ms} ms of sim time (none within a 20 ms cycle)"
-    assert max(sim_lat_ms) <= 100, f"an e-stop took {max(sim_lat_ms)} ms of sim time (> 5 cycles)"
+    # The bridge damps inside the e-stop callback. With the graph at SCHED_FIFO (config/deploy.yaml;
+    # root or CAP_SYS_NICE) background load cannot queue it: every trial lands within one 20 ms
+    # cycle (0-14 ms of sim time seen here with 4 extra busy processes on 2 cores). Where the
+    # machine refuses real-time scheduling the queueing under load took 16-108 ms: then the best
+    # trial must still make the cycle and none may exceed five.
+    bridge_rt = re.search(r"\[g1_bridge[^\]]*\].*SCHED_FIFO priority \d+ on all", graph_log) is not None
+    if bridge_rt:
+        assert max(sim_lat_ms) <= 20, f"e-stop to damping took {sim_lat_ms} ms of sim time (> one 20 ms cycle)"
+    else:
+        assert min(sim_lat_ms) <= 20, f"e-stop to damping took {sim_lat_ms} ms of sim time (none within a cycle)"
+        assert max(sim_lat_ms) <= 100, f"an e-stop took {max(sim_lat_ms)} ms of sim time (> 5 cycles)"
     assert t_policy - t_stand >= 2.0
 
     # --- the bag: every configured topic, with the counts the run implies ---------------------

@@ -125,6 +125,24 @@ def stamp_to_s(stamp) -> float:
     return float(stamp.sec) + float(stamp.nanosec) * 1e-9
 
 
+def _go_realtime(node: Node) -> None:
+    """Apply the node's ``realtime_priority`` parameter (0: normal scheduling) to the whole process."""
+    from videomimic_nodes.core.realtime import promote_process
+
+    name = "realtime_priority"
+    prio = int(node.get_parameter(name).value if node.has_parameter(name) else node.declare_parameter(name, 0).value)
+    if prio <= 0:
+        return
+    done, total = promote_process(prio)
+    if done == total:
+        node.get_logger().info(f"SCHED_FIFO priority {prio} on all {total} threads")
+    else:
+        node.get_logger().warning(
+            f"realtime_priority {prio} refused for {total - done}/{total} threads (needs root or CAP_SYS_NICE; "
+            "see docs/real_robot.md): running at normal priority, latency will follow the machine's load"
+        )
+
+
 def run(make_node: Callable[[], Node], multithreaded: bool = False, drain_s: float = 0.0, quiet_s: float = 0.3) -> None:
     """Spin a node the Jazzy way: clean on Ctrl-C and on external shutdown; exit 2 on setup errors.
 
@@ -149,6 +167,7 @@ def run(make_node: Callable[[], Node], multithreaded: bool = False, drain_s: flo
     code = 0
     try:
         node = make_node()
+        _go_realtime(node)
         executor = MultiThreadedExecutor(num_threads=2) if multithreaded else SingleThreadedExecutor()
         executor.add_node(node)
         if drain_s > 0:

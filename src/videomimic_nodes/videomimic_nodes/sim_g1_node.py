@@ -123,7 +123,12 @@ class SimG1Node(Node):
             lag = time.monotonic() - target
             if lag < 0:
                 time.sleep(-lag)
-            elif lag > 0.1:  # cannot keep up: let simulated time fall behind instead of bursting
+            else:
+                # Catching up: still hand the GIL to the ROS thread between steps, so a LowCmd is
+                # applied at the next step as on the robot, not after a burst of steps (CPython
+                # otherwise switches threads only every 5 ms of bytecode: several physics steps).
+                time.sleep(0)
+            if lag > 0.05:  # cannot keep up: let simulated time fall behind instead of bursting
                 t0 += lag
                 if time.monotonic() - behind_logged > 5.0:
                     behind_logged = time.monotonic()

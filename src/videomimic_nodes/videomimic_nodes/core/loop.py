@@ -19,11 +19,12 @@ Options against the remaining jitter (``bench/deploy_latency.py`` measures each)
 from __future__ import annotations
 
 import gc
-import os
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
+
+from videomimic_nodes.core.realtime import set_fifo
 
 
 class PeriodicLoop:
@@ -50,12 +51,7 @@ class PeriodicLoop:
             gc.enable()
 
     def _setup_thread(self) -> None:
-        if self.realtime_priority > 0 and hasattr(os, "SCHED_FIFO"):
-            try:  # pid 0: this thread (Linux schedules threads)
-                os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(self.realtime_priority))
-                self.realtime = True
-            except (OSError, PermissionError):
-                self.realtime = False
+        self.realtime = set_fifo(0, self.realtime_priority)  # tid 0: this thread (Linux schedules threads)
         if self.gc_control:
             gc.collect()
             gc.freeze()  # what exists now is never scanned again

@@ -1,0 +1,70 @@
+"""SCHED_FIFO for the deploy nodes' threads, so a busy machine cannot delay the control path.
+
+On a 2-core computer shared with perception and logging, a normal-priority control thread
+waits behind whatever the kernel runs first; p99 latency then measures the load, not the code.
+A node started with ``realtime_priority`` > 0 moves every thread it has (the executor and the
+DDS threads rclpy started) to SCHED_FIFO at that priority. Python makes this all-or-nothing
+per process: a normal-priority thread preempted while it holds the GIL would stall the
+real-time one behind it (priority inversion), so the whole process is promoted.
+
+Linux only; needs root or CAP_SYS_NICE (``ulimit -r`` / ``rtprio`` in limits.conf, see
+docs/real_robot.md). Where it is refused the node runs at normal priority and says so once.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def set_fifo(tid: int, priority: int) -> bool:
+    """SCHED_FIFO at ``priority`` for one thread (``tid`` 0: the calling thread); False if refused."""
+    if priority <= 0 or not hasattr(os, "SCHED_FIFO"):
+        return False
+    try:
+        os.sched_setscheduler(tid, os.SCHED_FIFO, os.sched_param(priority))
+    except (OSError, PermissionError):
+        return False
+    return True
+
+
+def thread_ids() -> list[int]:
+    """Kernel ids of this process's threads (empty where /proc is not there)."""
+    try:
+        return sorted(int(p.name) for p in Path("/proc/self/task").iterdir())
+    except OSError:
+        return []
+
+
+def promote_process(priority: int) -> tuple[int, int]:
+    """Move every current thread of this process to SCHED_FIFO; returns (promoted, total).
+
+    Threads started later inherit the policy (Linux clones the scheduling attributes), so calling
+    this once after the node and its DDS participant exist covers the process for its lifetime.
+    """
+    return promote_threads(thread_ids(), priority)
+
+
+def promote_threads(tids: list[int] | set[int], priority: int) -> tuple[int, int]:
+    """SCHED_FIFO for the given threads (those already above ``priority`` keep theirs); (promoted, total)."""
+    tids = list(tids)
+    if priority <= 0:
+        return 0, len(tids)
+    return sum(_above(t, priority) or set_fifo(t, priority) for t in tids), len(tids)
+
+
+def _above(tid: int, priority: int) -> bool:
+    """A thread already real-time at a higher priority (a control loop) keeps its own."""
+    try:
+        return os.sched_getscheduler(tid) == os.SCHED_FIFO and os.sched_getparam(tid).sched_priority >= priority
+    except OSError:
+        return False
+
+
+def current_policy(tid: int = 0) -> str:
+    """'fifo', 'rr', 'other', ... for a thread, as the kernel reports it."""
+    names = {getattr(os, n): n[6:].lower() for n in ("SCHED_OTHER", "SCHED_FIFO", "SCHED_RR", "SCHED_BATCH", "SCHED_IDLE") if hasattr(os, n)}  # fmt: skip
+    try:
+        return names.get(os.sched_getscheduler(tid), "unknown")
+    except OSError:
+        return "unknown"

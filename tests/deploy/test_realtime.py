@@ -1,0 +1,93 @@
+"""Real-time scheduling of the deploy nodes (core.realtime): threads really end up SCHED_FIFO."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from videomimic_nodes.core import realtime
+
+
+def _fifo_permitted() -> bool:
+    probe: list[bool] = []
+    th = threading.Thread(target=lambda: probe.append(realtime.set_fifo(0, 1)))
+    th.start()
+    th.join()
+    return probe[0]
+
+
+needs_fifo = pytest.mark.skipif(
+    not hasattr(os, "SCHED_FIFO") or not _fifo_permitted(), reason="SCHED_FIFO refused here (needs root/CAP_SYS_NICE)"
+)
+
+
+def _in_thread(fn):  # -> whatever fn returned, run in a fresh thread (so this process stays as it is)
+    out: list = []
+    th = threading.Thread(target=lambda: out.append(fn()))
+    th.start()
+    th.join()
+    return out[0]
+
+
+def test_priority_zero_changes_nothing() -> None:
+    def body():
+        tid = threading.get_native_id()
+        return realtime.promote_threads([tid], 0), realtime.current_policy(tid)
+
+    (done, total), policy = _in_thread(body)
+    assert (done, total) == (0, 1) and policy == "other"
+
+
+@needs_fifo
+def test_promote_threads_sets_fifo_and_keeps_a_higher_loop() -> None:
+    """A control loop already at a higher priority keeps it; the other threads get the node's."""
+    started, release = threading.Barrier(3), threading.Event()
+    tids: dict[str, int] = {}
+
+    def worker(name: str, prio: int) -> None:
+        tids[name] = threading.get_native_id()
+        realtime.set_fifo(0, prio)
+        started.wait(5)
+        release.wait(5)
+
+    threads = [threading.Thread(target=worker, args=("loop", 50)), threading.Thread(target=worker, args=("exec", 0))]
+    for th in threads:
+        th.start()
+    try:
+        started.wait(5)
+        done, total = realtime.promote_threads(tids.values(), 45)
+        assert (done, total) == (2, 2)
+        assert os.sched_getscheduler(tids["exec"]) == os.SCHED_FIFO
+        assert os.sched_getparam(tids["exec"]).sched_priority == 45
+        assert os.sched_getparam(tids["loop"]).sched_priority == 50  # not lowered
+    finally:
+        release.set()
+        for th in threads:
+            th.join()
+
+
+@needs_fifo
+@pytest.mark.ros
+def test_bridge_node_runs_all_threads_at_its_configured_priority(tmp_path: Path) -> None:
+    """g1_bridge with realtime_priority:=60 (config/deploy.yaml): every thread of the process,
+    DDS included, is SCHED_FIFO 60 and the node says so."""
+    from rosprobe import NODE_LIB, start_node, stop_node
+
+    if not NODE_LIB.is_dir():
+        pytest.skip("videomimic_nodes not built: run bash scripts/setup.sh")
+    log = tmp_path / "bridge.log"
+    proc = start_node("g1_bridge", log, realtime_priority=60)
+    try:
+        end = time.monotonic() + 30
+        while "SCHED_FIFO" not in log.read_text() and time.monotonic() < end and proc.poll() is None:
+            time.sleep(0.1)
+        assert "SCHED_FIFO priority 60 on all" in log.read_text(), log.read_text()
+        tids = [int(p.name) for p in Path(f"/proc/{proc.pid}/task").iterdir()]
+        assert len(tids) > 3  # executor + DDS threads
+        prios = {t: (os.sched_getscheduler(t), os.sched_getparam(t).sched_priority) for t in tids}
+        assert all(v == (os.SCHED_FIFO, 60) for v in prios.values()), prios
+    finally:
+        assert stop_node(proc) == 0, log.read_text()
