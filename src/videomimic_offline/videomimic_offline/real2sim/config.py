@@ -17,7 +17,7 @@ MASK_BACKENDS = ("mediapipe", "sam2")
 KEYPOINT_BACKENDS = ("mediapipe", "vitpose")
 BODY_BACKENDS = ("skeleton", "smpl")
 CAMERA_BACKENDS = ("colmap", "megasam")
-MESH_BACKENDS = ("heightfield", "poisson", "nksr")
+MESH_BACKENDS = ("tsdf", "heightfield", "poisson", "nksr")
 
 
 @dataclass
@@ -48,7 +48,9 @@ class PipelineConfig:
     keypoint_backend: str = "mediapipe"
     body_backend: str = "skeleton"
     camera_backend: str = "colmap"
-    mesh_backend: str = "heightfield"
+    #: Scene mesh: "tsdf" = dense plane-sweep stereo between SfM keyframes fused in a TSDF volume
+    #: (real2sim/densify.py); "heightfield" = the heightfield's own triangles; "poisson"; "nksr".
+    mesh_backend: str = "tsdf"
     #: SAM2 checkpoint (.pt) and model config (.yaml) paths for ``mask_backend="sam2"``.
     sam2_checkpoint: Path | None = None
     sam2_config: Path | None = None
@@ -87,7 +89,8 @@ class PipelineConfig:
     mask_dilate_px: int = 15
 
     # --- joint optimisation ---
-    opt_iters: int = 60
+    #: L-BFGS iterations per pass (60 stopped well short of convergence; 300 frames take ~2-3 s).
+    opt_iters: int = 150
     #: Estimate the person's leg/arm proportions from the 2D keypoints (height stays fixed) before
     #: fitting; average proportions bias the depth, and so the scene scale, by a few percent.
     #: Experimental, off: on the benchmark clips it barely moved from the average (not yet useful).
@@ -98,6 +101,19 @@ class PipelineConfig:
     w_smooth: float = 3.0
     w_contact: float = 10.0
     w_floor: float = 10.0
+    #: Fit once without the foot terms, detect contacts and the surface under the feet on that
+    #: smooth result, then fit again with them (the per-frame initialisation's depth jitter hides
+    #: slow feet and puts them over the wrong step).
+    opt_contact_pass: bool = True
+    #: Robust (Geman-McClure) scale of the feet-on-surface residual (m), 0 = plain least squares: a
+    #: surface estimate far from a stance foot (step edges, sparse points) must not drag the leg there.
+    opt_floor_robust_m: float = 0.05
+    #: Fraction of the 3D pose prior's trunk lean along the horizontal viewing direction that is kept
+    #: (1 = as MediaPipe estimates it; that lean is its least certain degree of freedom, gravity is known).
+    opt_prior_lean: float = 0.5
+    #: Weight of the occlusion term: a joint the detector reports as not visible, whose 2D position
+    #: lies on a visible part of the body, is kept behind that part (``optimize.occlusion_pairs``).
+    w_occlusion: float = 30.0
     #: Robust (Geman-McClure style) scale for 2D residuals, in pixels.
     reproj_robust_px: float = 15.0
     #: Ankle speed below which a foot counts as in contact (m/s), and max height above the floor (m).
@@ -118,6 +134,14 @@ class PipelineConfig:
     hf_fill_radius: float = 0.15
     #: Minimum points per cell for the cell to count as seen.
     hf_min_points: int = 1
+    #: Dense stereo for ``mesh_backend="tsdf"``: image scale, depth planes per keyframe, and the TSDF
+    #: voxel size, truncation distance and the farthest depth fused (m; stereo depth error grows
+    #: with the square of the distance, so far walls are left out rather than fused noisily).
+    dense_scale: float = 0.5
+    dense_planes: int = 48
+    tsdf_voxel_m: float = 0.03
+    tsdf_trunc_m: float = 0.1
+    tsdf_max_depth_m: float = 8.0
     #: Poisson depth and density quantile trimmed away (for ``mesh_backend="poisson"``).
     poisson_depth: int = 8
     poisson_trim_quantile: float = 0.1

@@ -20,7 +20,11 @@ Exactly what is computed (all positions in metres in, MPJPE in millimetres out):
   ground-truth sample is scored by its distance to the seen samples instead, so geometry
   invented where the camera never looked counts against it), and *completeness* = mean exact
   distance from the seen ground-truth samples (``scene_seen_points``: depth-tested visible
-  surface samples within 8 m of a camera) to the reconstructed mesh. ``chamfer_terrain_m`` repeats this on the terrain
+  surface samples within 8 m of a camera) to the reconstructed mesh. The same range applies to
+  the reconstruction: only its samples inside some ground-truth camera's image at a depth of at
+  most ``seen_max_range_m`` (the clip's, 8 m) are scored for accuracy, so a wall correctly
+  reconstructed at 9 m is not counted as invented geometry (anything inside that range and far
+  from every seen sample still is: e.g. surfaces behind walls or under the floor). ``chamfer_terrain_m`` repeats this on the terrain
   parts only (floor + stairs/curb/bench; no wall or props), scoring the reconstruction samples
   whose nearest seen sample is terrain.
 - **Scale error** (%): ``|1/s - 1| * 100`` with ``s`` the scale of the similarity transform that
@@ -33,6 +37,7 @@ Exactly what is computed (all positions in metres in, MPJPE in millimetres out):
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +47,8 @@ from videomimic_offline.errors import IncompatibleError
 
 CHUNK = 100
 N_FIRST = 2
+#: Depth range of the ground truth's seen samples when a clip's meta.json does not say (synthetic.clip).
+SEEN_MAX_RANGE_M = 8.0
 
 
 def umeyama(src: np.ndarray, dst: np.ndarray, with_scale: bool = True) -> tuple[float, np.ndarray, np.ndarray]:
@@ -187,6 +194,7 @@ def scene_chamfer_m(
     *,
     n_samples: int = 100_000,
     near: float = 0.10,
+    in_range=None,  # Callable[[np.ndarray], np.ndarray] | None: which reconstruction samples to score
 ) -> dict[str, float]:
     """Chamfer over the seen region with exact point-to-mesh distances (see module docstring)."""
     from scipy.spatial import cKDTree
@@ -196,6 +204,10 @@ def scene_chamfer_m(
     if len(pred_vertices) == 0 or len(seen) == 0:
         return {"accuracy": float("inf"), "completeness": float("inf"), "chamfer": float("inf")}
     pts = sample_mesh(pred_vertices, pred_faces, n_samples)
+    if in_range is not None:
+        pts = pts[in_range(pts)]
+        if len(pts) == 0:
+            return {"accuracy": float("inf"), "completeness": float("inf"), "chamfer": float("inf")}
     d_seen = cKDTree(seen).query(pts)[0]
     d_mesh = point_mesh_distance(pts, gt_vertices, gt_faces)
     acc = np.where(d_seen < near, d_mesh, d_seen).mean()
@@ -204,6 +216,24 @@ def scene_chamfer_m(
     else:
         comp = cKDTree(pts).query(seen)[0].mean()
     return {"accuracy": float(acc), "completeness": float(comp), "chamfer": float(0.5 * (acc + comp))}
+
+
+def in_camera_range(
+    points: np.ndarray, T_world_cam: np.ndarray, K: np.ndarray, image_size, max_depth: float, every: int = 5
+) -> np.ndarray:
+    """(N,) True where some camera (every ``every``-th) has the point in its image within ``max_depth``."""
+    points = np.asarray(points, np.float64).reshape(-1, 3)
+    w, h = (float(x) for x in image_size)
+    out = np.zeros(len(points), bool)
+    for T in np.asarray(T_world_cam)[::every]:
+        Tcw = np.linalg.inv(T)
+        pc = points @ Tcw[:3, :3].T + Tcw[:3, 3]
+        z = pc[:, 2]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            u = K[0, 0] * pc[:, 0] / z + K[0, 2]
+            v = K[1, 1] * pc[:, 1] / z + K[1, 2]
+        out |= (z > 0.05) & (z <= max_depth) & (u >= 0) & (u < w) & (v >= 0) & (v < h)
+    return out
 
 
 def evaluate_reconstruction(clip_dir: Path, recon_dir: Path, n_scene_samples: int = 50_000) -> dict[str, float]:
@@ -250,7 +280,15 @@ def evaluate_reconstruction(clip_dir: Path, recon_dir: Path, n_scene_samples: in
         _, R, t = umeyama(src, dst, with_scale=False)
         pv = pv @ R.T + t
         gv, gf, seen = gt["scene_vertices"], gt["scene_faces"], gt["scene_seen_points"]
-        ch = scene_chamfer_m(pv, pf, gv, gf, seen, n_samples=n_scene_samples)
+        meta_path = Path(clip_dir) / "meta.json"
+        max_range = SEEN_MAX_RANGE_M
+        if meta_path.is_file():
+            max_range = float(json.loads(meta_path.read_text()).get("seen_max_range_m", max_range))
+
+        def in_range(x: np.ndarray) -> np.ndarray:
+            return in_camera_range(x, gt["T_world_cam"], gt["K"], gt["image_size"], max_range)
+
+        ch = scene_chamfer_m(pv, pf, gv, gf, seen, n_samples=n_scene_samples, in_range=in_range)
         out.update(
             chamfer_m=ch["chamfer"], chamfer_accuracy_m=ch["accuracy"], chamfer_completeness_m=ch["completeness"]
         )
@@ -266,6 +304,8 @@ def evaluate_reconstruction(clip_dir: Path, recon_dir: Path, n_scene_samples: in
             nearest = cKDTree(seen).query(centroids)[1]
             keep = seen_t[nearest]
             if keep.any() and seen_t.any():
-                ch_t = scene_chamfer_m(pv, pf[keep], gv, gf[face_t], seen[seen_t], n_samples=n_scene_samples)
+                ch_t = scene_chamfer_m(
+                    pv, pf[keep], gv, gf[face_t], seen[seen_t], n_samples=n_scene_samples, in_range=in_range
+                )
                 out["chamfer_terrain_m"] = ch_t["chamfer"]
     return out

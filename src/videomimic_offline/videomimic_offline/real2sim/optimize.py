@@ -7,7 +7,10 @@ Steps (each cheap, the last one the real optimisation):
    height is the ruler, as MegaHunter's scale variable against its point map);
 3. gravity: shared normal of the horizontal scene planes (fallback: the person's spine), floor z=0;
 4. torch L-BFGS over all world joints: robust confidence-weighted 2D reprojection, bone lengths,
-   local-pose prior, temporal smoothness, foot contacts (no sliding) and feet on the surface.
+   local-pose prior (its lean along the view partly removed, see ``unlean_towards_camera``),
+   temporal smoothness, hidden joints behind the body part hiding them (``occlusion_pairs``), and
+   in a second pass foot contacts (no sliding) and feet on the surface (robust), with contacts
+   detected on the first pass's result rather than on the jittery per-frame initialisation.
 """
 
 from __future__ import annotations
@@ -251,6 +254,84 @@ def surface_height(points: np.ndarray, xy: np.ndarray, radius: float) -> np.ndar
     return np.maximum(out, 0.0)
 
 
+def unlean_towards_camera(rel_w: np.ndarray, R_wc: np.ndarray, keep: float, upto_deg: float = 15.0) -> np.ndarray:
+    """Scale the trunk's lean along the horizontal viewing direction of a pose prior by ``keep``.
+
+    ``rel_w`` (T,J,3) pelvis-relative joints in the gravity-aligned world (z up), ``R_wc`` (T,3,3)
+    camera-to-world rotations. A monocular 3D pose estimate sees the body's tilt towards or away
+    from the camera only through tiny foreshortening, so that tilt is its least certain degree of
+    freedom, and the 2D keypoints cannot correct it either; gravity is known here. Each frame's
+    whole pose is rotated about the horizontal axis perpendicular to the view so that the
+    pelvis-to-neck lean along the view becomes ``keep`` times its estimated value (sideways lean,
+    which the image shows, is untouched). Only the first ``upto_deg`` of lean are shrunk: a real
+    bend towards the camera (picking something up) is far larger than the estimator's typical
+    error there (up to ~10 deg on synthetic clips) and keeps its excess.
+    """
+    from scipy.spatial.transform import Rotation
+
+    fwd = R_wc[:, :, 2].copy()
+    fwd[:, 2] = 0
+    fwd /= np.linalg.norm(fwd, axis=1, keepdims=True) + 1e-9
+    axis = np.cross(np.array([0.0, 0.0, 1.0]), fwd)  # horizontal, perpendicular to the view
+    d = rel_w[:, NECK] - rel_w[:, PELVIS]
+    d /= np.linalg.norm(d, axis=1, keepdims=True) + 1e-9
+    lean = np.arcsin(np.clip(np.sum(d * fwd, axis=1), -1, 1))  # + = leaning away from the camera
+    # a rotation by +a about up x fwd tips the top towards +fwd, so undo (1 - keep) of the lean
+    fix = (1 - keep) * np.clip(lean, -np.radians(upto_deg), np.radians(upto_deg))
+    rot = Rotation.from_rotvec(-axis * fix[:, None])
+    return np.einsum("tij,tkj->tki", rot.as_matrix(), rel_w)
+
+
+#: Capsule radii (m, for a 1.70 m person) for occlusion reasoning: the hidden joints' own, and the
+#: body segments that can hide them (torso as three capsules, upper and lower limbs).
+_JOINT_RADIUS = {"wrist": 0.03, "elbow": 0.04, "knee": 0.05, "ankle": 0.04, "toe": 0.03, "head": 0.09}
+_SEGMENTS = (  # (joint a, joint b, radius)
+    ("left_hip", "left_shoulder", 0.09), ("right_hip", "right_shoulder", 0.09), ("pelvis", "neck", 0.11),
+    ("left_shoulder", "left_elbow", 0.045), ("left_elbow", "left_wrist", 0.035),
+    ("right_shoulder", "right_elbow", 0.045), ("right_elbow", "right_wrist", 0.035),
+    ("left_hip", "left_knee", 0.07), ("left_knee", "left_ankle", 0.05),
+    ("right_hip", "right_knee", 0.07), ("right_knee", "right_ankle", 0.05),
+)  # fmt: skip
+
+
+def occlusion_pairs(
+    kp2d: np.ndarray, conf: np.ndarray, depth: np.ndarray, K: np.ndarray, height_m: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Which visible body segment hides each joint that the detector reports as not visible.
+
+    MediaPipe still places a hidden joint (its 2D is usually close) but guesses its depth, and puts
+    the far-side arm of a side view well in front of where it is. A joint that is not visible
+    although its 2D position lies on the image of a visible part of the same body must be behind
+    that part (limbs do not pass through each other). ``conf`` (T,J) is 0 where not visible and
+    ``depth`` (T,) the person's rough camera distance (pixel radii). Returns index arrays (frame,
+    joint, segment end a, segment end b), the position ``s`` in [0,1] along the segment, and the
+    minimum depth gap (sum of both radii) for each hidden joint that lies on a visible segment.
+    """
+    size = height_m / 1.70
+    seg = np.array([(index(a), index(b)) for a, b, _ in _SEGMENTS])
+    rad = np.array([r for *_, r in _SEGMENTS]) * size
+    rj = np.array([_JOINT_RADIUS.get(n.split("_")[-1], np.nan) for n in HUMAN_JOINTS]) * size
+    par = np.array(HUMAN_PARENTS)
+    vis = conf > 0
+    uv = np.nan_to_num(kp2d, nan=-1e6)
+    inside = (uv[..., 0] >= 0) & (uv[..., 0] < 2 * K[0, 2]) & (uv[..., 1] >= 0) & (uv[..., 1] < 2 * K[1, 2])
+    hidden = ~vis & inside & np.isfinite(rj)[None] & np.isfinite(depth)[:, None]  # (T,J)
+    pa, pb = uv[:, seg[:, 0]], uv[:, seg[:, 1]]  # (T,S,2)
+    d = pb - pa
+    rel = uv[:, :, None] - pa[:, None]  # (T,J,S,2)
+    s = np.clip((rel * d[:, None]).sum(-1) / np.maximum((d * d).sum(-1), 1e-9)[:, None], 0.0, 1.0)
+    dist = np.linalg.norm(rel - s[..., None] * d[:, None], axis=-1)  # px
+    dist /= rad[None, None] * K[0, 0] / np.maximum(np.nan_to_num(depth, nan=1.0), 0.1)[:, None, None]
+    own = (seg[None, :, 0] == np.arange(len(par))[:, None]) | (seg[None, :, 1] == np.arange(len(par))[:, None])
+    own |= (seg[None, :, 0] == par[:, None]) | (seg[None, :, 1] == par[:, None])  # (J,S): its own limb
+    ok = hidden[..., None] & ~own[None] & (vis[:, seg[:, 0]] & vis[:, seg[:, 1]])[:, None] & (dist < 1)
+    dist = np.where(ok, dist, np.inf)
+    best = np.argmin(dist, axis=2)  # (T,J)
+    t, j = np.nonzero(np.isfinite(np.min(dist, axis=2)))
+    k = best[t, j]
+    return t, j, seg[k, 0], seg[k, 1], s[t, j, k], rad[k] + rj[j]
+
+
 def optimize(inp: OptInputs, cfg, progress: bool = False) -> OptResult:  # type: ignore[no-untyped-def]
     """Run the whole joint optimisation (see module docstring); ``cfg`` is a PipelineConfig."""
     import torch
@@ -349,7 +430,6 @@ def _optimize(inp: OptInputs, cfg, t0: float) -> OptResult:  # type: ignore[no-u
 
     # --- torch refinement ---
     dt = torch.float64
-    X = torch.tensor(joints_init, dtype=dt, requires_grad=True)
     Rcw = torch.tensor(np.transpose(Twc_w[:, :3, :3], (0, 2, 1)), dtype=dt)
     cw = torch.tensor(Twc_w[:, :3, 3], dtype=dt)
     Kt = torch.tensor(inp.K, dtype=dt)
@@ -360,54 +440,83 @@ def _optimize(inp: OptInputs, cfg, t0: float) -> OptResult:  # type: ignore[no-u
     pa = torch.tensor(par[par >= 0])
     L = torch.tensor(bones[par >= 0], dtype=dt)
     local_w = np.einsum("tij,tkj->tki", np.einsum("ij,tjk->tik", Ra, R), local - local[:, PELVIS : PELVIS + 1])
+    if cfg.opt_prior_lean < 1:
+        local_w = unlean_towards_camera(local_w, np.einsum("ij,tjk->tik", Ra, R), cfg.opt_prior_lean)
     Lw = torch.tensor(local_w, dtype=dt)
     pose_w = torch.tensor(valid.astype(float), dtype=dt)
-    C = torch.tensor(contacts.astype(float), dtype=dt)
-    surf_t = torch.tensor(surf + cfg.ankle_height_m, dtype=dt)
     feet = list(FEET)
     rho = cfg.reproj_robust_px
+    rf = cfg.opt_floor_robust_m
     n2d = max(float(conf.sum()), 1.0)
+    occ = occlusion_pairs(inp.kp2d, conf, tau[:, 2], inp.K, inp.height_m)
+    n_occ = len(occ[0]) if cfg.w_occlusion > 0 else 0
+    ot, oj, oa, ob = (torch.tensor(v) for v in occ[:4])
+    os_t, ogap_t = torch.tensor(occ[4], dtype=dt), torch.tensor(occ[5], dtype=dt)
 
-    def loss_fn() -> torch.Tensor:
-        pc = torch.einsum("tij,tkj->tki", Rcw, X - cw[:, None])
-        z = pc[..., 2].clamp(min=0.05)
-        proj = torch.einsum("ij,tkj->tki", Kt, pc)
-        p2 = proj[..., :2] / z[..., None]
-        e2 = ((p2 - uv) ** 2).sum(-1)
-        l2d = (W2 * e2 / (e2 + rho**2)).sum() / n2d  # Geman-McClure: bad keypoints stop pulling
-        bl = torch.linalg.norm(X[:, ch] - X[:, pa], dim=-1)
-        lbone = ((bl - L) ** 2).mean() / 0.02**2
-        rel = X - X[:, PELVIS : PELVIS + 1]
-        lpose = (pose_w[:, None, None] * (rel - Lw) ** 2).sum(-1).mean() / 0.05**2
-        acc = X[2:] - 2 * X[1:-1] + X[:-2]
-        lsm = (acc**2).sum(-1).mean() / (0.01) ** 2
-        vel = X[1:, feet] - X[:-1, feet]
-        both = C[1:] * C[:-1]
-        lcon = (both[..., None] * vel**2).sum() / max(float(both.sum()), 1.0) / 0.005**2
-        lfloor = (C * (X[:, feet, 2] - surf_t) ** 2).sum() / max(float(C.sum()), 1.0) / 0.02**2
-        return (
-            cfg.w_reproj * l2d
-            + cfg.w_bone * lbone * 0.01
-            + cfg.w_pose_prior * lpose * 0.01
-            + cfg.w_smooth * lsm * 0.01
-            + cfg.w_contact * lcon * 0.01
-            + cfg.w_floor * lfloor * 0.01
-        )
+    def solve(X0: np.ndarray, contacts: np.ndarray | None, surf: np.ndarray | None) -> tuple[np.ndarray, float, float]:
+        X = torch.tensor(X0, dtype=dt, requires_grad=True)
+        use_feet = contacts is not None and surf is not None
+        if use_feet:
+            C = torch.tensor(contacts.astype(float), dtype=dt)
+            surf_t = torch.tensor(surf + cfg.ankle_height_m, dtype=dt)
 
-    opt = torch.optim.LBFGS([X], lr=1.0, max_iter=cfg.opt_iters, history_size=20, line_search_fn="strong_wolfe")
+        def loss_fn() -> torch.Tensor:
+            pc = torch.einsum("tij,tkj->tki", Rcw, X - cw[:, None])
+            z = pc[..., 2].clamp(min=0.05)
+            proj = torch.einsum("ij,tkj->tki", Kt, pc)
+            p2 = proj[..., :2] / z[..., None]
+            e2 = ((p2 - uv) ** 2).sum(-1)
+            l2d = (W2 * e2 / (e2 + rho**2)).sum() / n2d  # Geman-McClure: bad keypoints stop pulling
+            bl = torch.linalg.norm(X[:, ch] - X[:, pa], dim=-1)
+            lbone = ((bl - L) ** 2).mean() / 0.02**2
+            rel = X - X[:, PELVIS : PELVIS + 1]
+            lpose = (pose_w[:, None, None] * (rel - Lw) ** 2).sum(-1).mean() / 0.05**2
+            acc = X[2:] - 2 * X[1:-1] + X[:-2]
+            lsm = (acc**2).sum(-1).mean() / (0.01) ** 2
+            loss = cfg.w_reproj * l2d + cfg.w_bone * lbone * 0.01 + cfg.w_pose_prior * lpose * 0.01
+            loss = loss + cfg.w_smooth * lsm * 0.01
+            if n_occ:
+                # hidden joints stay behind the body part that hides them (camera depth)
+                zo = (1 - os_t) * pc[ot, oa, 2] + os_t * pc[ot, ob, 2]
+                short = torch.relu(zo + ogap_t - pc[ot, oj, 2])
+                loss = loss + cfg.w_occlusion * (short**2).sum() / (T * J) / 0.03**2 * 0.01
+            if use_feet:
+                vel = X[1:, feet] - X[:-1, feet]
+                both = C[1:] * C[:-1]
+                lcon = (both[..., None] * vel**2).sum() / max(float(both.sum()), 1.0) / 0.005**2
+                dz2 = (X[:, feet, 2] - surf_t) ** 2
+                if rf > 0:  # a surface estimate far from the foot is more likely wrong than the foot
+                    dz2 = dz2 / (1 + dz2 / rf**2)
+                lfloor = (C * dz2).sum() / max(float(C.sum()), 1.0) / 0.02**2
+                loss = loss + cfg.w_contact * lcon * 0.01 + cfg.w_floor * lfloor * 0.01
+            return loss
 
-    def closure() -> torch.Tensor:
-        opt.zero_grad()
-        loss = loss_fn()
-        loss.backward()
-        return loss
+        opt = torch.optim.LBFGS([X], lr=1.0, max_iter=cfg.opt_iters, history_size=20, line_search_fn="strong_wolfe")
 
-    with torch.no_grad():
-        loss0 = float(loss_fn())
-    opt.step(closure)
-    with torch.no_grad():
-        loss1 = float(loss_fn())
-    joints = X.detach().numpy()
+        def closure() -> torch.Tensor:
+            opt.zero_grad()
+            loss = loss_fn()
+            loss.backward()
+            return loss
+
+        with torch.no_grad():
+            l0 = float(loss_fn())
+        opt.step(closure)
+        with torch.no_grad():
+            l1 = float(loss_fn())
+        return X.detach().numpy(), l0, l1
+
+    if cfg.opt_contact_pass:
+        # pass 1 without the feet terms; contacts and the surface under the feet are then read off
+        # its smooth result instead of the per-frame initialisation, whose depth jitter hides slow
+        # feet (missed contacts) and moves them over the wrong part of the scene (wrong surface)
+        X1, loss0, _ = solve(joints_init, None, None)
+        Xs = lowpass(X1, inp.fps, cfg.smooth_cutoff_hz)
+        surf = surface_height(pts_w[near], Xs[:, list(FEET), :2].reshape(-1, 2), 0.15).reshape(T, 2)
+        contacts = detect_contacts(Xs, inp.fps, cfg.contact_speed, cfg.contact_height, surf)
+        joints, _, loss1 = solve(X1, contacts, surf)
+    else:
+        joints, loss0, loss1 = solve(joints_init, contacts, surf)
     if not np.isfinite(joints).all():
         raise NumericalError("the joint optimisation diverged (NaN); try a lower opt_iters or check the keypoints")
     joints = lowpass(joints, inp.fps, cfg.smooth_cutoff_hz)
@@ -421,6 +530,7 @@ def _optimize(inp: OptInputs, cfg, t0: float) -> OptResult:  # type: ignore[no-u
         "loss_final": loss1,
         "seconds": time.perf_counter() - t0,
         "frames_with_person": int(valid.sum()),
+        "occluded_joint_frames": n_occ,
         **pinfo,
     }
     return OptResult(joints, contacts, Twc_w, pts_w, scale, T_align, info)

@@ -208,6 +208,7 @@ def _stage_scene(run: _Run) -> Path:
     def fn(tmp: Path) -> None:
         from videomimic_offline.real2sim import scene
 
+        dense_info: dict[str, object] = {}
         r = artifacts.read_npz(run.stage_dir("optimize") / "result.npz", schema="videomimic.r2s_opt", max_version=1)
         pts = _scene_points(r["points"], r["joints_w"], r["T_world_cam"])
         soles_xy, sole_z = _planted_soles(r["joints_w"], r["contacts"], cfg.ankle_height_m)
@@ -225,6 +226,12 @@ def _stage_scene(run: _Run) -> Path:
             )
         elif cfg.mesh_backend == "nksr":
             verts, faces = scene.nksr_mesh(pts)
+        elif cfg.mesh_backend == "tsdf":
+            verts, faces, dense_info = _dense_mesh(run, r)
+            if len(faces) == 0:  # textureless or blurred: no surface the keyframes agree on
+                log.warning("dense stereo found no consistent surface; the scene mesh is the heightfield's")
+                verts, faces = scene.heightfield_mesh(hf)
+                dense_info["mesh_fallback"] = "heightfield"
         else:
             verts, faces = scene.heightfield_mesh(hf)
         artifacts.write_npz(
@@ -245,6 +252,7 @@ def _stage_scene(run: _Run) -> Path:
                 "num_points": len(pts), "heightfield_known_fraction": float(hf.known.mean()),
                 "heightfield_contact_cells": int(hf.from_contact.sum()),
                 "heightfield_contact_only_cells": int((hf.from_contact & ~hf.seen).sum()),
+                **dense_info,
                 "contact_cells_note": "heightfield.npz from_contact marks cells whose height came from (or was "
                 "fused with) a planted foot's sole: the person hid that ground from the camera",
             },
@@ -258,8 +266,35 @@ def _stage_scene(run: _Run) -> Path:
         "mesh_backend",
         "poisson_depth",
         "poisson_trim_quantile",
+        "dense_scale",
+        "dense_planes",
+        "tsdf_voxel_m",
+        "tsdf_trunc_m",
+        "tsdf_max_depth_m",
     )
     return run.run_stage("scene", ("optimize",), fields, fn)
+
+
+def _dense_mesh(run: _Run, r: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, dict[str, object]]:
+    """Scene mesh from dense stereo between the SfM keyframes, fused in a TSDF (real2sim/densify.py).
+
+    Uses the optimised (metric, gravity-aligned) cameras, so the mesh is in the motion's world frame.
+    """
+    from dataclasses import replace
+
+    from videomimic_offline.real2sim.densify import DenseConfig, dense_depths, tsdf_mesh
+
+    cfg = run.cfg
+    sfm = artifacts.read_npz(run.stage_dir("cameras") / "sfm.npz", schema="videomimic.r2s_sfm", max_version=1)
+    masks = artifacts.read_npz(
+        run.stage_dir("persons") / "persons.npz", schema="videomimic.r2s_persons", max_version=1
+    )["masks"]
+    dcfg = replace(DenseConfig(), scale=cfg.dense_scale, planes=cfg.dense_planes)
+    dd = dense_depths(
+        run.frames, masks, r["K"], r["T_world_cam"], sfm["keyframes"], r["points"], dcfg, progress=cfg.progress
+    )
+    verts, faces = tsdf_mesh(dd, cfg.tsdf_voxel_m, cfg.tsdf_trunc_m, cfg.tsdf_max_depth_m)
+    return verts, faces, {k: round(v, 4) for k, v in dd.info.items()}
 
 
 def _scene_points(points: np.ndarray, joints: np.ndarray, Twc: np.ndarray) -> np.ndarray:
