@@ -16,7 +16,8 @@ includes the prior's mismatch.
 
 Last line: one JSON object with the means ``wa_mpjpe_mm``, ``w_mpjpe_mm``, ``chamfer_m``,
 ``scale_err_pct``, ``gravity_err_deg``, ``seconds_per_frame`` (pipeline wall time / frames, cold
-start included) and ``peak_rss_gb`` (largest child), plus ``median`` (per metric), ``chamfer_terrain_m``, ``cpu_seconds_per_frame`` (user+system
+start included) and ``peak_rss_gb`` (largest child), plus ``median`` (per metric), ``chamfer_terrain_m``,
+``scale_err_cams_pct`` (scale from the camera path alone, see real2sim.metrics), ``cpu_seconds_per_frame`` (user+system
 CPU time / frames: steadier than wall time on a shared machine), ``clips``, ``failed``, ``per_clip``.
 """
 
@@ -160,6 +161,7 @@ def main() -> int:
     summary["peak_rss_gb"] = round(peak_kb / 1024**2, 3)
     summary["median"] = {k: median(k) for k in (*KEYS, "chamfer_terrain_m")}  # one diverged clip swamps a mean
     summary["chamfer_terrain_m"] = mean("chamfer_terrain_m")
+    summary["scale_err_cams_pct"] = mean("scale_err_cams_pct")  # diagnostic: the scene's own scale
     summary.update(
         clips=len(rows),
         failed=failed,

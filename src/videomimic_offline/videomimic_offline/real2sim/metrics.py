@@ -30,6 +30,8 @@ Exactly what is computed (all positions in metres in, MPJPE in millimetres out):
 - **Scale error** (%): ``|1/s - 1| * 100`` with ``s`` the scale of the similarity transform that
   maps the reconstructed camera centres and pelvis trajectory onto the ground truth (``1/s`` is the
   reconstruction's size relative to the truth).
+  ``scale_err_cams_pct`` is the same from the camera centres alone: the scale of the scene the
+  cameras carry (the person's trajectory can mask it), but ill-conditioned for a short camera path.
 - **Gravity error** (deg): per frame, the angle between the world up axis expressed in the camera
   frame by the reconstruction and by the ground truth, averaged over frames (independent of any
   world alignment).
@@ -267,6 +269,7 @@ def evaluate_reconstruction(clip_dir: Path, recon_dir: Path, n_scene_samples: in
         "wa_mpjpe_mm": wa_mpjpe_mm(pj, gj),
         "w_mpjpe_mm": w_mpjpe_mm(pj, gj),
         "scale_err_pct": scale_error_pct(src, dst),
+        "scale_err_cams_pct": scale_error_pct(pc[np.isfinite(pc).all(1)], gc[np.isfinite(pc).all(1)]),
         "gravity_err_deg": gravity_error_deg(cams["T_world_cam"][:T][cam_ok], gt["T_world_cam"][:T][cam_ok]),
     }
     mesh_path = recon_dir / "scene_mesh.ply"
