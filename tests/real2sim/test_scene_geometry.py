@@ -78,13 +78,27 @@ def test_lowpass_keeps_slow_motion() -> None:
     assert np.abs(out - slow).mean() < 0.5 * np.abs(noisy - slow).mean()
 
 
-@pytest.mark.parametrize("bad", [{"mesh_backend": "marching"}, {"height_m": 17.0}, {"person": -1}])
-def test_config_rejects_bad_values(bad: dict) -> None:
+@pytest.mark.parametrize(
+    ("bad", "names"),
+    [
+        ({"mesh_backend": "marching"}, "mesh_backend"),
+        ({"height_m": 17.0}, "height_m"),
+        ({"person": -1}, "person"),
+        ({"w_occlusion": -1.0}, "w_occlusion"),
+        ({"opt_prior_lean": 1.5}, "opt_prior_lean"),
+        ({"opt_floor_robust_m": -0.05}, "opt_floor_robust_m"),
+        ({"dense_planes": 2}, "dense_planes"),
+        ({"tsdf_voxel_m": 0.2, "tsdf_trunc_m": 0.1}, "tsdf_trunc_m"),
+    ],
+)
+def test_config_rejects_bad_values(bad: dict, names: str) -> None:
+    """One clear line naming the field, at construction, before any stage runs."""
     from videomimic_offline.errors import ConfigError
     from videomimic_offline.real2sim.config import PipelineConfig
 
-    with pytest.raises(ConfigError):
+    with pytest.raises(ConfigError, match=names):
         PipelineConfig(**bad)
+    PipelineConfig(w_occlusion=0.0, opt_prior_lean=1.0, opt_floor_robust_m=0.0)  # the limits themselves are fine
 
 
 def test_landmark_bone_scale_symmetric_and_backend_specific() -> None:

@@ -7,7 +7,7 @@ given here; nothing is ever downloaded.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -178,6 +178,22 @@ class PipelineConfig:
             raise ConfigError("person must be >= 0 (0 = the most visible person)")
         if self.min_frames < 2:
             raise ConfigError("min_frames must be at least 2")
+        negative = [f.name for f in fields(self) if f.name.startswith("w_") and getattr(self, f.name) < 0]
+        if negative:
+            raise ConfigError(f"{', '.join(negative)} must be >= 0 (a weight; 0 switches the term off)")
+        if not 0.0 <= self.opt_prior_lean <= 1.0:
+            raise ConfigError(f"opt_prior_lean={self.opt_prior_lean} must be in [0, 1] (the fraction of lean kept)")
+        if self.opt_floor_robust_m < 0:
+            raise ConfigError("opt_floor_robust_m must be >= 0 (0 = plain least squares)")
+        if not 0.1 <= self.dense_scale <= 1.0 or self.dense_planes < 8:
+            raise ConfigError("dense_scale must be in [0.1, 1] and dense_planes >= 8")
+        if (
+            min(self.tsdf_voxel_m, self.tsdf_trunc_m, self.tsdf_max_depth_m) <= 0
+            or self.tsdf_trunc_m < self.tsdf_voxel_m
+        ):
+            raise ConfigError(
+                "tsdf_voxel_m, tsdf_trunc_m and tsdf_max_depth_m must be > 0, with tsdf_trunc_m >= tsdf_voxel_m"
+            )
         for name in ("sam2_checkpoint", "sam2_config", "vitpose_onnx", "smpl_model_dir", "megasam_npz"):
             v = getattr(self, name)
             if v is not None and not isinstance(v, Path):
