@@ -77,7 +77,7 @@ def _interleaved(chunks: int, variants: dict[str, int], work) -> dict[str, list[
         for name, prio in variants.items():
 
             def body(name: str = name, prio: int = prio) -> None:
-                granted[name] = set_fifo(0, prio) if prio > 0 else False
+                granted[name] = set_fifo(0, prio)  # False for priority 0
                 work(name, out[name])
 
             th = threading.Thread(target=body)

@@ -59,12 +59,3 @@ def _above(tid: int, priority: int) -> bool:
         return os.sched_getscheduler(tid) == os.SCHED_FIFO and os.sched_getparam(tid).sched_priority >= priority
     except OSError:
         return False
-
-
-def current_policy(tid: int = 0) -> str:
-    """'fifo', 'rr', 'other', ... for a thread, as the kernel reports it."""
-    names = {getattr(os, n): n[6:].lower() for n in ("SCHED_OTHER", "SCHED_FIFO", "SCHED_RR", "SCHED_BATCH", "SCHED_IDLE") if hasattr(os, n)}  # fmt: skip
-    try:
-        return names.get(os.sched_getscheduler(tid), "unknown")
-    except OSError:
-        return "unknown"

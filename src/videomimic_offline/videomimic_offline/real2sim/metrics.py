@@ -257,6 +257,7 @@ def evaluate_reconstruction(clip_dir: Path, recon_dir: Path, n_scene_samples: in
     if names != HUMAN_JOINTS:
         pj = pj[:, [names.index(n) for n in HUMAN_JOINTS]]
     pc, gc = cams["T_world_cam"][:T, :3, 3], gt["T_world_cam"][:T, :3, 3]
+    cam_fin = np.isfinite(pc).all(1)
     pel = HUMAN_JOINTS.index("pelvis")
     src = np.concatenate([pc, pj[:, pel]])
     dst = np.concatenate([gc, gj[:, pel]])
@@ -269,7 +270,7 @@ def evaluate_reconstruction(clip_dir: Path, recon_dir: Path, n_scene_samples: in
         "wa_mpjpe_mm": wa_mpjpe_mm(pj, gj),
         "w_mpjpe_mm": w_mpjpe_mm(pj, gj),
         "scale_err_pct": scale_error_pct(src, dst),
-        "scale_err_cams_pct": scale_error_pct(pc[np.isfinite(pc).all(1)], gc[np.isfinite(pc).all(1)]),
+        "scale_err_cams_pct": scale_error_pct(pc[cam_fin], gc[cam_fin]),
         "gravity_err_deg": gravity_error_deg(cams["T_world_cam"][:T][cam_ok], gt["T_world_cam"][:T][cam_ok]),
     }
     mesh_path = recon_dir / "scene_mesh.ply"

@@ -423,10 +423,10 @@ def _optimize(inp: OptInputs, cfg, t0: float) -> OptResult:  # type: ignore[no-u
         Twc[:, :3, 3] *= k
     sinfo.update(kinfo)
 
-    # --- contacts and the surface under the feet (initial) ---
-    feet_xy = joints_init[:, list(FEET), :2].reshape(-1, 2)
-    surf = surface_height(pts_w[near], feet_xy, 0.15).reshape(T, 2)
-    contacts = detect_contacts(joints_init, inp.fps, cfg.contact_speed, cfg.contact_height + 0.1, surf)
+    def feet_contacts(X: np.ndarray, height_slack: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+        """Contacts (T,2) and the scene surface height under each foot (T,2) for joints ``X``."""
+        surf = surface_height(pts_w[near], X[:, list(FEET), :2].reshape(-1, 2), 0.15).reshape(T, 2)
+        return detect_contacts(X, inp.fps, cfg.contact_speed, cfg.contact_height + height_slack, surf), surf
 
     # --- torch refinement ---
     dt = torch.float64
@@ -511,17 +511,15 @@ def _optimize(inp: OptInputs, cfg, t0: float) -> OptResult:  # type: ignore[no-u
         # its smooth result instead of the per-frame initialisation, whose depth jitter hides slow
         # feet (missed contacts) and moves them over the wrong part of the scene (wrong surface)
         X1, loss0, _ = solve(joints_init, None, None)
-        Xs = lowpass(X1, inp.fps, cfg.smooth_cutoff_hz)
-        surf = surface_height(pts_w[near], Xs[:, list(FEET), :2].reshape(-1, 2), 0.15).reshape(T, 2)
-        contacts = detect_contacts(Xs, inp.fps, cfg.contact_speed, cfg.contact_height, surf)
+        contacts, surf = feet_contacts(lowpass(X1, inp.fps, cfg.smooth_cutoff_hz))
         joints, _, loss1 = solve(X1, contacts, surf)
-    else:
+    else:  # contacts from the per-frame initialisation (a looser height: it is noisier)
+        contacts, surf = feet_contacts(joints_init, 0.1)
         joints, loss0, loss1 = solve(joints_init, contacts, surf)
     if not np.isfinite(joints).all():
         raise NumericalError("the joint optimisation diverged (NaN); try a lower opt_iters or check the keypoints")
     joints = lowpass(joints, inp.fps, cfg.smooth_cutoff_hz)
-    surf = surface_height(pts_w[near], joints[:, feet, :2].reshape(-1, 2), 0.15).reshape(T, 2)
-    contacts = detect_contacts(joints, inp.fps, cfg.contact_speed, cfg.contact_height, surf)
+    contacts, _ = feet_contacts(joints)
     info = {
         "scale": scale,
         **sinfo,
