@@ -119,9 +119,9 @@ class PipelineConfig:
     #: Ankle speed below which a foot counts as in contact (m/s), and max height above the floor (m).
     contact_speed: float = 0.35
     contact_height: float = 0.20
-    #: Also refine the scale by putting stance feet on the reconstructed surface (off: on the
-    #: synthetic benchmark it amplified the body-proportion bias instead of removing it).
-    surface_scale: bool = False
+    #: Refine the scale after the scene-free first pass: stance feet's ground points must lie on
+    #: the scene surface along their camera rays (``optimize.scale_from_stance_rays``).
+    surface_scale: bool = True
     #: Ankle joint height above the sole when standing (m), for the floor term.
     ankle_height_m: float = 0.08
     #: Bidirectional One-Euro-like smoothing cutoff (Hz) applied after the optimisation; 0 = off.

@@ -75,6 +75,20 @@ MEDIAPIPE_BONE_SCALE: dict[str, float] = {
 }  # fmt: skip
 
 
+#: Height of the sole below the ankle-toe midpoint, as a fraction of stature, per keypoint backend.
+#: The body model's joints give 0.0255 (ankle 0.039, toe 0.012). MediaPipe's ankle landmark sits
+#: higher than the joint (its shin is 0.93 of the joint's: +0.017) and its toe is the tip of the
+#: foot, which puts the drop at about 0.035-0.038; 0.039 is what made the stance-ray scale
+#: (``optimize.scale_from_stance_rays``) unbiased on the five dev clips, which are not in the benchmark.
+SOLE_DROP: dict[str, float] = {"mediapipe": 0.039}
+BODY_MODEL_SOLE_DROP = 0.0255
+
+
+def sole_drop(backend: str) -> float:
+    """Fraction of stature the ground lies below the detector's ankle-toe midpoint when standing."""
+    return SOLE_DROP.get(backend, BODY_MODEL_SOLE_DROP)
+
+
 def landmark_bone_scale(backend: str) -> np.ndarray:
     """(J,) factors turning body-model bone lengths into the keypoint detector's landmark bone lengths."""
     out = np.ones(len(HUMAN_JOINTS))
