@@ -1,4 +1,4 @@
-"""Tiny offline training data, shared by the training tests (one copy per test module)."""
+"""Tiny offline training data and a small evaluation env on it, shared by the training tests."""
 
 from __future__ import annotations
 
@@ -9,3 +9,18 @@ from videomimic_offline.training.sample_data import make_sample_data
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
     return make_sample_data(tmp_path_factory.mktemp("train_data"))
+
+
+@pytest.fixture
+def flat_teacher_env(data, tmp_path):
+    """A 2-env teacher-stage env in evaluation mode on the sample clip (4 m patch, flat floor)."""
+    from videomimic_offline.training.stages import StageConfig, build_env, load_clips
+
+    cfg = StageConfig(
+        "teacher", out_dir=tmp_path, motions=[data["clips"]], num_envs=2, patch_size=4.0, procedural=("flat",)
+    )
+    env = build_env(cfg, load_clips(cfg), eval_mode=True)
+    try:
+        yield env
+    finally:
+        env.close()

@@ -39,26 +39,18 @@ def test_floor_frame_covers_patch_outside_the_field_only(field):
 
 
 @pytest.mark.slow
-def test_feet_on_the_field_touch_only_the_heightfield(data, tmp_path):
+def test_feet_on_the_field_touch_only_the_heightfield(flat_teacher_env):
     """The floor around a scene must not add a second contact under feet that stand on its lowest cells."""
-    from videomimic_offline.training.stages import StageConfig, build_env, load_clips
-
-    cfg = StageConfig(
-        "teacher", out_dir=tmp_path, motions=[data["clips"]], num_envs=2, patch_size=4.0, procedural=("flat",)
-    )
-    env = build_env(cfg, load_clips(cfg), eval_mode=True)
-    try:
-        base = env.unwrapped
-        for _ in range(3):
-            env.step(torch.zeros(2, 23))
-        m, d = base.sim.mj_model, base.sim.data
-        n = int(d.nacon[0])
-        geoms = d.contact.geom[:n].cpu().numpy()
-        types = m.geom_type[geoms]
-        terrain_body = mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_BODY, "terrain")
-        on_terrain = (m.geom_bodyid[geoms] == terrain_body).any(axis=1)
-        assert on_terrain.any()  # the robot stands
-        hfield = (types == mujoco.mjtGeom.mjGEOM_HFIELD).any(axis=1)
-        assert np.all(hfield[on_terrain]), "feet on the scene also touch a floor box"
-    finally:
-        env.close()
+    env = flat_teacher_env
+    base = env.unwrapped
+    for _ in range(3):
+        env.step(torch.zeros(2, 23))
+    m, d = base.sim.mj_model, base.sim.data
+    n = int(d.nacon[0])
+    geoms = d.contact.geom[:n].cpu().numpy()
+    types = m.geom_type[geoms]
+    terrain_body = mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_BODY, "terrain")
+    on_terrain = (m.geom_bodyid[geoms] == terrain_body).any(axis=1)
+    assert on_terrain.any()  # the robot stands
+    hfield = (types == mujoco.mjtGeom.mjGEOM_HFIELD).any(axis=1)
+    assert np.all(hfield[on_terrain]), "feet on the scene also touch a floor box"
