@@ -28,6 +28,7 @@ from videomimic_offline.body.skeleton import HUMAN_JOINTS, HUMAN_PARENTS, index
 from videomimic_offline.errors import InputError, NumericalError
 from videomimic_offline.real2sim import gravity as grav
 from videomimic_offline.real2sim.body_template import bone_lengths
+from videomimic_offline.real2sim.keypoints import BODY_MODEL_SOLE_DROP, landmark_bone_scale, sole_drop
 
 PELVIS, NECK = index("pelvis"), index("neck")
 LHIP, RHIP = index("left_hip"), index("right_hip")
@@ -121,7 +122,9 @@ def estimate_scale(
     """
     H_img = 2 * K[1, 2]
     radius = 0.04 * H_img
-    lift = 0.0255 * height_m  # ankle-toe midpoint height above the sole (body model: 0.039 H, 0.012 H)
+    # the body model's ankle-toe midpoint height above the sole: this first, coarse estimate keeps it
+    # for every detector (``scale_from_stance_rays`` then uses the detector's own, keypoints.SOLE_DROP)
+    lift = BODY_MODEL_SOLE_DROP * height_m
     ratios = []
     for t in range(len(cam_joints)):
         if not np.isfinite(cam_joints[t]).all():
@@ -380,8 +383,6 @@ def _optimize(inp: OptInputs, cfg, t0: float) -> OptResult:  # type: ignore[no-u
     import torch
 
     T, J = inp.conf.shape
-    from videomimic_offline.real2sim.keypoints import landmark_bone_scale, sole_drop
-
     # fit in the detector's landmark space (see keypoints.MEDIAPIPE_BONE_SCALE)
     bones = bone_lengths(inp.height_m, cfg.body_backend, cfg.smpl_model_dir) * landmark_bone_scale(cfg.keypoint_backend)
     conf = np.where(inp.conf >= cfg.min_keypoint_conf, inp.conf, 0.0)
