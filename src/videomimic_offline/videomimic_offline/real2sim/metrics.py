@@ -241,29 +241,27 @@ def in_camera_range(
 def evaluate_reconstruction(clip_dir: Path, recon_dir: Path, n_scene_samples: int = 50_000) -> dict[str, float]:
     """All benchmark metrics for one clip: reads ``clip_dir/gt.npz`` and the reconstruction
     folder (``motion.npz``, ``cameras.npz``, ``scene_mesh.ply``)."""
-    from videomimic_offline import artifacts
+    from videomimic_offline.contracts.cameras import read_cameras
+    from videomimic_offline.contracts.human_motion import read_human_motion
     from videomimic_offline.real2sim.synthetic.clip import load_gt
 
     gt = load_gt(clip_dir)
     recon_dir = Path(recon_dir)
-    motion = artifacts.read_npz(recon_dir / "motion.npz", schema="videomimic.human_motion", max_version=1)
-    cams = artifacts.read_npz(recon_dir / "cameras.npz", schema="videomimic.cameras", max_version=1)
-    names = tuple(str(x) for x in motion.get("joint_names", np.array(HUMAN_JOINTS)))
-    pj, gj = motion["joints_w"], gt["joints_w"]
-    T = min(len(pj), len(gj), len(cams["T_world_cam"]))
+    motion = read_human_motion(recon_dir / "motion.npz")  # joints in HUMAN_JOINTS order
+    Twc = read_cameras(recon_dir / "cameras.npz").T_world_cam
+    pj, gj = motion.joints_w, gt["joints_w"]
+    T = min(len(pj), len(gj), len(Twc))
     if T < 2:
         raise IncompatibleError(f"{recon_dir} has {T} frames; expected about {len(gj)}")
     pj, gj = pj[:T], gj[:T]
-    if names != HUMAN_JOINTS:
-        pj = pj[:, [names.index(n) for n in HUMAN_JOINTS]]
-    pc, gc = cams["T_world_cam"][:T, :3, 3], gt["T_world_cam"][:T, :3, 3]
+    pc, gc = Twc[:T, :3, 3], gt["T_world_cam"][:T, :3, 3]
     cam_fin = np.isfinite(pc).all(1)
     pel = HUMAN_JOINTS.index("pelvis")
     src = np.concatenate([pc, pj[:, pel]])
     dst = np.concatenate([gc, gj[:, pel]])
     fin = np.isfinite(src).all(1)
     src, dst = src[fin], dst[fin]
-    cam_ok = np.isfinite(cams["T_world_cam"][:T]).all(axis=(1, 2))
+    cam_ok = np.isfinite(Twc[:T]).all(axis=(1, 2))
     out = {
         "frames": float(T),
         "valid_frac": float(np.isfinite(pj).all(axis=(1, 2)).mean()),
@@ -271,7 +269,7 @@ def evaluate_reconstruction(clip_dir: Path, recon_dir: Path, n_scene_samples: in
         "w_mpjpe_mm": w_mpjpe_mm(pj, gj),
         "scale_err_pct": scale_error_pct(src, dst),
         "scale_err_cams_pct": scale_error_pct(pc[cam_fin], gc[cam_fin]),
-        "gravity_err_deg": gravity_error_deg(cams["T_world_cam"][:T][cam_ok], gt["T_world_cam"][:T][cam_ok]),
+        "gravity_err_deg": gravity_error_deg(Twc[:T][cam_ok], gt["T_world_cam"][:T][cam_ok]),
     }
     mesh_path = recon_dir / "scene_mesh.ply"
     out["chamfer_m"] = float("nan")

@@ -25,14 +25,13 @@ import numpy as np
 from scipy.signal import butter, filtfilt
 
 from videomimic_offline.body.skeleton import HUMAN_JOINTS, HUMAN_PARENTS, index
+from videomimic_offline.contracts.human_motion import detect_foot_contacts
 from videomimic_offline.errors import InputError, NumericalError
 from videomimic_offline.real2sim import gravity as grav
 from videomimic_offline.real2sim.body_template import bone_lengths
 from videomimic_offline.real2sim.keypoints import BODY_MODEL_SOLE_DROP, landmark_bone_scale, sole_drop
 
 PELVIS, NECK = index("pelvis"), index("neck")
-LHIP, RHIP = index("left_hip"), index("right_hip")
-SPINE = index("spine")
 FEET = (index("left_ankle"), index("right_ankle"))
 TOES = (index("left_toe"), index("right_toe"))
 
@@ -235,34 +234,9 @@ def scale_from_stance_rays(
     return k, info
 
 
-def root_quaternions(joints: np.ndarray) -> np.ndarray:
-    """(T,4) wxyz pelvis orientation: x forward, y left (hips), z up (pelvis to spine)."""
-    from scipy.spatial.transform import Rotation
-
-    y = joints[:, LHIP] - joints[:, RHIP]
-    z0 = joints[:, SPINE] - joints[:, PELVIS]
-    y /= np.linalg.norm(y, axis=1, keepdims=True) + 1e-9
-    z = z0 - np.sum(z0 * y, axis=1, keepdims=True) * y
-    z /= np.linalg.norm(z, axis=1, keepdims=True) + 1e-9
-    x = np.cross(y, z)
-    q = Rotation.from_matrix(np.stack([x, y, z], axis=2)).as_quat()  # xyzw
-    q = np.concatenate([q[:, 3:], q[:, :3]], axis=1)
-    for t in range(1, len(q)):  # keep the sign continuous
-        if q[t] @ q[t - 1] < 0:
-            q[t] = -q[t]
-    return q
-
-
 def detect_contacts(joints: np.ndarray, fps: float, speed: float, height: float, floor_z: np.ndarray) -> np.ndarray:
-    """(T,2) feet in contact: slow and close to the surface under them."""
-    out = np.zeros((len(joints), 2), bool)
-    for k, f in enumerate(FEET):
-        p = joints[:, f]
-        v = np.zeros(len(p))
-        v[1:-1] = np.linalg.norm(p[2:] - p[:-2], axis=1) * fps / 2
-        v[0], v[-1] = v[1] if len(v) > 2 else 0, v[-2] if len(v) > 2 else 0
-        out[:, k] = (v < speed) & (p[:, 2] - floor_z[:, k] < height)
-    return out
+    """(T,2) feet in contact: slow and close to the surface under them (the project's one contact rule)."""
+    return detect_foot_contacts(joints[:, list(FEET)], floor_z, fps, max_speed=speed, max_height=height)
 
 
 def lowpass(x: np.ndarray, fps: float, cutoff: float) -> np.ndarray:
@@ -580,4 +554,4 @@ def _optimize(inp: OptInputs, cfg, t0: float) -> OptResult:  # type: ignore[no-u
     return OptResult(joints, contacts, Twc_w, pts_w, scale, T_align, info)
 
 
-__all__ = ["OptInputs", "OptResult", "optimize", "root_quaternions", "HUMAN_JOINTS"]
+__all__ = ["OptInputs", "OptResult", "optimize", "HUMAN_JOINTS"]
