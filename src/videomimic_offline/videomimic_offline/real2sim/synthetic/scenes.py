@@ -59,18 +59,34 @@ class Scene:
 
     def surface_height(self, xy: np.ndarray) -> np.ndarray:
         """Height of the highest upward-facing surface under each (x, y) (N,2) -> (N,)."""
-        xy = np.atleast_2d(xy)
-        z = np.zeros(len(xy))
-        for p in self.parts:
-            if p.name in ("floor", "wall"):
-                continue
-            tri = p.vertices[p.faces]
-            n = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
-            up = n[:, 2] > 0.9 * np.linalg.norm(n, axis=1)
-            for t in tri[up]:
-                inside = _in_triangle(xy, t[:, :2])
-                z = np.where(inside, np.maximum(z, t[0, 2]), z)
-        return z
+        parts = [p for p in self.parts if p.name not in ("floor", "wall")]
+        if not parts:
+            return np.zeros(len(np.atleast_2d(xy)))
+        v = np.vstack([p.vertices for p in parts])
+        offsets = np.cumsum([0] + [len(p.vertices) for p in parts[:-1]])
+        f = np.vstack([p.faces + o for p, o in zip(parts, offsets, strict=True)])
+        return top_surface_height(v, f, xy)
+
+
+def top_surface_height(vertices: np.ndarray, faces: np.ndarray, xy: np.ndarray, default: float = 0.0) -> np.ndarray:
+    """Height of the highest upward-facing (horizontal) triangle over each xy (...,2) -> (...),
+    ``default`` where there is none. The scenes' walkable faces are horizontal, so a face's height
+    is its first vertex's."""
+    xy = np.asarray(xy, dtype=np.float64)
+    shape = xy.shape[:-1]
+    xy = xy.reshape(-1, 2)
+    tri = np.asarray(vertices, np.float64)[np.asarray(faces)]
+    n = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+    up = n[:, 2] > 0.9 * np.linalg.norm(n, axis=1)
+    z = np.full(len(xy), float(default))
+    for t in tri[up]:
+        lo, hi = t[:, :2].min(0) - 1e-9, t[:, :2].max(0) + 1e-9
+        near = np.flatnonzero(((xy >= lo) & (xy <= hi)).all(1))
+        if len(near) == 0:
+            continue
+        inside = _in_triangle(xy[near], t[:, :2])
+        z[near] = np.where(inside, np.maximum(z[near], t[0, 2]), z[near])
+    return z.reshape(shape)
 
 
 def _in_triangle(p: np.ndarray, t: np.ndarray) -> np.ndarray:
