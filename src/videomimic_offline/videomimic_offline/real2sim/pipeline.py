@@ -196,6 +196,7 @@ def _stage_optimize(run: _Run) -> Path:
         f
         for f in cfg.to_dict()
         if f.startswith(("w_", "opt_", "contact_", "reproj_", "smooth_", "surface_"))
+        or f.endswith("_sigma_m")
         or f in ("ankle_height_m", "min_keypoint_conf")
     )
     fields += ("height_m", "height_prior_m", "body_backend", "smpl_model_dir")
