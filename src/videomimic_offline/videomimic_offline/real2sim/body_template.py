@@ -15,6 +15,7 @@ import numpy as np
 
 from videomimic_offline.body.skeleton import HUMAN_JOINTS, HUMAN_PARENTS
 
+
 def rest_joints(height_m: float, body_backend: str = "skeleton", smpl_model_dir: Path | None = None) -> np.ndarray:
     """(J,3) standing joints for a person of ``height_m``.
 
