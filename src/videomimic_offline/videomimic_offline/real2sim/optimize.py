@@ -57,8 +57,6 @@ from videomimic_offline.real2sim.fit.solve import solve
 from videomimic_offline.real2sim.keypoints import landmark_bone_scale, sole_drop
 
 PELVIS, NECK = index("pelvis"), index("neck")
-LHIP, RHIP = index("left_hip"), index("right_hip")
-SPINE = index("spine")
 FEET = (index("left_ankle"), index("right_ankle"))
 TOES = (index("left_toe"), index("right_toe"))
 
@@ -85,24 +83,6 @@ class OptResult:
     scale: float  # metres per SfM unit
     T_align: np.ndarray  # (4,4) maps scaled SfM frame -> final world
     info: dict
-
-
-def root_quaternions(joints: np.ndarray) -> np.ndarray:
-    """(T,4) wxyz pelvis orientation: x forward, y left (hips), z up (pelvis to spine)."""
-    from scipy.spatial.transform import Rotation
-
-    y = joints[:, LHIP] - joints[:, RHIP]
-    z0 = joints[:, SPINE] - joints[:, PELVIS]
-    y /= np.linalg.norm(y, axis=1, keepdims=True) + 1e-9
-    z = z0 - np.sum(z0 * y, axis=1, keepdims=True) * y
-    z /= np.linalg.norm(z, axis=1, keepdims=True) + 1e-9
-    x = np.cross(y, z)
-    q = Rotation.from_matrix(np.stack([x, y, z], axis=2)).as_quat()  # xyzw
-    q = np.concatenate([q[:, 3:], q[:, :3]], axis=1)
-    for t in range(1, len(q)):  # keep the sign continuous
-        if q[t] @ q[t - 1] < 0:
-            q[t] = -q[t]
-    return q
 
 
 def optimize(inp: OptInputs, cfg, progress: bool = False) -> OptResult:  # type: ignore[no-untyped-def]
@@ -409,4 +389,4 @@ def _optimize(inp: OptInputs, cfg, t0: float) -> OptResult:  # type: ignore[no-u
     return OptResult(joints, contacts, Twc_w, pts_w, scale, T_align, info)
 
 
-__all__ = ["OptInputs", "OptResult", "optimize", "root_quaternions", "HUMAN_JOINTS"]
+__all__ = ["OptInputs", "OptResult", "optimize", "HUMAN_JOINTS"]
