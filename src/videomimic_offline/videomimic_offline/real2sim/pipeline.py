@@ -149,23 +149,29 @@ def _stage_cameras(run: _Run) -> Path:
 
             ct = read_megasam(cfg.megasam_npz, run.info.num_frames, (W, H))
         else:
-            from videomimic_offline.real2sim.cameras import check_camera_moves, run_sfm
+            from videomimic_offline.real2sim.cameras import estimate_cameras
 
             p = artifacts.read_npz(pdir / "persons.npz", schema="videomimic.r2s_persons", max_version=1)
-            check_camera_moves(run.frames, p["masks"])
-            ct = run_sfm(
-                run.frames, p["masks"], tmp / "colmap", cfg.sfm_keyframes, cfg.sfm_max_features, cfg.sfm_overlap,
-                cfg.focal_px, cfg.focal_init_factor, cfg.sfm_min_registered, cfg.mask_dilate_px,
-                cfg.sfm_camera_model,
+            sfm = {
+                "num_keyframes": cfg.sfm_keyframes, "max_features": cfg.sfm_max_features, "overlap": cfg.sfm_overlap,
+                "min_registered": cfg.sfm_min_registered, "dilate_px": cfg.mask_dilate_px,
+                "camera_model": cfg.sfm_camera_model,
+            }  # fmt: skip
+            ct = estimate_cameras(
+                run.frames, p["masks"], run.info.fps, tmp / "colmap", focal_px=cfg.focal_px,
+                focal_prior_factor=cfg.focal_init_factor, static_px=cfg.camera_static_px,
+                parallax_px=cfg.camera_parallax_px, regime=cfg.camera_regime, dilate_px=cfg.mask_dilate_px, sfm=sfm,
             )  # fmt: skip
         artifacts.write_npz(
             tmp / "sfm.npz", schema="videomimic.r2s_sfm", version=1,
             K=ct.K, T_world_cam=ct.T_world_cam, points=ct.points, colors=ct.colors, keyframes=ct.keyframes,
-            image_size=np.array(ct.image_size),
+            image_size=np.array(ct.image_size), regime=np.array(ct.regime), focal_source=np.array(ct.focal_source),
         )  # fmt: skip
+        artifacts.write_json(tmp / "info.json", {"regime": ct.regime, "focal_source": ct.focal_source, **ct.info})
 
     fields = ("camera_backend", "megasam_npz", "focal_px", "focal_init_factor", "sfm_keyframes", "sfm_max_features")
     fields += ("sfm_overlap", "sfm_min_registered", "mask_dilate_px", "sfm_camera_model")
+    fields += ("camera_regime", "camera_static_px", "camera_parallax_px")
     return run.run_stage("cameras", ("persons",), fields, fn)
 
 
@@ -181,7 +187,15 @@ def _stage_optimize(run: _Run) -> Path:
         c = artifacts.read_npz(run.stage_dir("cameras") / "sfm.npz", schema="videomimic.r2s_sfm", max_version=1)
         res = optimize(
             OptInputs(
-                k["kp2d"], k["conf"], k["local3d"], c["K"], c["T_world_cam"], c["points"], run.info.fps, cfg.height
+                k["kp2d"],
+                k["conf"],
+                k["local3d"],
+                c["K"],
+                c["T_world_cam"],
+                c["points"],
+                run.info.fps,
+                cfg.height,
+                str(c["regime"]) if "regime" in c else "translating",
             ),
             cfg,
         )
@@ -197,6 +211,7 @@ def _stage_optimize(run: _Run) -> Path:
         for f in cfg.to_dict()
         if f.startswith(("w_", "opt_", "contact_", "reproj_", "smooth_", "surface_"))
         or f.endswith("_sigma_m")
+        or f.startswith(("gravity_", "level_"))
         or f in ("ankle_height_m", "min_keypoint_conf")
     )
     fields += ("height_m", "height_prior_m", "body_backend", "smpl_model_dir")

@@ -37,3 +37,30 @@ def surface_height(points: np.ndarray, xy: np.ndarray, radius: float) -> np.ndar
             z = points[nb, 2]
             out[i] = float(np.percentile(z, 75))
     return np.maximum(out, 0.0)
+
+
+def stance_segments(contacts: np.ndarray, min_frames: int = 3) -> list[tuple[int, int, int]]:
+    """(foot, first frame, last frame + 1) of every run of at least ``min_frames`` planted frames."""
+    out = []
+    for k in range(contacts.shape[1]):
+        c = np.r_[False, contacts[:, k].astype(bool), False]
+        starts = np.flatnonzero(~c[:-1] & c[1:])
+        ends = np.flatnonzero(c[:-1] & ~c[1:])
+        out += [(k, int(a), int(b)) for a, b in zip(starts, ends, strict=True) if b - a >= min_frames]
+    return sorted(out, key=lambda s: s[1])
+
+
+def group_levels(heights: np.ndarray, tol: float) -> tuple[np.ndarray, np.ndarray]:
+    """Cluster heights (N,) into levels no closer than ``tol``: (N,) level index, (L,) level heights.
+
+    Sorted heights are cut where the gap exceeds ``tol``; each level's height is its median. Feet
+    standing on one floor (or one step) over a clip scatter by the fit's noise; separate surfaces
+    differ by a step's rise.
+    """
+    if len(heights) == 0:
+        return np.zeros(0, int), np.zeros(0)
+    order = np.argsort(heights)
+    cut = np.r_[0, np.cumsum(np.diff(heights[order]) > tol)]
+    labels = np.empty(len(heights), int)
+    labels[order] = cut
+    return labels, np.array([np.median(heights[labels == k]) for k in range(cut[-1] + 1)])
