@@ -4,12 +4,11 @@
 
 IN (written by bench/retarget.py): ``bodies`` (B,) GMR's LAFAN/BVH human body names, ``pos``
 (T, B, 3) their positions (z-up, metres), ``rot`` (T, B, 3, 3) the world rotation taking the
-robot's rest bone frame to the human's, ``scale`` (our human -> robot leg scale). The human body
+robot's rest bone frame to the human's, ``height`` the person's stature [m]. The human body
 orientation GMR reads is ``rot @ R_robot_body_at_rest @ R_offset^-1`` (its model, its ik_config
 offsets), so after its own offset the target is the robot body turned like the human bone.
 It runs ``GeneralMotionRetargeting('bvh', 'unitree_g1')`` with its bvh_to_g1 config, frame by
-frame as its scripts/bvh_to_robot.py does; ``actual_human_height`` makes its leg scale (0.9 at
-its 1.8 m assumption) equal ours. OUT: as bench/peer_holosoma.py (``qpos``, ``joint_names``,
+frame as its scripts/bvh_to_robot.py does, with ``actual_human_height`` = the stature. OUT: as bench/peer_holosoma.py (``qpos``, ``joint_names``,
 ``cpu_s``, ``wall_s``, ``ankle_w``). Imports only the peer's packages, never ours.
 """
 
@@ -39,10 +38,8 @@ def main() -> int:
         print(f"GMR is not importable here: {exc}", file=sys.stderr)
         return SKIP
     inp = np.load(src)
-    bodies, pos, rot, scale = list(inp["bodies"]), inp["pos"], inp["rot"], float(inp["scale"])
+    bodies, pos, rot, height = list(inp["bodies"]), inp["pos"], inp["rot"], float(inp["height"])
     config = json.loads(Path(IK_CONFIG_DICT["bvh"]["unitree_g1"]).read_text())
-    leg = config["human_scale_table"]["LeftUpLeg"]
-    height = config["human_height_assumption"] * scale / leg
     gmr = GeneralMotionRetargeting(src_human="bvh", tgt_robot="unitree_g1", actual_human_height=height)
 
     # human body orientations in GMR's convention, from the bone rotations and its rest robot

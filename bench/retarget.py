@@ -7,7 +7,7 @@ synthetic ground-truth clips (stairs up/down, their scene as a heightfield), and
 walks in ../shared/data/bvh when present. The last line is JSON.
 
 Solvers, all on the whole clip, with the same 50 fps human joints and human->robot scale
-(``ClipTargets.human`` / ``.scale``), scored by the same code (``feasibility.assess``: our
+(``ClipTargets.human`` / ``.scale``; GMR: see below), scored by the same code (``feasibility.assess``: our
 contact labels, our G1 model, the clip's terrain):
 
 * ours, default per-frame solve (and ``+ whole-clip refinement`` rows unless ``--no-refine``);
@@ -15,7 +15,8 @@ contact labels, our G1 model, the clip's terrain):
   layout, the clip's heightfield exported as its multi-box object mesh and MuJoCo scene) where
   the clip has terrain, ``robot_only`` (LAFAN layout, its ground point grid) on flat ground;
 * GMR (YanjieZe/GMR) with its own ``bvh_to_g1`` IK config and G1 model on every clip (it has
-  no terrain input): LAFAN-style body positions and orientations built from our joints.
+  no terrain input): LAFAN-style body positions and orientations built from our joints, scaled
+  by its own rule from the person's stature (its table is calibrated that way; see peer_input).
 
 Both peers scale the whole world about the origin (holosoma: joints and object mesh; GMR: the
 root position), so their input is shifted to put the clip's mean pelvis xy at the origin and
@@ -48,12 +49,13 @@ import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
+from concurrent.futures import ThreadPoolExecutor  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import mujoco  # noqa: E402
 import numpy as np  # noqa: E402
 from videomimic_offline.body.skeleton import HUMAN_JOINTS  # noqa: E402
-from videomimic_offline.motion_io.human_motion import HumanMotion  # noqa: E402
+from videomimic_offline.motion_io.human_motion import HumanMotion, estimate_height  # noqa: E402
 from videomimic_offline.retarget import terrain as tr  # noqa: E402
 from videomimic_offline.retarget.feasibility import assess  # noqa: E402
 from videomimic_offline.retarget.output import from_qpos  # noqa: E402
@@ -189,18 +191,21 @@ PEERS = {
 }
 
 
-def peer_input(peer: str, tg, terrain: tr.Terrain, shift_xy: np.ndarray, n: int) -> tuple[dict, str]:
+def peer_input(peer: str, tg, terrain: tr.Terrain, shift_xy: np.ndarray, n: int, height_m: float) -> tuple[dict, str]:
     """(the npz fields a peer driver reads, the mode it runs in) for one clip's targets.
 
     Every peer gets our 50 fps joints shifted by ``-shift_xy`` (the clip's mean pelvis xy at the
     origin: both peers scale the world about the origin, and holosoma's climbing mode starts the
-    robot facing the origin) and our scale; ``n``: the first n frames (the whole clip by default).
+    robot facing the origin) and our scale, except GMR: its scale table is calibrated on the
+    person's stature (``height_m``; its BVH loader assumes 1.75 m) with the robot pelvis's height
+    above the hips folded in, and our leg-length scale sinks its feet 5-12 cm into the floor.
+    ``n``: the first n frames (the whole clip by default).
     """
     j = tg.human[:n].copy()
     j[..., :2] -= shift_xy
     if peer == "gmr":
         names, pos, rot = pi.gmr_inputs(j, tg.contacts[:n])
-        return {"bodies": np.array(names), "pos": pos, "rot": rot, "scale": tg.scale}, "bvh_to_g1"
+        return {"bodies": np.array(names), "pos": pos, "rot": rot, "height": height_m}, "bvh_to_g1"
     if terrain.is_flat:
         return {"mode": "robot_only", "joints": pi.lafan_layout(j), "joint_names": np.array(pi.LAFAN_NAMES),
                 "scale": tg.scale}, "robot_only"  # fmt: skip
@@ -317,6 +322,9 @@ def main() -> int:
     ap.add_argument("--peers", default=",".join(PEERS), help="comma-separated subset of: " + ", ".join(PEERS))
     ap.add_argument("--no-refine", action="store_true", help="skip the whole-clip refinement rows")
     ap.add_argument("--clips", default="", help="comma-separated clip names to run (default: all)")
+    ap.add_argument(
+        "--jobs", type=int, default=2, help="peer processes run at once (each is timed by its own CPU clock)"
+    )
     ap.add_argument("--peer-max-frames", type=int, default=0,
                     help="run the peers on at most this many frames of each clip (default: whole clips)")  # fmt: skip
     args = ap.parse_args()
@@ -336,52 +344,73 @@ def main() -> int:
     peer_rows: dict[str, dict[str, dict]] = {p: {} for p in peers}
     modes: dict[str, dict[str, str]] = {p: {} for p in peers}
     fallback = 0
-    print(HEADER)
     wanted = {c for c in args.clips.split(",") if c}
+    jobs = []  # (peer, clip, input, mode, context for scoring)
+    order = []
     for name, human, terrain in clips():
         if wanted and name not in wanted:
             continue
+        order.append(name)
         res, cpu = run_ours(human, terrain)
         ours[name] = {**_timing(cpu, setup_s), **_figures(res.report)}
-        print(_row(name, ours[name]))
-        print(_row("  ours (default)", ours[name]))
+        print(_row(f"{name}: ours", ours[name]), flush=True)
         if not args.no_refine:
             rr, cpu_r = run_ours(human, terrain, refine=True)
             refined[name] = {**_timing(cpu_r, setup_s), **_figures(rr.report)}
             fallback += rr.refine_fallback_frames
-            print(_row("  ours + whole-clip refinement", refined[name]))
         tg = res.targets
         shift = tg.human[:, HUMAN_JOINTS.index("pelvis"), :2].mean(0)
-        for peer in list(peers):
+        stature = human.height_m if np.isfinite(human.height_m) else estimate_height(human.joints_w)
+        n = min(len(tg.human), args.peer_max_frames or len(tg.human))
+        for peer in peers:
             try:
-                n = min(len(tg.human), args.peer_max_frames or len(tg.human))
-                inp, mode = peer_input(peer, tg, terrain, shift, n)
-                q, pcpu = run_peer(args.peer_python, peer, inp, work, name)
-            except PeerError as exc:
-                if exc.code == 3:  # not installed in that interpreter: skip this peer from now on
-                    notes[peer] = f"skipped: {exc}"
-                    print(f"  {peer}: skipped ({exc})", file=sys.stderr)
-                    peers.remove(peer)
-                else:
-                    notes[peer] = notes.get(peer, "") + f" failed on {name}: {exc};"
-                    print(f"  {peer}: failed on {name}: {exc}")
-                continue
+                inp, mode = peer_input(peer, tg, terrain, shift, n, stature)
             except RuntimeError as exc:
                 notes[peer] = notes.get(peer, "") + f" not run on {name}: {exc};"
-                print(f"  {peer}: not run on {name}: {exc}")
                 continue
-            q[:, :2] += shift
-            n = len(q)
-            motion = from_qpos(q, OUT_FPS, tg.contacts[:n])
-            f = {**_timing(pcpu), **_figures(assess(motion, terrain, tg.human[:n], tg.scale))}
-            own = assess(motion, peer_scene(terrain, tg.scale, shift), tg.human[:n], tg.scale)
-            f["max_penetration_own_scene_mm"] = own.max_penetration_mm
-            if n < len(tg.human):  # ours on the same prefix, for a like-for-like row
-                f["ours_same_frames"] = _figures(assess(from_qpos(res.motion.qpos[:n], OUT_FPS, tg.contacts[:n]),
-                                                        terrain, tg.human[:n], tg.scale))  # fmt: skip
-            peer_rows[peer][name] = f
-            modes[peer][name] = mode
-            print(_row(f"  {peer} ({mode})", f))
+            jobs.append((peer, name, inp, mode, (res, terrain, shift)))
+
+    # Peers in parallel processes (each timed by its own CPU clock), longest clips first.
+    def one(job):
+        peer, name, inp, *_ = job
+        try:
+            return run_peer(args.peer_python, peer, inp, work, name)
+        except PeerError as exc:
+            return exc
+
+    jobs.sort(key=lambda j: -len(j[4][0].targets.human))
+    with ThreadPoolExecutor(max(1, args.jobs)) as pool:
+        results = list(pool.map(one, jobs))
+    for (peer, name, _inp, mode, (res, terrain, shift)), got in zip(jobs, results, strict=True):
+        if isinstance(got, PeerError):
+            what = "skipped" if got.code == 3 else f"failed on {name}"
+            notes[peer] = notes.get(peer, "") + f" {what}: {got};"
+            print(f"{peer}: {what}: {got}", file=sys.stderr)
+            continue
+        q, pcpu = got
+        tg = res.targets
+        q[:, :2] += shift
+        n = len(q)
+        motion = from_qpos(q, OUT_FPS, tg.contacts[:n])
+        f = {**_timing(pcpu), **_figures(assess(motion, terrain, tg.human[:n], tg.scale))}
+        own = assess(motion, peer_scene(terrain, tg.scale, shift), tg.human[:n], tg.scale)
+        f["max_penetration_own_scene_mm"] = own.max_penetration_mm
+        if n < len(tg.human):  # ours on the same prefix, for a like-for-like row
+            f["ours_same_frames"] = _figures(assess(from_qpos(res.motion.qpos[:n], OUT_FPS, tg.contacts[:n]),
+                                                    terrain, tg.human[:n], tg.scale))  # fmt: skip
+        peer_rows[peer][name] = f
+        modes[peer][name] = mode
+
+    print()
+    print(HEADER)
+    for name in order:
+        print(name)
+        print(_row("  ours (default)", ours[name]))
+        if name in refined:
+            print(_row("  ours + whole-clip refinement", refined[name]))
+        for peer in peer_rows:
+            if name in peer_rows[peer]:
+                print(_row(f"  {peer} ({modes[peer][name]})", peer_rows[peer][name]))
 
     out = {**summary(list(ours.values())), "clip_figures": ours}
     print(f"{'ours mean':32s} " + " ".join(f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}"
