@@ -187,10 +187,11 @@ def terrain_boxes(terrain: Terrain, tol: float = 5e-4) -> tuple[float, np.ndarra
     Cells of one height level are merged greedily into rectangles; each box rises from the floor
     (the lowest known height) to its level. Unknown cells count as floor.
     """
-    H = np.asarray(terrain.heights, np.float64)
+    field = terrain.field
+    H = np.asarray(field.heights, np.float64)
     floor = float(np.nanmin(H))
     H = np.where(np.isfinite(H), H, floor)
-    res, (ox, oy) = terrain.resolution, terrain.origin_xy
+    res, (ox, oy) = field.resolution, field.origin_xy
     boxes = []
     for level in np.unique(np.round(H[floor + tol < H], 4)):
         mask = np.abs(H - level) < tol

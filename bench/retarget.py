@@ -55,10 +55,11 @@ from pathlib import Path  # noqa: E402
 import mujoco  # noqa: E402
 import numpy as np  # noqa: E402
 from videomimic_offline.body.skeleton import HUMAN_JOINTS  # noqa: E402
-from videomimic_offline.motion_io.human_motion import HumanMotion, estimate_height  # noqa: E402
+from videomimic_offline.contracts.human_motion import HumanMotion  # noqa: E402
+from videomimic_offline.contracts.robot_motion import from_qpos  # noqa: E402
 from videomimic_offline.retarget import terrain as tr  # noqa: E402
+from videomimic_offline.retarget.config import RetargetConfig  # noqa: E402
 from videomimic_offline.retarget.feasibility import assess  # noqa: E402
-from videomimic_offline.retarget.output import from_qpos  # noqa: E402
 from videomimic_offline.retarget.pipeline import retarget  # noqa: E402
 from videomimic_offline.retarget.procedural import fk_clip, walking_clip  # noqa: E402
 from videomimic_offline.retarget.targets import OUT_FPS  # noqa: E402
@@ -156,7 +157,7 @@ def ours_setup_s() -> float:
     """CPU seconds a fresh process spends importing our retargeter and building its solver."""
     code = ("import time; t=time.process_time()\n"
             "from videomimic_offline.retarget.pipeline import _solver\n"
-            "from videomimic_offline.retarget.solver import Weights\n"
+            "from videomimic_offline.retarget.config import Weights\n"
             "from videomimic_offline.retarget.keypoints import robot_keypoints\n"
             "_solver(Weights(), 2, '29dof'); robot_keypoints(); print(time.process_time()-t)")  # fmt: skip
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -172,7 +173,7 @@ def run_ours(human: HumanMotion, terrain: tr.Terrain, refine: bool = False):
     """
     stamps: list[float] = []
     c0 = time.process_time()
-    res = retarget(human, terrain, refine=refine, report=False,
+    res = retarget(human, terrain, RetargetConfig(refine=refine), report=False,
                    progress=lambda _n: stamps.append(time.process_time() - c0))  # fmt: skip
     end = time.process_time() - c0
     s = np.array(stamps)
@@ -189,6 +190,7 @@ PEERS = {
     "holosoma": ("holosoma-retargeting 0.1.0", "peer_holosoma.py"),
     "gmr": ("GMR (YanjieZe/GMR, bvh_to_g1)", "peer_gmr.py"),
 }
+GMR_BVH_HEIGHT = 1.75  # the stature GMR's own BVH loader assumes when the clip does not say
 
 
 def peer_input(peer: str, tg, terrain: tr.Terrain, shift_xy: np.ndarray, n: int, height_m: float) -> tuple[dict, str]:
@@ -259,8 +261,9 @@ def peer_scene(terrain: tr.Terrain, scale: float, shift_xy: np.ndarray) -> tr.Te
     """The terrain as the peer saw it (scaled about the shifted origin), in our world frame."""
     if terrain.is_flat:
         return terrain
-    origin = scale * (terrain.origin_xy - shift_xy) + shift_xy
-    return tr.from_heights(scale * terrain.heights, origin, scale * terrain.resolution, source="peer-scaled")
+    f = terrain.field
+    origin = scale * (f.origin_xy - shift_xy) + shift_xy
+    return tr.from_heights(scale * f.heights, origin, scale * f.resolution, source="peer-scaled")
 
 
 # -- report ----------------------------------------------------------------------------------------
@@ -360,7 +363,7 @@ def main() -> int:
             fallback += rr.refine_fallback_frames
         tg = res.targets
         shift = tg.human[:, HUMAN_JOINTS.index("pelvis"), :2].mean(0)
-        stature = human.height_m if np.isfinite(human.height_m) else estimate_height(human.joints_w)
+        stature = human.height_m if np.isfinite(human.height_m) else GMR_BVH_HEIGHT
         n = min(len(tg.human), args.peer_max_frames or len(tg.human))
         for peer in peers:
             try:
