@@ -305,7 +305,7 @@ def verdict(ours: dict[str, dict], peers: dict[str, dict[str, dict]]) -> dict:
     ahead = []
     for peer, rows in peers.items():
         for clip, p in rows.items():
-            o = ours[clip]
+            o = {**ours[clip], **p.get("ours_same_frames", {})}  # a capped peer: ours on the same frames
             for k in ("foot_slide_mm_per_frame", "max_penetration_mm", "limit_violations", "self_collisions"):
                 if p[k] < o[k] - 1e-9 or (p[k] == o[k] and p[k] > 0):
                     ahead.append({"peer": peer, "clip": clip, "figure": k, "ours": o[k], "peer_value": p[k]})
@@ -328,6 +328,8 @@ def main() -> int:
     ap.add_argument(
         "--jobs", type=int, default=2, help="peer processes run at once (each is timed by its own CPU clock)"
     )
+    ap.add_argument("--holosoma-max-frames", type=int, default=0,
+                    help="cap holosoma alone (about 1 CPU-s a frame) at this many frames of each clip")  # fmt: skip
     ap.add_argument("--peer-max-frames", type=int, default=0,
                     help="run the peers on at most this many frames of each clip (default: whole clips)")  # fmt: skip
     args = ap.parse_args()
@@ -364,8 +366,9 @@ def main() -> int:
         tg = res.targets
         shift = tg.human[:, HUMAN_JOINTS.index("pelvis"), :2].mean(0)
         stature = human.height_m if np.isfinite(human.height_m) else GMR_BVH_HEIGHT
-        n = min(len(tg.human), args.peer_max_frames or len(tg.human))
         for peer in peers:
+            cap = args.holosoma_max_frames if peer == "holosoma" else 0
+            n = min(len(tg.human), cap or args.peer_max_frames or len(tg.human))
             try:
                 inp, mode = peer_input(peer, tg, terrain, shift, n, stature)
             except RuntimeError as exc:
