@@ -34,6 +34,7 @@ class HumanMotion:
     height_m: float = float("nan")
     source: str = ""
     conventions: dict[str, str] = field(default_factory=dict)  # how units/axes were decided
+    seat_contact: np.ndarray | None = None  # (T,) bool: the pelvis rests on a seat (motion.npz, optional)
 
     @property
     def num_frames(self) -> int:
@@ -87,6 +88,11 @@ def validate(motion: HumanMotion) -> HumanMotion:
         if c.shape != (T, 2):
             raise InputError(f"{src}: contacts have shape {c.shape}, expected ({T}, 2)")
         motion.contacts = c.astype(bool)
+    if motion.seat_contact is not None:
+        sc = np.asarray(motion.seat_contact)
+        if sc.shape != (T,):
+            raise InputError(f"{src}: seat_contact has shape {sc.shape}, expected ({T},)")
+        motion.seat_contact = sc.astype(bool)
     return motion
 
 
@@ -97,12 +103,14 @@ def read_motion_npz(path: Path) -> HumanMotion:
         if key not in data:
             raise InputError(f"{path}: key '{key}' is missing; re-run the stage that wrote it")
     contacts = data.get("contacts")
+    seat = data.get("seat_contact")
     return from_named_joints(
         list(data["joint_names"]),
         data["joints_w"],
         fps=float(data["fps"]),
         source=str(path),
         contacts=None if contacts is None else np.asarray(contacts, bool),
+        seat_contact=None if seat is None else np.asarray(seat, bool),
         height_m=float(data.get("height_m", np.nan)),
         conventions={"units": "m (schema)", "up": "z (schema)"},
     )
@@ -125,6 +133,7 @@ def write_motion_npz(path: Path, motion: HumanMotion) -> None:
         root_quat_w=pelvis_quat(j),
         contacts=contacts.astype(bool),
         height_m=np.float64(height),
+        **({} if motion.seat_contact is None else {"seat_contact": np.asarray(motion.seat_contact, bool)}),
     )
 
 
