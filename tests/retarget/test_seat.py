@@ -8,7 +8,7 @@ import mujoco
 import numpy as np
 import pytest
 from videomimic_offline.body.model import BodyShape, build_body
-from videomimic_offline.motion_io.human_motion import HumanMotion
+from videomimic_offline.contracts.human_motion import HumanMotion
 from videomimic_offline.real2sim.synthetic.heightfield import scene_heights
 from videomimic_offline.real2sim.synthetic.motion import generate_motion
 from videomimic_offline.real2sim.synthetic.scenes import build_scene
