@@ -66,10 +66,9 @@ class JointPD:
 
     def apply(self, data, cmd: MotorCommand) -> None:  # data: mujoco.MjData
         """Set the command's PD law on the actuators (takes effect from the next ``mj_step``)."""
-        parts = (cmd.q, cmd.dq, cmd.tau, cmd.kp, cmd.kd)
-        on = np.asarray(cmd.enabled, dtype=bool) & np.logical_and.reduce([np.isfinite(p) for p in parts])
-        kp, kd = np.where(on, cmd.kp, 0.0), np.where(on, cmd.kd, 0.0)
-        with np.errstate(invalid="ignore"):  # inf * 0 in a motor that is off anyway
+        with np.errstate(invalid="ignore", over="ignore"):  # a NaN or inf anywhere makes the sum non-finite
+            on = np.asarray(cmd.enabled, dtype=bool) & np.isfinite(cmd.q + cmd.dq + cmd.tau + cmd.kp + cmd.kd)
+            kp, kd = np.where(on, cmd.kp, 0.0), np.where(on, cmd.kd, 0.0)
             ctrl = np.where(on, cmd.tau + kp * cmd.q + kd * cmd.dq, 0.0)
         self.model.actuator_biasprm[self.act_idx, 1] = -kp
         self.model.actuator_biasprm[self.act_idx, 2] = -kd
