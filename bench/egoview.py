@@ -73,7 +73,6 @@ def gl_fps(verts: np.ndarray, faces: np.ndarray, colors: np.ndarray, poses: np.n
 
 def open3d_fps(verts: np.ndarray, faces: np.ndarray, poses: np.ndarray, K: np.ndarray) -> float:
     import open3d as o3d
-
     from videomimic_offline.robot import g1
 
     w, h = g1.HEAD_CAMERA_RESOLUTION

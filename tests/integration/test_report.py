@@ -139,7 +139,7 @@ def test_deploy_plots_read_the_bag(tmp_path: Path) -> None:
 def _until_changed(page, clock, value: float, timeout_s: float = 90.0) -> float:  # noqa: ANN001 - playwright
     """Poll the 3D view's clock until it shows something other than ``value`` (the page may be slow)."""
     for _ in range(int(timeout_s / 0.25)):
-        now = float(clock.input_value())
+        now = float(clock.input_value(timeout=120_000))
         if now != value:
             return now
         page.wait_for_timeout(250)
@@ -176,7 +176,7 @@ def test_report_renders_in_headless_chromium(tmp_path: Path) -> None:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-background-networking",
                                     "--disable-component-update", "--no-first-run"])  # fmt: skip
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page = browser.new_page(viewport={"width": 1000, "height": 760})
             problems: list[str] = []
             page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
             page.on("pageerror", lambda e: problems.append(str(e)))
@@ -197,18 +197,21 @@ def test_report_renders_in_headless_chromium(tmp_path: Path) -> None:
             frame = page.frame_locator("#scene3d")
             clock = frame.locator("input.mantine-NumberInput-input")
             clock.wait_for(timeout=90_000)
-            t0 = float(clock.input_value())
+            t0 = float(clock.input_value(timeout=120_000))
             t1 = _until_changed(page, clock, t0)  # it plays
             play_pause = frame.locator("button.mantine-ActionIcon-root").first
             play_pause.dispatch_event("click")  # the software-WebGL page is too busy for a hover-checked click
             page.wait_for_timeout(500)
-            paused_at = float(clock.input_value())
+            paused_at = float(clock.input_value(timeout=120_000))
             page.wait_for_timeout(2000)
-            held = float(clock.input_value())  # it pauses
+            held = float(clock.input_value(timeout=120_000))  # it pauses
             play_pause.dispatch_event("click")
             resumed = _until_changed(page, clock, held)  # and plays again
-            page.locator("#scene3d").screenshot(path=str(shot))
-            page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
+            page.evaluate("document.querySelectorAll('video').forEach(v => v.pause())")
+            page.locator("#scene3d").scroll_into_view_if_needed()
+            page.wait_for_timeout(3000)
+            box = page.locator("#scene3d").bounding_box()  # (an element screenshot waits for a still page)
+            page.screenshot(path=str(shot), clip=box, timeout=120_000)
         finally:
             browser.close()
     assert problems == [], problems

@@ -48,7 +48,11 @@ def _find(folder: Path | None, patterns: tuple[str, ...]) -> list[Path]:
 # ------------------------------------------------------------------------------- bag plots
 
 
-def read_bag(bag: Path) -> dict[str, list[tuple[int, Any]]]:
+#: Topics the report reads from a deploy bag (the point clouds and gamepad are left out: cost, no plot).
+REPORT_TOPICS = ("/lowcmd", "/lowstate", "/vm/heightmap", "/vm/bridge_state", "/vm/odom")
+
+
+def read_bag(bag: Path, topics: tuple[str, ...] | None = None) -> dict[str, list[tuple[int, Any]]]:
     """Messages per topic as (receive time ns, message), using the workspace's message types."""
     from rosbags.highlevel import AnyReader
 
@@ -56,7 +60,8 @@ def read_bag(bag: Path) -> dict[str, list[tuple[int, Any]]]:
 
     out: dict[str, list[tuple[int, Any]]] = {}
     with AnyReader([Path(bag)], default_typestore=interface_typestore()) as reader:
-        for conn, t_ns, raw in reader.messages():
+        conns = [c for c in reader.connections if topics is None or c.topic in topics]
+        for conn, t_ns, raw in reader.messages(connections=conns):
             out.setdefault(conn.topic, []).append((t_ns, reader.deserialize(raw, conn.msgtype)))
     return out
 
@@ -224,7 +229,7 @@ def write_report(out: Path, artifacts: Mapping[str, Path], info: Mapping[str, An
         items, stats = [], {}
         if artifacts.get("bag"):
             bag = Path(artifacts["bag"])
-            msgs = read_bag(bag)
+            msgs = read_bag(bag, REPORT_TOPICS)
             from videomimic_offline.viz.deploy_video import render_deploy_video
 
             scene = _bag_scene(bag)

@@ -51,6 +51,8 @@ def scene_model(terrain: Terrain, size: tuple[int, int] = (960, 540)):  # -> muj
         light.pos = pos
         light.dir = -np.asarray(pos, float) / np.linalg.norm(pos)
         light.diffuse = [diffuse] * 3
+    spec.add_texture(name="sky", type=mujoco.mjtTexture.mjTEXTURE_SKYBOX, builtin=mujoco.mjtBuiltin.mjBUILTIN_GRADIENT,
+                     rgb1=[0.93, 0.95, 0.98], rgb2=[0.75, 0.8, 0.88], width=32, height=32)  # fmt: skip
     spec.visual.global_.offwidth = max(size[0], 640)
     spec.visual.global_.offheight = max(size[1], 480)
     spec.visual.headlight.ambient = [0.35, 0.35, 0.35]
@@ -144,7 +146,6 @@ def render_side_by_side(path: Path, human: np.ndarray, motion: RobotMotion, terr
             scn = renderer.scene
             scn.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = 0  # shadows and reflections dominate software GL time
             scn.flags[mujoco.mjtRndFlag.mjRND_REFLECTION] = 0
-            scn.flags[mujoco.mjtRndFlag.mjRND_SKYBOX] = 0
             _add_human(scn, joints[t] + offset)
             yield renderer.render().copy()
 

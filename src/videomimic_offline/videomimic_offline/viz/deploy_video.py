@@ -35,7 +35,7 @@ def heightmap_inset(values: np.ndarray, size: int = 150, lo: float = 0.4, hi: fl
 
 
 def render_deploy_video(msgs: dict[str, list[tuple[int, Any]]], scene: Path | None, path: Path,
-                        fps: float = 10.0, size: tuple[int, int] = (640, 360)) -> Path | None:  # fmt: skip
+                        fps: float = 8.0, size: tuple[int, int] = (640, 360)) -> Path | None:  # fmt: skip
     """Write ``path`` (H.264) from the bag's messages; None when the bag lacks poses or joints."""
     import cv2
     import mujoco
