@@ -59,10 +59,10 @@ def test_head_camera_sits_on_the_head_looking_ahead_and_down() -> None:
 def test_render_egoview_writes_the_artifact(tmp_path) -> None:
     """A standing robot over a generated floor: the optical axis meets the floor where geometry says."""
     import mujoco
+    from videomimic_offline.contracts.robot_motion import from_qpos, write_robot_motion
     from videomimic_offline.egoview.render import read_egoview
     from videomimic_offline.egoview.tool import EgoviewConfig, render_egoview
     from videomimic_offline.real2sim.scene import write_ply
-    from videomimic_offline.retarget.output import from_qpos, write_robot_motion
     from videomimic_offline.robot.model import g1_model, joint_qpos_indices
 
     from videomimic_offline import artifacts

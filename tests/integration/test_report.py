@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from videomimic_offline.contracts.report_inputs import ReportInputs
 from videomimic_offline.report import deploy_plots, write_report
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -111,7 +112,7 @@ def _recon(folder: Path) -> Path:
 
 def _robot_motion(path: Path) -> Path:
     """The G1 standing in its default pose, walking 1 m along +x in 0.6 s (50 fps)."""
-    from videomimic_offline.retarget.output import from_qpos, write_robot_motion
+    from videomimic_offline.contracts.robot_motion import from_qpos, write_robot_motion
     from videomimic_offline.robot import g1
     from videomimic_offline.robot.model import g1_model, joint_qpos_indices
 
@@ -158,17 +159,17 @@ def test_report_renders_in_headless_chromium(tmp_path: Path) -> None:
     recon = _recon(out / "recon")
     (out / "robot").mkdir()
     motion = _robot_motion(out / "robot" / "robot_motion.npz")
-    from videomimic_offline.retarget.output import from_qpos, read_robot_motion
+    from videomimic_offline.contracts.robot_motion import from_qpos, read_robot_motion
 
     rm = read_robot_motion(motion)
-    qpos = np.concatenate([rm["body_pos_w"][:, 0], rm["body_quat_w"][:, 0], rm["joint_pos"]], axis=1)
+    qpos = np.concatenate([rm.body_pos_w[:, 0], rm.body_quat_w[:, 0], rm.joint_pos], axis=1)
     human = np.load(recon / "motion.npz")["joints_w"]
-    render_side_by_side(out / "robot" / "retarget.mp4", human, from_qpos(qpos, 50.0, rm["contacts"]), flat(),
+    render_side_by_side(out / "robot" / "retarget.mp4", human, from_qpos(qpos, 50.0, rm.contacts), flat(),
                         size=(480, 270))  # fmt: skip
     ego = render_egoview(EgoviewConfig(robot_motion=motion, recon=recon, out=out / "egoview", width=160, height=120,
                                        progress=False))  # fmt: skip
     arts = {"recon": recon, "robot_motion": motion, "egoview": ego, "bag": _bag(tmp_path / "bag")}
-    page_path = write_report(out, arts, {"retarget": {"verdict": "usable"}})
+    page_path = write_report(ReportInputs(out, {}, arts, {"retarget": {"verdict": "usable"}}))
     assert page_path == out / "report" / "index.html"
     assert not list(out.glob(".report.partial-*"))
     shot = tmp_path / "scene3d.png"

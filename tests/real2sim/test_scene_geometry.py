@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from videomimic_offline.real2sim import gravity, scene
-from videomimic_offline.real2sim.optimize import lowpass, place_in_camera
+from videomimic_offline.real2sim.fit.body import place_in_camera
+from videomimic_offline.real2sim.fit.contacts import lowpass
 
 
 def _step_points(rng: np.random.Generator) -> np.ndarray:

@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from videomimic_offline.contracts.report_inputs import ReportInputs
+
 REPORT_DIR = "report"
 
 
@@ -186,11 +188,11 @@ def _scene3d(recon: Path | None, robot_motion: Path | None, assets: Path) -> tup
     return [frame], "Reconstructed scene, camera path, human and G1 together; the timeline plays at the video's rate."
 
 
-def write_report(out: Path, artifacts: Mapping[str, Path], info: Mapping[str, Any]) -> Path:
-    """Write ``<out>/report/index.html`` (+ ``assets/``) and return its path."""
+def write_report(inputs: ReportInputs) -> Path:
+    """Write ``<run>/report/index.html`` (+ ``assets/``) from a run's record (``main_job.json``); returns its path."""
     from videomimic_offline.artifacts import atomic_dir
 
-    out = Path(out)
+    out, artifacts, info = Path(inputs.out), inputs.artifacts, inputs.info
     final = out / REPORT_DIR
     with atomic_dir(final) as tmp:
         assets = tmp / "assets"

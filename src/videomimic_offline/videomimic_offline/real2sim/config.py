@@ -37,9 +37,11 @@ class PipelineConfig:
     min_frames: int = 10
     #: Frames are resized so their longer side is at most this many pixels (speed).
     max_side_px: int = 640
-    #: Focal length in pixels at the processed resolution; None = estimated by SfM, initialised at
-    #: ``focal_init_factor`` x the longer side (0.8 ~ a phone main camera, 60-70 deg horizontal FOV;
-    #: COLMAP's usual 1.2 converged to a wrong focal on short, small-baseline clips).
+    #: Focal length in pixels at the processed resolution; None = estimated (SfM for a translating
+    #: camera, self-calibration for one that rotates far enough), else the phone prior
+    #: ``focal_init_factor`` x the longer side (0.8 ~ a 24-28 mm equivalent phone main camera, 64 deg
+    #: across the long side; also SfM's start: COLMAP's usual 1.2 converged to a wrong focal on short,
+    #: small-baseline clips). ``info.json``'s ``focal_source`` says which was used.
     focal_px: float | None = None
     focal_init_factor: float = 0.8
 
@@ -74,6 +76,14 @@ class PipelineConfig:
     detect_samples: int = 8
 
     # --- camera / SfM ---
+    #: Camera regime (``cameras.REGIMES``): None = measured from the background; "static" (tripod),
+    #: "rotation" (pan/tilt) or "translating" (SfM) forces one.
+    camera_regime: str | None = None
+    #: The camera counts as static when the background moves less than this (px, median feature
+    #: displacement from the first frame), and as rotating (not translating) when one homography per
+    #: half second explains 95 % of the background tracks to within ``camera_parallax_px``.
+    camera_static_px: float = 1.5
+    camera_parallax_px: float = 2.5
     #: Number of keyframes given to SfM (evenly spaced); other frames are interpolated.
     sfm_keyframes: int = 30
     #: Max SIFT features per keyframe.
@@ -95,12 +105,28 @@ class PipelineConfig:
     #: fitting; average proportions bias the depth, and so the scene scale, by a few percent.
     #: Experimental, off: on the benchmark clips it barely moved from the average (not yet useful).
     opt_proportions: bool = False
+    #: Term weights of the joint fit (``fit/terms.py``): a residual of one ``*_sigma`` on every
+    #: element costs the term its weight. Robust 2D reprojection; bone lengths; the 3D pose prior;
+    #: joint accelerations; planted feet not sliding; planted feet on the surface; a seated pelvis
+    #: on the seat.
     w_reproj: float = 1.0
-    w_bone: float = 30.0
-    w_pose_prior: float = 3.0
-    w_smooth: float = 3.0
-    w_contact: float = 10.0
-    w_floor: float = 10.0
+    w_bone: float = 0.3
+    w_pose_prior: float = 0.03
+    w_smooth: float = 0.03
+    w_contact: float = 0.1
+    w_floor: float = 0.1
+    w_seat: float = 0.1
+    #: Normalisers (m) of those terms: bone length error, pose prior distance, per-frame joint
+    #: acceleration (second difference), planted-foot motion per frame, planted ankle off its
+    #: surface height, seated pelvis off the seat height, and a hidden joint's shortfall behind the
+    #: body part hiding it.
+    bone_sigma_m: float = 0.02
+    pose_sigma_m: float = 0.05
+    accel_sigma_m: float = 0.01
+    slide_sigma_m: float = 0.005
+    floor_sigma_m: float = 0.02
+    seat_sigma_m: float = 0.02
+    occlusion_sigma_m: float = 0.03
     #: Fit once without the foot terms, detect contacts and the surface under the feet on that
     #: smooth result, then fit again with them (the per-frame initialisation's depth jitter hides
     #: slow feet and puts them over the wrong step).
@@ -112,16 +138,25 @@ class PipelineConfig:
     #: (1 = as MediaPipe estimates it; that lean is its least certain degree of freedom, gravity is known).
     opt_prior_lean: float = 0.5
     #: Weight of the occlusion term: a joint the detector reports as not visible, whose 2D position
-    #: lies on a visible part of the body, is kept behind that part (``optimize.occlusion_pairs``).
-    w_occlusion: float = 30.0
+    #: lies on a visible part of the body, is kept behind that part (``fit.body.occlusion_pairs``).
+    w_occlusion: float = 0.3
     #: Robust (Geman-McClure style) scale for 2D residuals, in pixels.
     reproj_robust_px: float = 15.0
     #: Ankle speed below which a foot counts as in contact (m/s), and max height above the floor (m).
     contact_speed: float = 0.35
     contact_height: float = 0.20
     #: Refine the scale after the scene-free first pass: stance feet's ground points must lie on
-    #: the scene surface along their camera rays (``optimize.scale_from_stance_rays``).
+    #: the scene surface along their camera rays (``fit.scale.scale_from_stance_rays``).
     surface_scale: bool = True
+    #: Gravity without scene planes (static and rotating cameras, bare scenes): how far (deg) the
+    #: person's mean body axis and the cameras' roll may be from upright, and the height noise (m)
+    #: of a stance foot's ground point; each cue counts by that precision (``gravity.fuse_up``).
+    gravity_person_sigma_deg: float = 5.0
+    gravity_roll_sigma_deg: float = 3.0
+    gravity_feet_sigma_m: float = 0.03
+    #: Stance feet whose ground heights differ by more than this (m) stand on different levels
+    #: (floor, a step, a curb); within it, one level.
+    level_tolerance_m: float = 0.05
     #: Ankle joint height above the sole when standing (m), for the floor term.
     ankle_height_m: float = 0.08
     #: Bidirectional One-Euro-like smoothing cutoff (Hz) applied after the optimisation; 0 = off.
@@ -174,6 +209,10 @@ class PipelineConfig:
                 raise ConfigError(f"{name}={getattr(self, name)!r} is unknown; use one of {', '.join(allowed)}")
         if self.height_m is not None and not 0.8 <= self.height_m <= 2.5:
             raise ConfigError(f"height_m={self.height_m} is not a human height; give metres, e.g. 1.75")
+        if self.camera_regime is not None and self.camera_regime not in ("static", "rotation", "translating"):
+            raise ConfigError(
+                f"camera_regime={self.camera_regime!r} is unknown; use static, rotation, translating or leave it unset"
+            )
         if self.person < 0:
             raise ConfigError("person must be >= 0 (0 = the most visible person)")
         if self.min_frames < 2:
@@ -183,6 +222,9 @@ class PipelineConfig:
             raise ConfigError(f"{', '.join(negative)} must be >= 0 (a weight; 0 switches the term off)")
         if not 0.0 <= self.opt_prior_lean <= 1.0:
             raise ConfigError(f"opt_prior_lean={self.opt_prior_lean} must be in [0, 1] (the fraction of lean kept)")
+        sigmas = [f.name for f in fields(self) if f.name.endswith("_sigma_m") and getattr(self, f.name) <= 0]
+        if sigmas:
+            raise ConfigError(f"{', '.join(sigmas)} must be > 0 (a residual size in metres)")
         if self.opt_floor_robust_m < 0:
             raise ConfigError("opt_floor_robust_m must be >= 0 (0 = plain least squares)")
         if not 0.1 <= self.dense_scale <= 1.0 or self.dense_planes < 8:

@@ -40,15 +40,16 @@ def render_deploy_video(msgs: dict[str, list[tuple[int, Any]]], scene: Path | No
     import cv2
     import mujoco
 
+    from videomimic_offline.contracts.heightfield import read_heightfield
     from videomimic_offline.real2sim.visualize import encode_mp4
-    from videomimic_offline.retarget.terrain import flat, read_heightfield
+    from videomimic_offline.retarget.terrain import flat, from_field
     from videomimic_offline.retarget.video import offscreen_renderer, scene_model
     from videomimic_offline.robot.model import joint_qpos_indices
 
     odom, state = msgs.get("/vm/odom", []), msgs.get("/lowstate", [])
     if not odom or not state:
         return None
-    terrain = read_heightfield(scene) if scene is not None and Path(scene).is_file() else flat()
+    terrain = from_field(read_heightfield(scene)) if scene is not None and Path(scene).is_file() else flat()
     m = scene_model(terrain, size)
     d = mujoco.MjData(m)
     qadr = joint_qpos_indices(m, g1.JOINT_NAMES_29)

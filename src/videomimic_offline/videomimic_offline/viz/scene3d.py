@@ -10,13 +10,10 @@ the retargeted G1 moving together at the video's frame rate.
 
 from __future__ import annotations
 
-import json
 import socket
 from pathlib import Path
 
 import numpy as np
-
-from videomimic_offline import artifacts
 
 #: Colours of the scene's sources (RGB) and their legend names, by heightfield ``source`` code.
 SOURCE_COLOURS = {
@@ -43,6 +40,7 @@ def _wxyz(R: np.ndarray) -> np.ndarray:
 
 def _scene_parts(sc, recon: Path, max_triangles: int) -> list[str]:  # noqa: ANN001 - viser SceneApi
     """Add the scene, coloured by source; returns the legend entries that appear."""
+    from videomimic_offline.contracts.scene import read_scene_info
     from videomimic_offline.egoview.scene import box_mesh, decimate, read_mesh
 
     legend = []
@@ -62,23 +60,21 @@ def _scene_parts(sc, recon: Path, max_triangles: int) -> list[str]:  # noqa: ANN
             legend.append(2)
     hf_path = recon / "heightfield.npz"
     if hf_path.is_file():
-        hf = artifacts.read_npz(hf_path, schema="videomimic.heightfield", max_version=1)
-        src = hf.get("source")
-        if src is not None:  # the cells' source codes as coloured points (the heightfield's own surface)
-            rows, cols = np.nonzero(src > 0)
-            off = np.asarray(hf.get("T_world_scene", np.eye(4)))[:3, 3]
-            xyz = np.stack([hf["origin_xy"][0] + cols * hf["resolution"], hf["origin_xy"][1] + rows * hf["resolution"],
-                            np.nan_to_num(hf["heights"][rows, cols])], 1) + off  # fmt: skip
-            codes = src[rows, cols]
+        from videomimic_offline.contracts.heightfield import read_heightfield
+
+        hf = read_heightfield(hf_path)  # world frame
+        if hf.source is not None:  # the cells' source codes as coloured points (the heightfield's own surface)
+            rows, cols = np.nonzero((hf.source > 0) & hf.known)
+            xyz = np.stack([hf.origin_xy[0] + cols * hf.resolution, hf.origin_xy[1] + rows * hf.resolution,
+                            hf.heights[rows, cols]], 1)  # fmt: skip
+            codes = hf.source[rows, cols]
             colours = np.array([SOURCE_COLOURS.get(int(c), ((128, 128, 128), ""))[0] for c in codes], np.uint8)
             sc.add_point_cloud("/scene/heightfield", xyz.astype(np.float32), colours, point_size=0.03)
             legend += [int(c) for c in np.unique(codes) if int(c) in SOURCE_COLOURS]
-    scene_json = recon / "scene.json"
-    solids = json.loads(scene_json.read_text()).get("solids", []) if scene_json.is_file() else []
-    for i, s in enumerate(solids):
-        b = s["box"]
-        v, f = box_mesh(b["center"], b["size"], float(b.get("yaw", 0.0)), step=1.0)
-        sc.add_mesh_simple(f"/scene/solid_{i}_{s.get('kind', 'box')}", v.astype(np.float32), f.astype(np.uint32),
+    solids = read_scene_info(recon / "scene.json").solids if (recon / "scene.json").is_file() else []
+    for i, solid in enumerate(solids):
+        v, f = box_mesh(solid.center, solid.size, solid.yaw, step=1.0)
+        sc.add_mesh_simple(f"/scene/solid_{i}_{solid.kind}", v.astype(np.float32), f.astype(np.uint32),
                            color=SOURCE_COLOURS[3][0], opacity=0.8)  # fmt: skip
     if solids:
         legend.append(3)
@@ -91,33 +87,35 @@ def build_scene_html(recon: Path, robot_motion: Path | None, max_triangles: int 
     import viser
 
     from videomimic_offline.body.model import BodyShape, build_body
+    from videomimic_offline.contracts.cameras import read_cameras
+    from videomimic_offline.contracts.human_motion import read_human_motion
+    from videomimic_offline.contracts.robot_motion import read_robot_motion
     from videomimic_offline.egoview.camera import _interp_pose
-    from videomimic_offline.retarget.output import read_robot_motion
     from videomimic_offline.robot.model import g1_model
     from videomimic_offline.viz.robot_meshes import g1_body_meshes
 
     recon = Path(recon)
-    human = artifacts.read_npz(recon / "motion.npz", schema="videomimic.human_motion", max_version=1)
-    cams = artifacts.read_npz(recon / "cameras.npz", schema="videomimic.cameras", max_version=1)
-    fps = float(human["fps"])
-    T = len(human["joints_w"])
+    human = read_human_motion(recon / "motion.npz")
+    cams = read_cameras(recon / "cameras.npz")
+    fps = float(human.fps)
+    T = len(human.joints_w)
     server = viser.ViserServer(host="127.0.0.1", port=_free_port(), verbose=False)
     try:
         sc = server.scene
         sc.set_up_direction("+z")
         sc.add_grid("/grid", width=12, height=12, cell_size=0.5, position=(0.0, 0.0, -0.002))
         legend = _scene_parts(sc, recon, max_triangles)
-        Twc = cams["T_world_cam"]
+        Twc = cams.T_world_cam
         path = Twc[:, :3, 3].astype(np.float32)
         sc.add_line_segments("/camera_path", np.stack([path[:-1], path[1:]], 1), CAMERA_PATH_RGB, thickness=0.015)
-        K, (w, h) = cams["K"][0], cams["image_size"]
+        K, (w, h) = cams.K[0], cams.image_size
         R_cv_gl = np.diag([1.0, 1.0, 1.0])  # viser frustums look down +z with OpenCV axes
         frustum = sc.add_camera_frustum("/camera", fov=float(2 * np.arctan2(h / 2, K[1, 1])), aspect=float(w / h),
                                         scale=0.25, color=CAMERA_PATH_RGB)  # fmt: skip
         # Human: the body model skinned on the reconstructed joints (bind pose = its rest pose).
-        body = build_body(BodyShape(height_m=float(human["height_m"])))
+        body = build_body(BodyShape(height_m=float(human.height_m) if np.isfinite(human.height_m) else 1.7))
         weights = body.weights
-        rot = human.get("joint_rot_w")
+        rot = human.joint_rot_w
         skinned = None
         if rot is not None:
             skinned = sc.add_mesh_skinned(
@@ -131,18 +129,16 @@ def build_scene_html(recon: Path, robot_motion: Path | None, max_triangles: int 
             rm = read_robot_motion(robot_motion)
             m = g1_model("29dof", actuators=False)
             d = mujoco.MjData(m)
-            names = [str(n) for n in rm["body_names"]]
+            names = [str(n) for n in rm.body_names]
             meshes = [bm for bm in g1_body_meshes() if bm.body in names]
             handles = [sc.add_mesh_simple(f"/g1/{bm.body}", bm.vertices.astype(np.float32), bm.faces.astype(np.uint32),
                                           color=bm.rgb) for bm in meshes]  # fmt: skip
             idx = [names.index(bm.body) for bm in meshes]
             times = np.arange(T) / fps
-            g1_frames = [
-                _interp_pose(rm["body_pos_w"][:, i], rm["body_quat_w"][:, i], float(rm["fps"]), times) for i in idx
-            ]
+            g1_frames = [_interp_pose(rm.body_pos_w[:, i], rm.body_quat_w[:, i], float(rm.fps), times) for i in idx]
             del d
         # Start the view beside the video camera, raised, looking at the middle of the person's path.
-        look = human["joints_w"][:, 0].mean(axis=0)
+        look = human.joints_w[:, 0].mean(axis=0)
         back = Twc[:, :3, 3].mean(axis=0) - look
         back[2] = 0.0
         back = back / max(np.linalg.norm(back), 1e-6)
@@ -154,7 +150,7 @@ def build_scene_html(recon: Path, robot_motion: Path | None, max_triangles: int 
             if skinned is not None:
                 for j, bone in enumerate(skinned.bones):
                     bone.wxyz = rot[t, j]
-                    bone.position = human["joints_w"][t, j]
+                    bone.position = human.joints_w[t, j]
             if g1_frames is not None:
                 for hnd, poses in zip(handles, g1_frames, strict=True):
                     hnd.position = poses[t, :3, 3]
