@@ -74,6 +74,7 @@ def _recon(folder: Path) -> Path:
     import av
     from videomimic_offline.artifacts import write_npz
     from videomimic_offline.body.model import BodyShape, build_body
+    from videomimic_offline.body.skeleton import HUMAN_JOINTS
     from videomimic_offline.egoview.scene import box_mesh
     from videomimic_offline.real2sim.scene import write_ply
 
@@ -82,7 +83,7 @@ def _recon(folder: Path) -> Path:
     body = build_body(BodyShape(height_m=1.7))
     joints = body.joints_rest[None] + np.stack([np.linspace(0, 1, T), np.zeros(T), np.zeros(T)], 1)[:, None]
     write_npz(folder / "motion.npz", schema="videomimic.human_motion", version=1, fps=np.array(fps),
-              joint_names=np.array(["j"] * len(body.joints_rest)), joints_w=joints.astype(np.float32),
+              joint_names=np.array(HUMAN_JOINTS), joints_w=joints.astype(np.float32),
               root_pos_w=joints[:, 0].astype(np.float32), root_quat_w=np.tile([1.0, 0, 0, 0], (T, 1)),
               contacts=np.ones((T, 2), bool), height_m=np.array(1.7),
               joint_rot_w=np.tile([1.0, 0, 0, 0], (T, len(body.joints_rest), 1)).astype(np.float32),

@@ -30,7 +30,10 @@ HUMAN_RGBA = np.array([0.85, 0.55, 0.4, 1.0], np.float32)
 
 def scene_model(terrain: Terrain, size: tuple[int, int] = (960, 540)):  # -> mujoco.MjModel
     """The 29-DoF G1 (no actuators) on ``terrain``, lit, with an offscreen buffer of ``size``."""
+    from videomimic_offline.viz.robot_meshes import use_simplified_meshes
+
     spec = g1_spec("29dof", actuators=False, floor=terrain.is_flat)
+    use_simplified_meshes(spec)
     if terrain.field is not None:  # the same hfield the simulator and training build
         add_heightfield(spec, terrain.field).rgba = [0.62, 0.64, 0.6, 1]
     for pos, diffuse in (([2, -2, 5], 0.6), ([-2, 2, 4], 0.35)):

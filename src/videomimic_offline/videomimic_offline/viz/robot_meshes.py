@@ -56,3 +56,31 @@ def g1_body_meshes(faces_per_body: int = 1500) -> tuple[BodyMesh, ...]:
         rgb = tuple(int(round(255 * c)) for c in rgba[:3])
         out.append(BodyMesh(m.body(b).name, b, v, f, rgb))  # type: ignore[arg-type]
     return tuple(out)
+
+
+def use_simplified_meshes(spec, faces_per_body: int = 1500) -> None:  # spec: mujoco.MjSpec of the 29-DoF G1
+    """Swap the G1's visual meshes in ``spec`` for :func:`g1_body_meshes` (software GL draws triangles
+    one by one: the shipped 393k cost ~10x the render time of the same robot at 45k)."""
+    import mujoco
+
+    meshes = g1_body_meshes(faces_per_body)
+    for geom in list(spec.geoms):
+        if geom.type == mujoco.mjtGeom.mjGEOM_MESH and geom.contype == 0 and geom.conaffinity == 0:
+            spec.delete(geom)
+    used = {g.meshname for g in spec.geoms if g.type == mujoco.mjtGeom.mjGEOM_MESH}
+    for mesh in list(spec.meshes):
+        if mesh.name not in used:  # unreferenced assets would still be compiled and uploaded to GL
+            spec.delete(mesh)
+    for bm in meshes:
+        name = f"simplified_{bm.body}"
+        mesh = spec.add_mesh()
+        mesh.name = name
+        mesh.uservert = bm.vertices.astype(np.float32).ravel().tolist()
+        mesh.userface = bm.faces.astype(np.int32).ravel().tolist()
+        geom = spec.body(bm.body).add_geom()
+        geom.type = mujoco.mjtGeom.mjGEOM_MESH
+        geom.meshname = name
+        geom.contype = geom.conaffinity = 0
+        geom.group = 2
+        geom.density = 0.0
+        geom.rgba = [c / 255 for c in bm.rgb] + [1.0]
