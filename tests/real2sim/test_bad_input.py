@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 from videomimic_offline.errors import InputError
-from videomimic_offline.real2sim.config import PipelineConfig
+from videomimic_offline.real2sim.config import OutputsConfig, PipelineConfig
 from videomimic_offline.real2sim.pipeline import run_pipeline, run_until
 
 from tests.real2sim.conftest import textured_frames, write_video
 
-FAST = PipelineConfig(progress=False, write_overlay=False, write_snapshot=False)
+FAST = PipelineConfig(progress=False, outputs=OutputsConfig(write_overlay=False, write_snapshot=False))
 
 
 def _fails(video: Path, out: Path, match: str, cfg: PipelineConfig = FAST, last: str = "export") -> None:
@@ -72,7 +72,9 @@ def test_output_is_a_file(noise_video: Path, tmp_path: Path) -> None:
 
 def test_static_camera(shared_video: Path, tmp_path: Path) -> None:
     """A tripod clip (tai chi, static camera) stops at the camera stage with the static-camera message."""
-    cfg = PipelineConfig(progress=False, max_frames=40, write_overlay=False, write_snapshot=False)
+    cfg = PipelineConfig(
+        progress=False, max_frames=40, outputs=OutputsConfig(write_overlay=False, write_snapshot=False)
+    )
     out = tmp_path / "out"
     with pytest.raises(InputError, match="camera is static"):
         run_until(shared_video / "hybrik_taiji.mp4", out, cfg, "cameras")

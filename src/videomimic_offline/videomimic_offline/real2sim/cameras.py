@@ -18,6 +18,7 @@ import numpy as np
 from scipy.spatial.transform import Rotation, Slerp
 
 from videomimic_offline.errors import InputError
+from videomimic_offline.real2sim.config import CamerasConfig
 
 log = logging.getLogger(__name__)
 
@@ -61,17 +62,19 @@ def run_sfm(
     frames: np.ndarray,
     masks: np.ndarray,
     work: Path,
-    num_keyframes: int = 40,
-    max_features: int = 4096,
-    overlap: int = 10,
-    focal_px: float | None = None,
-    focal_init_factor: float = 1.2,
-    min_registered: float = 0.6,
-    dilate_px: int = 15,
-    camera_model: str = "SIMPLE_PINHOLE",
+    cfg: CamerasConfig,
+    focal_px: float | None,
 ) -> CameraTrack:
-    """pycolmap incremental SfM on masked keyframes, interpolated to all T frames."""
+    """pycolmap incremental SfM on masked keyframes, interpolated to all T frames (``focal_px``: known focal)."""
     import pycolmap
+
+    num_keyframes, max_features, overlap = cfg.sfm_keyframes, cfg.sfm_max_features, cfg.sfm_overlap
+    focal_init_factor, min_registered, camera_model = (
+        cfg.focal_init_factor,
+        cfg.sfm_min_registered,
+        cfg.sfm_camera_model,
+    )
+    dilate_px = cfg.mask_dilate_px
 
     pycolmap.logging.minloglevel = 2  # errors only: progress is ours
     T, H, W = frames.shape[:3]

@@ -46,7 +46,8 @@ class OptInputs:
     T_world_cam: np.ndarray  # (T,4,4) SfM frame
     points: np.ndarray  # (N,3) SfM frame
     fps: float
-    height_m: float
+    height_m: float  # the metric ruler (the one place the fit reads the height from)
+    keypoint_backend: str  # which detector produced kp2d (its landmarks' bone and sole offsets)
 
 
 @dataclass
@@ -80,14 +81,17 @@ def rescale_local(local3d: np.ndarray, valid: np.ndarray, bones: np.ndarray) -> 
     return local3d * float(np.median(ratio))
 
 
-def place_in_camera(local: np.ndarray, kp2d: np.ndarray, conf: np.ndarray, K: np.ndarray) -> np.ndarray:
-    """(T,3) translation putting each frame's metric local pose onto its 2D keypoints (linear LS)."""
+def place_in_camera(
+    local: np.ndarray, kp2d: np.ndarray, conf: np.ndarray, K: np.ndarray, min_conf: float
+) -> np.ndarray:
+    """(T,3) translation putting each frame's metric local pose onto its 2D keypoints (linear LS);
+    keypoints below ``min_conf`` are left out."""
     fx, fy, cx, cy = K[0, 0], K[1, 1], K[0, 2], K[1, 2]
     T = len(local)
     tau = np.zeros((T, 3))
     for t in range(T):
         w = conf[t]
-        ok = w > 0.3
+        ok = (w > 0) & (w >= min_conf)
         if ok.sum() < 4 or not np.isfinite(local[t]).all():
             tau[t] = np.nan
             continue
@@ -367,7 +371,7 @@ def occlusion_pairs(
 
 
 def optimize(inp: OptInputs, cfg, progress: bool = False) -> OptResult:  # type: ignore[no-untyped-def]
-    """Run the whole joint optimisation (see module docstring); ``cfg`` is a PipelineConfig."""
+    """Run the whole joint optimisation (see module docstring); ``cfg`` is the ``FitConfig``."""
     import torch
 
     t0 = time.perf_counter()
@@ -384,14 +388,14 @@ def _optimize(inp: OptInputs, cfg, t0: float) -> OptResult:  # type: ignore[no-u
 
     T, J = inp.conf.shape
     # fit in the detector's landmark space (see keypoints.MEDIAPIPE_BONE_SCALE)
-    bones = bone_lengths(inp.height_m, cfg.body_backend, cfg.smpl_model_dir) * landmark_bone_scale(cfg.keypoint_backend)
+    bones = bone_lengths(inp.height_m, cfg.body_backend, cfg.smpl_model_dir) * landmark_bone_scale(inp.keypoint_backend)
     conf = np.where(inp.conf >= cfg.min_keypoint_conf, inp.conf, 0.0)
     valid = np.isfinite(inp.local3d).all(axis=(1, 2)) & (conf.sum(axis=1) > 0)
     if valid.sum() < 2:
         raise InputError("the person was not found in enough frames to reconstruct: use a clip where they are visible")
     local = rescale_local(np.nan_to_num(inp.local3d), valid, bones)
     local = _fill_missing(local, valid)
-    tau = place_in_camera(local, np.nan_to_num(inp.kp2d), conf, inp.K)
+    tau = place_in_camera(local, np.nan_to_num(inp.kp2d), conf, inp.K, cfg.min_keypoint_conf)
     ok_tau = np.isfinite(tau).all(axis=1) & (tau[:, 2] > 0.2)
     if ok_tau.sum() < 2:
         raise InputError("the person's keypoints could not be placed in 3D: is a whole person visible?")
@@ -403,7 +407,7 @@ def _optimize(inp: OptInputs, cfg, t0: float) -> OptResult:  # type: ignore[no-u
         leg, arm, pinfo = estimate_proportions(local, tau, np.nan_to_num(inp.kp2d), conf, inp.K, bones)
         bones = apply_factors(bones, leg, arm)
         local = _fill_missing(rescale_local(np.nan_to_num(inp.local3d), valid, bones), valid)
-        tau = place_in_camera(local, np.nan_to_num(inp.kp2d), conf, inp.K)
+        tau = place_in_camera(local, np.nan_to_num(inp.kp2d), conf, inp.K, cfg.min_keypoint_conf)
         ok_tau = np.isfinite(tau).all(axis=1) & (tau[:, 2] > 0.2)
         tau = _fill_missing(np.nan_to_num(tau), ok_tau)
     cam_joints = local + tau[:, None]
@@ -529,7 +533,7 @@ def _optimize(inp: OptInputs, cfg, t0: float) -> OptResult:  # type: ignore[no-u
         scene-free joints ``X``; the body keeps its metric offset from each camera. Returns k."""
         nonlocal Twc_w, pts_w, scale
         k, kinfo = scale_from_stance_rays(
-            X, Twc_w[:, :3, 3], pts_w[near], inp.fps, sole_drop(cfg.keypoint_backend) * inp.height_m, cfg.contact_speed
+            X, Twc_w[:, :3, 3], pts_w[near], inp.fps, sole_drop(inp.keypoint_backend) * inp.height_m, cfg.contact_speed
         )
         sinfo.update(kinfo)
         if k is None:
