@@ -11,7 +11,7 @@ on the first ``--peer-frames`` frames of each clip at 50 fps, with its robot_onl
 its output is scored by the same code as ours (our contact labels, our G1 model, the same terrain).
 Our figures on exactly those prefixes are printed beside it.
 
-Each clip is also solved with the whole-clip refinement (``retarget(..., refine=True)``) and its
+Each clip is also solved with the whole-clip refinement (``retarget(..., RetargetConfig(refine=True))``) and its
 row printed under the per-frame one; the JSON's top-level figures are the default pipeline's
 (per-frame) and ``refined`` holds the same keys for the refined one (``--no-refine`` skips it).
 ``joint_accel_rms`` (rad/s^2) is the smoothness figure. Its CPU time includes its imports
@@ -41,10 +41,11 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 from videomimic_offline.body.skeleton import HUMAN_JOINTS  # noqa: E402
-from videomimic_offline.motion_io.human_motion import HumanMotion  # noqa: E402
+from videomimic_offline.contracts.human_motion import HumanMotion  # noqa: E402
+from videomimic_offline.contracts.robot_motion import from_qpos  # noqa: E402
 from videomimic_offline.retarget import terrain as tr  # noqa: E402
+from videomimic_offline.retarget.config import RetargetConfig  # noqa: E402
 from videomimic_offline.retarget.feasibility import assess  # noqa: E402
-from videomimic_offline.retarget.output import from_qpos  # noqa: E402
 from videomimic_offline.retarget.pipeline import retarget  # noqa: E402
 from videomimic_offline.retarget.procedural import fk_clip, walking_clip  # noqa: E402
 from videomimic_offline.retarget.targets import OUT_FPS  # noqa: E402
@@ -198,7 +199,7 @@ def main() -> int:
               f"{f['foot_slide_max_mm']:7.1f} {f['max_penetration_mm']:6.1f} {f['limit_violations']:4d} "
               f"{f['self_collisions']:4d} {f['keypoint_err_mm']:6.1f} {f['joint_accel_rms']:6.1f} {f['usable']}")  # fmt: skip
         if not args.no_refine:
-            rr = retarget(human, terrain, refine=True)
+            rr = retarget(human, terrain, RetargetConfig(refine=True))
             g = _figures(rr.report, rr.frames_per_cpu_s)
             ref_rows.append(g)
             ref_s += rr.solve_cpu_s

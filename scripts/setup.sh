@@ -10,7 +10,7 @@ say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 quiet_pip() { grep -v "^WARNING: Location '" || true; }
 die() { printf '\033[1;31m[setup] error:\033[0m %s\n' "$*" >&2; exit 1; }
 
-APT_PACKAGES=(cmake g++ make libusb-1.0-0 libegl1 libgl1 libgles2 libosmesa6 libglib2.0-0)
+APT_PACKAGES=(cmake g++ make libusb-1.0-0 libegl1 libegl-mesa0 libgl1-mesa-dri libgl1 libgles2 libosmesa6 libglib2.0-0)
 # Headless Chromium renders the HTML run report in the tests (full profile only).
 [ "${VM_PROFILE:-full}" = full ] && APT_PACKAGES+=(chromium)
 

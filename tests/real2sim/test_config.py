@@ -37,6 +37,8 @@ def _other_value(t: Any, cur: Any) -> Any:
         return next(a for a in typing.get_args(t) if a != cur and a != "nksr")
     if cur is None:  # optional: give a value of the inner type
         inner = args[0]
+        if typing.get_origin(inner) is Literal:
+            return typing.get_args(inner)[0]
         return {float: 1.8, int: 100, Path: Path("/nonexistent/file")}[inner]
     if isinstance(cur, bool):
         return not cur

@@ -14,13 +14,8 @@ from scipy.spatial.transform import Rotation
 from videomimic_offline.body.skeleton import HUMAN_JOINTS
 from videomimic_offline.real2sim.body_template import rest_joints
 from videomimic_offline.real2sim.config import FitConfig
-from videomimic_offline.real2sim.optimize import (
-    OptInputs,
-    OptResult,
-    occlusion_pairs,
-    optimize,
-    unlean_towards_camera,
-)
+from videomimic_offline.real2sim.fit.body import occlusion_pairs, unlean_towards_camera
+from videomimic_offline.real2sim.optimize import OptInputs, OptResult, optimize
 
 I = {n: i for i, n in enumerate(HUMAN_JOINTS)}  # noqa: E741
 H = 1.7
@@ -304,7 +299,7 @@ def test_occlusion_term_puts_the_hidden_far_wrist_behind_the_torso() -> None:
     t, j, *_ = occlusion_pairs(inp.kp2d, inp.conf, truth[:, I["pelvis"], 2], K, H)
     assert np.array_equal(t, np.arange(len(P))) and (j == I["left_wrist"]).all()
 
-    on = optimize(inp, _config(w_occlusion=30.0))
+    on = optimize(inp, _config(w_occlusion=0.3))
     off = optimize(inp, _config(w_occlusion=0.0))
     assert on.info["occluded_joint_frames"] == len(P) and off.info["occluded_joint_frames"] == 0
     assert (_depth_behind_torso(on, "left_wrist") > 0.1).all()

@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from videomimic_offline.real2sim import gravity, scene
-from videomimic_offline.real2sim.optimize import lowpass, place_in_camera
+from videomimic_offline.real2sim.fit.body import place_in_camera
+from videomimic_offline.real2sim.fit.contacts import lowpass
 
 
 def _step_points(rng: np.random.Generator) -> np.ndarray:
@@ -66,7 +67,7 @@ def test_place_in_camera_recovers_depth() -> None:
     tau_true = np.array([0.4, -0.1, 4.0])
     pc = local[0] + tau_true
     uv = (pc @ K.T)[:, :2] / pc[:, 2:]
-    tau = place_in_camera(local, uv[None], np.ones((1, 18)), K, 0.3)
+    tau = place_in_camera(local, uv[None], np.ones((1, 18)), K)
     assert np.allclose(tau[0], tau_true, atol=1e-6)
 
 

@@ -13,7 +13,8 @@ import pytest
 from videomimic_offline.body.skeleton import HUMAN_JOINTS
 from videomimic_offline.real2sim.body_template import rest_joints
 from videomimic_offline.real2sim.config import FitConfig
-from videomimic_offline.real2sim.optimize import OptInputs, optimize, scale_from_stance_rays
+from videomimic_offline.real2sim.fit.scale import scale_from_stance_rays
+from videomimic_offline.real2sim.optimize import OptInputs, optimize
 from videomimic_offline.real2sim.synthetic.camera import look_at
 
 I = {n: i for i, n in enumerate(HUMAN_JOINTS)}  # noqa: E741

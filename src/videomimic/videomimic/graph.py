@@ -2,7 +2,8 @@
 
 ``launch/deploy.launch.py`` translates this declaration into launch_ros actions; on machines
 without ros2launch, :mod:`videomimic.runner` starts the very same graph as processes. Topic names
-live here too, so nodes, launch, tests and the recorder agree on them.
+come from :mod:`videomimic_offline.topics` (re-exported here as ``TOPICS`` / ``RECORDED_TOPICS``): the
+nodes need them too, and this package depends on the nodes, not the other way round.
 """
 
 from __future__ import annotations
@@ -10,30 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# ---- topics (one source of truth) ---------------------------------------------------------------
-TOPICS: dict[str, str] = {
-    "lowstate": "/lowstate",  # unitree_hg/LowState, robot -> bridge (500 Hz)
-    "lowcmd": "/lowcmd",  # unitree_hg/LowCmd, bridge -> robot
-    "lidar_custom": "/livox/lidar",  # livox_ros_driver2/CustomMsg (xfer_format 1)
-    "lidar_points": "/livox/points",  # sensor_msgs/PointCloud2 (xfer_format 0)
-    "odom": "/vm/odom",  # nav_msgs/Odometry of the torso in the odom frame
-    "cloud": "/vm/cloud",  # sensor_msgs/PointCloud2, cleaned, odom frame
-    "elevation_map": "/vm/elevation_map",  # grid_map_msgs/GridMap
-    "heightmap": "/vm/heightmap",  # std_msgs/Float32MultiArray, 11x11 policy heightmap
-    "joint_states": "/vm/joint_states",  # sensor_msgs/JointState from LowState
-    "imu": "/vm/imu",  # sensor_msgs/Imu from LowState
-    "joint_targets": "/vm/joint_targets",  # sensor_msgs/JointState, policy -> bridge (position = target)
-    "joy": "/joy",  # sensor_msgs/Joy
-    "direction_cmd": "/vm/direction_cmd",  # geometry_msgs/Twist: linear.x/y = xy (m), angular.z = yaw (rad)
-    "estop": "/vm/estop",  # std_msgs/Bool, latched true = emergency stop
-    "bridge_state": "/vm/bridge_state",  # std_msgs/String: damping | stand | policy | estop
-}
+from videomimic_offline.topics import RECORDED_TOPICS, TOPICS
 
-#: Topics the recorder writes by default.
-RECORDED_TOPICS: tuple[str, ...] = (
-    "lowstate", "lowcmd", "cloud", "heightmap", "joint_targets", "joy", "direction_cmd",
-    "bridge_state", "odom", "estop",
-)  # fmt: skip
+__all__ = ["DEPLOY_ARGUMENTS", "RECORDED_TOPICS", "TOPICS", "NodeSpec", "deploy_graph"]
 
 CONFIG_DIR_NAME = "config"
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 from rclpy.node import Node
 from rclpy.qos import QoSProfile
-from videomimic.graph import RECORDED_TOPICS, TOPICS
 from videomimic_offline.bag_types import interface_typestore
 from videomimic_offline.errors import ConfigError
+from videomimic_offline.topics import RECORDED_TOPICS, TOPICS
 
 from videomimic_nodes.core.bag import SegmentedBag
 from videomimic_nodes.ros_common import TOPIC_QOS, TOPIC_TYPES, msg_class, params, run

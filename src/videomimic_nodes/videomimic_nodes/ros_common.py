@@ -1,6 +1,6 @@
 """What every node shell shares: topic types and QoS, parameter helpers, the Jazzy run idiom.
 
-Topic names come from :data:`videomimic.graph.TOPICS` (the one source of truth) and are node
+Topic names come from :data:`videomimic_offline.topics.TOPICS` (the one source of truth) and are node
 parameters named ``<key>_topic``, so a params file or launch remap can move them.
 """
 
@@ -18,9 +18,9 @@ from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor, Si
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.signals import SignalHandlerOptions
-from videomimic.graph import TOPICS
+from videomimic_offline.topics import TOPICS
 
-#: ROS type of every topic in graph.TOPICS.
+#: ROS type of every topic in topics.TOPICS.
 TOPIC_TYPES: dict[str, str] = {
     "lowstate": "unitree_hg/msg/LowState",
     "lowcmd": "unitree_hg/msg/LowCmd",
@@ -108,7 +108,7 @@ def msg_class(type_name: str):  # -> type
 
 
 def topic_param(node: Node, key: str) -> str:
-    """Declare ``<key>_topic`` (default from graph.TOPICS) and return its value."""
+    """Declare ``<key>_topic`` (default from topics.TOPICS) and return its value."""
     return node.declare_parameter(f"{key}_topic", TOPICS[key]).value
 
 

@@ -30,6 +30,7 @@ BodyBackend = Literal["skeleton", "smpl"]
 CameraBackend = Literal["colmap", "megasam"]
 MeshBackend = Literal["tsdf", "heightfield", "poisson", "nksr"]
 SfmCameraModel = Literal["SIMPLE_PINHOLE", "SIMPLE_RADIAL"]
+CameraRegime = Literal["static", "rotation", "translating"]
 
 
 def _choices(name: str, value: object, literal: object) -> None:
@@ -111,8 +112,19 @@ class CamerasConfig:
     backend: CameraBackend = "colmap"
     #: Output of MegaSaM/MonST3R (npz with depths, poses, intrinsics) for ``backend=megasam``.
     megasam_npz: Path | None = None
-    #: Unknown focal: start from this factor x the longer image side (0.8 ~ a phone main camera,
-    #: 60-70 deg horizontal FOV; COLMAP's usual 1.2 converged to a wrong focal on short clips).
+    #: Camera regime (``cameras.REGIMES``): None = measured from the background; "static" (tripod),
+    #: "rotation" (pan/tilt) or "translating" (SfM) forces one.
+    regime: CameraRegime | None = None
+    #: The camera counts as static when the background moves less than this (px, median feature
+    #: displacement from the first frame).
+    static_px: float = 1.5
+    #: The camera counts as rotating (not translating) when one homography per half second explains
+    #: 95 % of the background tracks to within this (px).
+    parallax_px: float = 2.5
+    #: Unknown focal: the phone prior, this factor x the longer image side (0.8 ~ a 24-28 mm
+    #: equivalent main camera, 64 deg across the long side), used when neither SfM nor a rotating
+    #: camera's self-calibration gives one; also SfM's start (COLMAP's usual 1.2 converged to a wrong
+    #: focal on short, small-baseline clips). ``info.json``'s ``focal_source`` says which was used.
     focal_init_factor: float = 0.8
     #: Number of keyframes given to SfM (evenly spaced); other frames are interpolated.
     sfm_keyframes: int = 30
@@ -131,6 +143,8 @@ class CamerasConfig:
     def __post_init__(self) -> None:
         _choices("cameras.backend", self.backend, CameraBackend)
         _choices("cameras.sfm_camera_model", self.sfm_camera_model, SfmCameraModel)
+        if self.regime is not None:
+            _choices("cameras.regime", self.regime, CameraRegime)
         _as_path(self, "megasam_npz")
         if self.sfm_keyframes < 3 or self.sfm_max_features < 100 or self.sfm_overlap < 1:
             raise ConfigError("cameras: sfm_keyframes >= 3, sfm_max_features >= 100 and sfm_overlap >= 1")
@@ -154,21 +168,38 @@ class FitConfig:
     #: Estimate the person's leg/arm proportions from the 2D keypoints (height stays fixed) before
     #: fitting. Experimental, off: on the benchmark clips it barely moved from the average.
     opt_proportions: bool = False
-    #: Weight of the 2D reprojection term.
+    #: Term weights of the joint fit (``fit/terms.py``): a residual of one ``*_sigma`` on every
+    #: element costs the term its weight. Weight of the robust 2D reprojection term.
     w_reproj: float = 1.0
     #: Weight of the bone-length term (bones keep the body model's lengths at the given height).
-    w_bone: float = 30.0
+    w_bone: float = 0.3
     #: Weight of the 3D pose prior (the keypoint model's per-frame 3D pose).
-    w_pose_prior: float = 3.0
-    #: Weight of the temporal smoothness term.
-    w_smooth: float = 3.0
-    #: Weight of the stance-foot no-slide term.
-    w_contact: float = 10.0
-    #: Weight of the feet-on-surface term.
-    w_floor: float = 10.0
+    w_pose_prior: float = 0.03
+    #: Weight of the joint-acceleration (smoothness) term.
+    w_smooth: float = 0.03
+    #: Weight of the planted-feet no-slide term.
+    w_contact: float = 0.1
+    #: Weight of the planted-feet-on-the-surface term.
+    w_floor: float = 0.1
+    #: Weight of the seated-pelvis-on-the-seat term.
+    w_seat: float = 0.1
     #: Weight of the occlusion term: a joint the detector reports as not visible, whose 2D position
-    #: lies on a visible part of the body, is kept behind that part (``optimize.occlusion_pairs``).
-    w_occlusion: float = 30.0
+    #: lies on a visible part of the body, is kept behind that part (``fit.body.occlusion_pairs``).
+    w_occlusion: float = 0.3
+    #: Normaliser (m) of the bone-length error.
+    bone_sigma_m: float = 0.02
+    #: Normaliser (m) of the distance to the pose prior.
+    pose_sigma_m: float = 0.05
+    #: Normaliser (m) of a joint's per-frame acceleration (second difference).
+    accel_sigma_m: float = 0.01
+    #: Normaliser (m) of a planted foot's motion per frame.
+    slide_sigma_m: float = 0.005
+    #: Normaliser (m) of a planted ankle off its surface height.
+    floor_sigma_m: float = 0.02
+    #: Normaliser (m) of a seated pelvis off the seat height.
+    seat_sigma_m: float = 0.02
+    #: Normaliser (m) of a hidden joint's shortfall behind the body part hiding it.
+    occlusion_sigma_m: float = 0.03
     #: Fit once without the foot terms, detect contacts and the surface under the feet on that
     #: smooth result, then fit again with them (the per-frame initialisation's depth jitter hides
     #: slow feet and puts them over the wrong step).
@@ -186,8 +217,18 @@ class FitConfig:
     #: Max ankle height above the surface under it for a contact (m).
     contact_height: float = 0.20
     #: Refine the scale after the scene-free first pass: stance feet's ground points must lie on
-    #: the scene surface along their camera rays (``optimize.scale_from_stance_rays``).
+    #: the scene surface along their camera rays (``fit.scale.scale_from_stance_rays``).
     surface_scale: bool = True
+    #: Gravity without scene planes (static and rotating cameras, bare scenes): how far (deg) the
+    #: person's mean body axis may be from upright; each cue counts by its precision (``gravity.fuse_up``).
+    gravity_person_sigma_deg: float = 5.0
+    #: How far (deg) the cameras' roll may be from upright, for the same fusion.
+    gravity_roll_sigma_deg: float = 3.0
+    #: Height noise (m) of a stance foot's ground point, for the same fusion.
+    gravity_feet_sigma_m: float = 0.03
+    #: Stance feet whose ground heights differ by more than this (m) stand on different levels
+    #: (floor, a step, a curb); within it, one level.
+    level_tolerance_m: float = 0.05
     #: Ankle joint height above the sole when standing (m), for the floor term and the scene.
     ankle_height_m: float = 0.08
     #: Bidirectional low-pass cutoff (Hz) applied after the optimisation; 0 = off.
@@ -203,6 +244,11 @@ class FitConfig:
             raise ConfigError(f"fit.opt_prior_lean={self.opt_prior_lean} must be in [0, 1] (the fraction of lean kept)")
         if self.opt_floor_robust_m < 0:
             raise ConfigError("fit.opt_floor_robust_m must be >= 0 (0 = plain least squares)")
+        sigmas = [
+            f.name for f in dataclasses.fields(self) if f.name.endswith("_sigma_m") and getattr(self, f.name) <= 0
+        ]
+        if sigmas:
+            raise ConfigError(f"fit: {', '.join(sigmas)} must be > 0 (a residual size in metres)")
         if not 0.0 <= self.min_keypoint_conf < 1.0:
             raise ConfigError("fit.min_keypoint_conf must be in [0, 1)")
         if self.opt_iters < 1:

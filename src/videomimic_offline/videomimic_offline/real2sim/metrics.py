@@ -35,11 +35,51 @@ Exactly what is computed (all positions in metres in, MPJPE in millimetres out):
 - **Gravity error** (deg): per frame, the angle between the world up axis expressed in the camera
   frame by the reconstruction and by the ground truth, averaged over frames (independent of any
   world alignment).
+
+Scene heights where the person touched it (what the simulator needs under the feet and the seat).
+The reconstructed surface is the exported ``heightfield.npz`` (what the simulator loads; when a
+reconstruction has none, the box tops of ``scene.json`` ``"solids"``), read as piecewise constant
+per cell. "Height under a point" is the median of the surface at the point and at the eight points
+``HEIGHT_SPREAD_M`` away along x and/or y (so one cell on a smeared step edge does not decide it);
+the ground truth's is the highest upward-facing terrain face (floor, stairs, curb, seat) there.
+No world alignment is needed: the reconstruction is queried under its *own* joints, the truth under
+the true joints, in the same frames (the video's).
+
+- **Support levels**: every ground-truth stance segment (a run of >= 3 frames in ``contacts`` for
+  one foot) is one sample. Its height is the median over the segment's frames of the height under
+  the *foot centre* (midpoint of ankle and toe joints, xy): in the truth under the true foot, in
+  the reconstruction under the reconstructed foot of the same frames.
+- **Floor**: the segments whose true height is within 1 cm of 0 (the floor). The reconstruction's
+  floor is the median of their reconstructed heights (0, the contract's floor, when there are none
+  or none is known).
+- **step_height_err_m**: the segments above the floor are grouped by true height (levels within
+  1 cm are one surface: a tread, a curb top, a landing). For each surface, the reconstructed
+  height above the reconstructed floor (median over its segments) minus the true height above the
+  floor; ``step_height_err_m`` is the mean absolute value over the surfaces, ``step_height_err_max_m``
+  the largest; a surface unknown under every one of its segments counts in
+  ``step_surfaces_missing`` instead. NaN where the person never stands above the floor.
+- **seat_height_err_m**: over the frames of ``seat_contact``, the median height under the thighs
+  (the pelvis, both hips and the points a third of the way from each hip to its knee, of the
+  reconstructed joints) above the reconstructed floor, minus the true seat top (``seat_top_z``);
+  absolute value. NaN without a seat; ``seat_missing`` = 1 when the reconstruction has no surface
+  there at all.
+- **chamfer_contact_m** (Chamfer over the contact-derived geometry, the figure for cameras that
+  do not translate, where vision gives no scene): the *contact region* is every xy within
+  ``CONTACT_RADIUS_M`` of a true foot centre during a contact or a true thigh point (as above)
+  during ``seat_contact``. The truth is sampled on a ``CONTACT_GRID_M`` grid over that region at
+  its top-surface height; the reconstructed heightfield's known cells are sampled 5 x 5 per cell at
+  their heights, mapped into the ground-truth world by the same rigid transform as Chamfer, and
+  kept inside the region. accuracy = mean distance from those samples to the nearest true sample
+  (within the region grown by 10 cm, so a border sample is not scored against a cut-off truth),
+  completeness = mean distance from the true samples to the nearest reconstructed sample (the
+  same way round); ``chamfer_contact_m`` = their mean (inf when the reconstruction has nothing in
+  the region). Grid sampling adds ~4 mm of its own at these spacings.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -49,6 +89,13 @@ from videomimic_offline.errors import IncompatibleError
 
 CHUNK = 100
 N_FIRST = 2
+#: Points around each query point whose median is "the height under it" (see the module docstring).
+HEIGHT_SPREAD_M = 0.03
+#: Contact region radius around the true foot centres and thigh points, and the truth's grid there.
+CONTACT_RADIUS_M = 0.25
+CONTACT_GRID_M = 0.01
+#: Same surface / on the floor: true heights within this of each other / of 0.
+LEVEL_TOL_M = 0.01
 #: Depth range of the ground truth's seen samples when a clip's meta.json does not say (synthetic.clip).
 SEEN_MAX_RANGE_M = 8.0
 
@@ -238,32 +285,273 @@ def in_camera_range(
     return out
 
 
+HeightFn = Callable[[np.ndarray], np.ndarray]  # xy (...,2) -> surface height (...), NaN = unknown
+
+
+def height_under(height: HeightFn, xy: np.ndarray, spread: float = HEIGHT_SPREAD_M) -> np.ndarray:
+    """Median surface height (N,) at each xy (N,2) and its 8 neighbours ``spread`` away (NaN-skipping)."""
+    xy = np.asarray(xy, np.float64).reshape(-1, 2)
+    off = np.array([(dx, dy) for dx in (-spread, 0.0, spread) for dy in (-spread, 0.0, spread)])
+    h = np.asarray(height(xy[:, None, :] + off[None]), np.float64)
+    out = np.full(len(xy), np.nan)
+    ok = np.isfinite(h).any(1)
+    out[ok] = np.nanmedian(h[ok], axis=1)
+    return out
+
+
+def stance_segments(contacts: np.ndarray, min_frames: int = 3) -> list[tuple[int, int, int]]:
+    """(foot, start, end) of every run of >= ``min_frames`` contact frames, end exclusive."""
+    out = []
+    c = np.asarray(contacts, bool)
+    for f in range(c.shape[1]):
+        e = np.flatnonzero(np.diff(np.r_[0, c[:, f].astype(np.int8), 0]))
+        out += [(f, int(a), int(b)) for a, b in zip(e[0::2], e[1::2], strict=True) if b - a >= min_frames]
+    return sorted(out, key=lambda x: (x[1], x[0]))
+
+
+def foot_centres(joints: np.ndarray) -> np.ndarray:
+    """(T,2,2) xy midpoint of ankle and toe joints of the (left, right) foot."""
+    idx = HUMAN_JOINTS.index
+    ank = joints[:, [idx("left_ankle"), idx("right_ankle")], :2]
+    toe = joints[:, [idx("left_toe"), idx("right_toe")], :2]
+    return 0.5 * (ank + toe)
+
+
+def thigh_points(joints: np.ndarray) -> np.ndarray:
+    """(T,5,2) xy under the seated thighs: pelvis, both hips, a third of the way from each hip to its knee."""
+    idx = HUMAN_JOINTS.index
+    p = [joints[:, idx("pelvis")], joints[:, idx("left_hip")], joints[:, idx("right_hip")]]
+    for side in ("left", "right"):
+        hip, knee = joints[:, idx(f"{side}_hip")], joints[:, idx(f"{side}_knee")]
+        p.append(hip + (knee - hip) / 3.0)
+    return np.stack(p, axis=1)[..., :2]
+
+
+def support_heights(height: HeightFn, joints: np.ndarray, segments: list[tuple[int, int, int]]) -> np.ndarray:
+    """(S,) median height under the foot centre over each stance segment (NaN where never known)."""
+    centres = foot_centres(joints)
+    out = np.full(len(segments), np.nan)
+    for k, (f, a, b) in enumerate(segments):
+        h = height_under(height, centres[a:b, f])
+        if np.isfinite(h).any():
+            out[k] = float(np.nanmedian(h))
+    return out
+
+
+def floor_level(gt_z: np.ndarray, rec_z: np.ndarray, tol: float = LEVEL_TOL_M) -> float:
+    """The reconstruction's floor: median reconstructed height of the segments truly on the floor (else 0)."""
+    on = (np.abs(gt_z) <= tol) & np.isfinite(rec_z)
+    return float(np.median(rec_z[on])) if on.any() else 0.0
+
+
+def step_height_errors(gt_z: np.ndarray, rec_z: np.ndarray, tol: float = LEVEL_TOL_M) -> dict[str, float]:
+    """Per-surface step height errors from per-segment true / reconstructed heights (module docstring)."""
+    gt_z, rec_z = np.asarray(gt_z, np.float64), np.asarray(rec_z, np.float64)
+    floor = floor_level(gt_z, rec_z, tol)
+    above = np.flatnonzero(np.abs(gt_z) > tol)
+    errs, missing, levels = [], 0, 0
+    order = above[np.argsort(gt_z[above])]
+    k = 0
+    while k < len(order):  # one surface: consecutive true heights within tol of the group's lowest
+        grp = [order[k]]
+        while k + 1 < len(order) and gt_z[order[k + 1]] - gt_z[grp[0]] <= tol:
+            k += 1
+            grp.append(order[k])
+        k += 1
+        levels += 1
+        rec = rec_z[grp]
+        if not np.isfinite(rec).any():
+            missing += 1
+            continue
+        errs.append(float(np.nanmedian(rec) - floor - np.median(gt_z[grp])))
+    nan = float("nan")
+    return {
+        "step_height_err_m": float(np.mean(np.abs(errs))) if errs else nan,
+        "step_height_err_max_m": float(np.max(np.abs(errs))) if errs else nan,
+        "step_surfaces": float(levels),
+        "step_surfaces_missing": float(missing),
+    }
+
+
+def seat_height_error(
+    height: HeightFn, joints: np.ndarray, seat_contact: np.ndarray, seat_top: float, floor: float
+) -> dict[str, float]:
+    """|reconstructed seat height above its floor - true seat top| over the seated frames (module docstring)."""
+    seated = np.asarray(seat_contact, bool)
+    if not np.isfinite(seat_top) or not seated.any():
+        return {"seat_height_err_m": float("nan"), "seat_missing": 0.0}
+    h = height_under(height, thigh_points(joints[seated]).reshape(-1, 2))
+    if not np.isfinite(h).any():
+        return {"seat_height_err_m": float("nan"), "seat_missing": 1.0}
+    return {"seat_height_err_m": float(abs(np.nanmedian(h) - floor - seat_top)), "seat_missing": 0.0}
+
+
+def contact_region_xy(joints: np.ndarray, contacts: np.ndarray, seat_contact: np.ndarray | None) -> np.ndarray:
+    """(N,2) xy the person touched: foot centres in contact, thigh points while seated."""
+    c = foot_centres(joints)[np.asarray(contacts, bool)]
+    pts = [c.reshape(-1, 2)]
+    if seat_contact is not None and np.asarray(seat_contact, bool).any():
+        pts.append(thigh_points(joints[np.asarray(seat_contact, bool)]).reshape(-1, 2))
+    return np.concatenate(pts)
+
+
+def heightfield_samples(heights: np.ndarray, origin_xy: np.ndarray, resolution: float, sub: int = 5) -> np.ndarray:
+    """(N,3) points on the known cells of a heightfield, ``sub`` x ``sub`` per cell at the cell's height."""
+    rows, cols = np.nonzero(np.isfinite(heights))
+    o = (np.arange(sub) + 0.5) / sub - 0.5
+    ox, oy = (a.ravel() * resolution for a in np.meshgrid(o, o))
+    x = origin_xy[0] + cols[:, None] * resolution + ox[None]
+    y = origin_xy[1] + rows[:, None] * resolution + oy[None]
+    z = np.repeat(heights[rows, cols][:, None], sub * sub, axis=1)
+    return np.stack([x.ravel(), y.ravel(), z.ravel()], axis=1)
+
+
+def contact_chamfer_m(
+    rec_points: np.ndarray,
+    gt_height: HeightFn,
+    region_xy: np.ndarray,
+    radius: float = CONTACT_RADIUS_M,
+    grid: float = CONTACT_GRID_M,
+) -> dict[str, float]:
+    """Chamfer between reconstructed surface samples (N,3, ground-truth frame) and the true top
+    surface over the contact region (module docstring)."""
+    from scipy.spatial import cKDTree
+
+    inf = {"chamfer_contact_m": float("inf"), "chamfer_contact_accuracy_m": float("inf"),
+           "chamfer_contact_completeness_m": float("inf")}  # fmt: skip
+    region_xy = np.asarray(region_xy, np.float64).reshape(-1, 2)
+    if len(region_xy) == 0:
+        return {k: float("nan") for k in inf}
+    tree = cKDTree(region_xy)
+    pad = radius + 0.10
+    lo, hi = region_xy.min(0) - pad, region_xy.max(0) + pad
+    gx, gy = np.meshgrid(np.arange(lo[0], hi[0], grid), np.arange(lo[1], hi[1], grid))
+    g = np.column_stack([gx.ravel(), gy.ravel()])
+    dg = tree.query(g, distance_upper_bound=pad)[0]
+    g, dg = g[dg <= pad], dg[dg <= pad]
+    gt_pts = np.column_stack([g, gt_height(g)])
+    gt_in = dg <= radius
+    rec = np.asarray(rec_points, np.float64).reshape(-1, 3)
+    rec = rec[np.isfinite(rec).all(1) & (rec[:, :2] >= lo).all(1) & (rec[:, :2] <= hi).all(1)]
+    dr = tree.query(rec[:, :2], distance_upper_bound=pad)[0] if len(rec) else np.zeros(0)
+    rec_in, rec_pad = rec[dr <= radius], rec[dr <= pad]
+    if len(rec_in) == 0 or not gt_in.any():
+        return inf
+    acc = float(cKDTree(gt_pts).query(rec_in)[0].mean())
+    comp = float(cKDTree(rec_pad).query(gt_pts[gt_in])[0].mean())
+    return {"chamfer_contact_m": 0.5 * (acc + comp), "chamfer_contact_accuracy_m": acc,
+            "chamfer_contact_completeness_m": comp}  # fmt: skip
+
+
+def solids_heights(solids: list[dict], resolution: float = 0.02) -> tuple[np.ndarray, np.ndarray] | None:
+    """Rasterise ``scene.json`` solids (boxes) into a heightfield of their top faces: (heights, origin_xy)."""
+    boxes = []
+    for s in solids:
+        b = s.get("box", s)
+        c, size, yaw = np.asarray(b["center"], float), np.asarray(b["size"], float), float(b.get("yaw", 0.0))
+        boxes.append((c, size, yaw))
+    if not boxes:
+        return None
+    corners = []
+    for c, size, _yaw in boxes:
+        r = 0.5 * np.hypot(size[0], size[1])
+        corners += [c[:2] - r, c[:2] + r]
+    lo, hi = np.min(corners, 0), np.max(corners, 0)
+    nx, ny = (int(np.ceil((hi - lo)[i] / resolution)) + 1 for i in (0, 1))
+    xs, ys = lo[0] + np.arange(nx) * resolution, lo[1] + np.arange(ny) * resolution
+    X, Y = np.meshgrid(xs, ys)
+    H = np.full(X.shape, np.nan)
+    for c, size, yaw in boxes:
+        ca, sa = np.cos(yaw), np.sin(yaw)
+        u = (X - c[0]) * ca + (Y - c[1]) * sa
+        v = -(X - c[0]) * sa + (Y - c[1]) * ca
+        inside = (np.abs(u) <= size[0] / 2) & (np.abs(v) <= size[1] / 2)
+        top = c[2] + size[2] / 2
+        H = np.where(inside, np.fmax(H, top), H)
+    return H, lo
+
+
+def _recon_surface(recon_dir: Path):  # -> videomimic_offline.contracts.heightfield.Heightfield | None
+    """The reconstruction's surface: its heightfield, else its scene.json solids, else None."""
+    from videomimic_offline.contracts.heightfield import Heightfield, read_heightfield
+    from videomimic_offline.contracts.scene import read_scene_info
+
+    if (recon_dir / "heightfield.npz").is_file():
+        return read_heightfield(recon_dir / "heightfield.npz")
+    if (recon_dir / "scene.json").is_file():
+        solids = [s.to_dict() for s in read_scene_info(recon_dir / "scene.json").solids]
+        hs = solids_heights(solids)
+        if hs is not None:
+            return Heightfield(hs[0], hs[1], 0.02, name="scene.json solids")
+    return None
+
+
+def scene_height_metrics(
+    gt: dict[str, np.ndarray], rec_joints: np.ndarray, surface, R: np.ndarray, t: np.ndarray
+) -> dict[str, float]:
+    """step/seat height errors and contact Chamfer for one clip (module docstring).
+
+    ``rec_joints`` (T,J,3) reconstructed joints of the first T ground-truth frames, ``surface`` the
+    reconstruction's Heightfield (or None; only its observed cells count), ``R, t`` the rigid map
+    from the reconstruction's world into the ground truth's (as for Chamfer).
+    """
+    from videomimic_offline.real2sim.synthetic.heightfield import terrain_faces
+    from videomimic_offline.real2sim.synthetic.scenes import top_surface_height
+
+    T = len(rec_joints)
+    gj = np.asarray(gt["joints_w"], np.float64)[:T]
+    contacts = np.asarray(gt["contacts"], bool)[:T]
+    seat = np.asarray(gt["seat_contact"], bool)[:T] if "seat_contact" in gt else np.zeros(T, bool)
+    seat_top = float(gt["seat_top_z"]) if "seat_top_z" in gt else float("nan")
+    gv, gf = gt["scene_vertices"], terrain_faces(gt)
+
+    def gt_height(xy: np.ndarray) -> np.ndarray:
+        return top_surface_height(gv, gf, xy)
+
+    def rec_height(xy: np.ndarray) -> np.ndarray:
+        if surface is None:
+            return np.full(np.asarray(xy).shape[:-1], np.nan)
+        return np.where(surface.known_at(xy), surface.height_at(xy), np.nan)
+
+    segs = stance_segments(contacts)
+    gt_z = support_heights(gt_height, gj, segs)
+    rec_z = support_heights(rec_height, rec_joints, segs)
+    out = step_height_errors(gt_z, rec_z)
+    out.update(seat_height_error(rec_height, rec_joints, seat, seat_top, floor_level(gt_z, rec_z)))
+    region = contact_region_xy(gj, contacts, seat)
+    if surface is None:
+        pts = np.zeros((0, 3))
+    else:
+        pts = heightfield_samples(surface.heights, surface.origin_xy, surface.resolution) @ R.T + t
+    out.update(contact_chamfer_m(pts, gt_height, region))
+    return out
+
+
 def evaluate_reconstruction(clip_dir: Path, recon_dir: Path, n_scene_samples: int = 50_000) -> dict[str, float]:
     """All benchmark metrics for one clip: reads ``clip_dir/gt.npz`` and the reconstruction
-    folder (``motion.npz``, ``cameras.npz``, ``scene_mesh.ply``)."""
-    from videomimic_offline import artifacts
+    folder (``motion.npz``, ``cameras.npz``, ``scene_mesh.ply``, ``heightfield.npz`` or
+    ``scene.json`` solids)."""
+    from videomimic_offline.contracts.cameras import read_cameras
+    from videomimic_offline.contracts.human_motion import read_human_motion
     from videomimic_offline.real2sim.synthetic.clip import load_gt
 
     gt = load_gt(clip_dir)
     recon_dir = Path(recon_dir)
-    motion = artifacts.read_npz(recon_dir / "motion.npz", schema="videomimic.human_motion", max_version=1)
-    cams = artifacts.read_npz(recon_dir / "cameras.npz", schema="videomimic.cameras", max_version=1)
-    names = tuple(str(x) for x in motion.get("joint_names", np.array(HUMAN_JOINTS)))
-    pj, gj = motion["joints_w"], gt["joints_w"]
-    T = min(len(pj), len(gj), len(cams["T_world_cam"]))
+    motion = read_human_motion(recon_dir / "motion.npz")  # joints in HUMAN_JOINTS order
+    Twc = read_cameras(recon_dir / "cameras.npz").T_world_cam
+    pj, gj = motion.joints_w, gt["joints_w"]
+    T = min(len(pj), len(gj), len(Twc))
     if T < 2:
         raise IncompatibleError(f"{recon_dir} has {T} frames; expected about {len(gj)}")
     pj, gj = pj[:T], gj[:T]
-    if names != HUMAN_JOINTS:
-        pj = pj[:, [names.index(n) for n in HUMAN_JOINTS]]
-    pc, gc = cams["T_world_cam"][:T, :3, 3], gt["T_world_cam"][:T, :3, 3]
+    pc, gc = Twc[:T, :3, 3], gt["T_world_cam"][:T, :3, 3]
     cam_fin = np.isfinite(pc).all(1)
     pel = HUMAN_JOINTS.index("pelvis")
     src = np.concatenate([pc, pj[:, pel]])
     dst = np.concatenate([gc, gj[:, pel]])
     fin = np.isfinite(src).all(1)
     src, dst = src[fin], dst[fin]
-    cam_ok = np.isfinite(cams["T_world_cam"][:T]).all(axis=(1, 2))
+    cam_ok = np.isfinite(Twc[:T]).all(axis=(1, 2))
     out = {
         "frames": float(T),
         "valid_frac": float(np.isfinite(pj).all(axis=(1, 2)).mean()),
@@ -271,8 +559,10 @@ def evaluate_reconstruction(clip_dir: Path, recon_dir: Path, n_scene_samples: in
         "w_mpjpe_mm": w_mpjpe_mm(pj, gj),
         "scale_err_pct": scale_error_pct(src, dst),
         "scale_err_cams_pct": scale_error_pct(pc[cam_fin], gc[cam_fin]),
-        "gravity_err_deg": gravity_error_deg(cams["T_world_cam"][:T][cam_ok], gt["T_world_cam"][:T][cam_ok]),
+        "gravity_err_deg": gravity_error_deg(Twc[:T][cam_ok], gt["T_world_cam"][:T][cam_ok]),
     }
+    _, R_al, t_al = umeyama(src, dst, with_scale=False)
+    out.update(scene_height_metrics(gt, pj, _recon_surface(recon_dir), R_al, t_al))
     mesh_path = recon_dir / "scene_mesh.ply"
     out["chamfer_m"] = float("nan")
     if mesh_path.is_file():
@@ -281,8 +571,7 @@ def evaluate_reconstruction(clip_dir: Path, recon_dir: Path, n_scene_samples: in
         mesh = trimesh.load(mesh_path, process=False)
         pv = np.asarray(mesh.vertices, np.float64)
         pf = np.asarray(getattr(mesh, "faces", np.zeros((0, 3), int)))
-        _, R, t = umeyama(src, dst, with_scale=False)
-        pv = pv @ R.T + t
+        pv = pv @ R_al.T + t_al
         gv, gf, seen = gt["scene_vertices"], gt["scene_faces"], gt["scene_seen_points"]
         meta_path = Path(clip_dir) / "meta.json"
         max_range = SEEN_MAX_RANGE_M

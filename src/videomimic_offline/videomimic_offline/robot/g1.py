@@ -147,6 +147,32 @@ HEIGHTMAP_FALLBACK = 0.85
 #: Proprioception history length (newest first).
 HISTORY_LENGTH = 5
 
+# Head camera: the Intel RealSense D435(i) in the G1's head.
+# - Mount: Unitree's G1 URDF (unitreerobotics/unitree_ros, robots/g1_description/g1_29dof_rev_1_0.urdf),
+#   fixed joint `d435_joint`: parent torso_link, origin xyz (0.0576235, 0.01753, 0.42987) m,
+#   rpy (0, 0.8307767239493009, 0) rad, i.e. pitched 47.6 deg down. The `d435_link` x axis is the optical
+#   axis (ROS body convention: x forward, y left, z up). mjlab's G1 model has the same torso_link frame
+#   (its head_link visual sits at the URDF's head joint origin, (0.0039635, 0, -0.044)).
+# - Optics: Intel RealSense D400-series datasheet (doc. 337029): D435 depth field of view 87 x 58 deg
+#   (H x V, +-3 / +-1 deg) for the 16:9 modes up to 1280 x 720, from a 1280 x 800 imager; depth up to
+#   90 fps; minimum depth (Min-Z) about 0.28 m at 1280 x 720; usable range to about 10 m.
+# - The 640 x 480 depth mode (the one run on the robot) scales that imager by 0.6 and crops it to 4:3, so
+#   its focal length is 0.6 x (360 px / tan(58/2 deg)) = 389.7 px (field of view 78.8 x 63.2 deg).
+#   D435 units report 383-390 px in this mode from their factory calibration.
+#: Link the head camera is fixed to, and its pose there (position m, URDF roll/pitch/yaw rad).
+HEAD_CAMERA_PARENT_LINK = TORSO_LINK
+HEAD_CAMERA_POS_IN_PARENT = (0.0576235, 0.01753, 0.42987)
+HEAD_CAMERA_RPY_IN_PARENT = (0.0, 0.8307767239493009, 0.0)
+#: Published depth field of view (horizontal, vertical) [deg] of the 16:9 modes.
+HEAD_CAMERA_FOV_DEG = (87.0, 58.0)
+#: Depth stream resolution (width, height) [px] and its focal length [px] (square pixels, centred).
+HEAD_CAMERA_RESOLUTION = (640, 480)
+HEAD_CAMERA_FOCAL_PX = 0.6 * 360.0 / float(np.tan(np.radians(58.0 / 2)))
+#: Depth range [m]: Min-Z at full resolution, and the far limit beyond which the sensor reports nothing.
+HEAD_CAMERA_DEPTH_RANGE_M = (0.28, 10.0)
+#: Depth frame rate used on the robot [Hz].
+HEAD_CAMERA_FPS = 30
+
 
 def as_array(table: dict[str, float], names: tuple[str, ...] = JOINT_NAMES_23, default: float = 0.0) -> np.ndarray:
     """Vector of ``table`` values in the order of ``names`` (float64)."""

@@ -10,7 +10,13 @@ local joint rotations; with body_params and root_pos_w they re-pose the GT body 
 scene surface that the camera actually saw, depth-tested, within ``SEEN_MAX_RANGE_M`` of a camera,
 for Chamfer over the seen region),
 ``scene_seen_part`` (N,) / ``scene_face_part`` (F,) part index of each seen sample / face into
-``scene_part_names`` (floor, feature = the terrain the person uses; wall, props = background).
+``scene_part_names`` (floor, feature = the terrain the person uses; wall, props = background),
+``camera_regime`` (one of ``CAMERA_REGIMES``) and ``camera_motion`` (what the camera does in the
+camera stage's vocabulary: static | rotation | translating), ``focal_mm_equiv`` (35 mm
+equivalent focal length), ``seat_contact`` (T,) bool (the pelvis rests on the seat; all False
+without a seat), ``seat_box_center`` (3,) / ``seat_box_size`` (3,) / ``seat_box_yaw`` () (the
+seat as a solid from the floor to its top; NaN without a seat) and ``seat_top_z`` () (NaN
+without a seat).
 """
 
 from __future__ import annotations
@@ -27,8 +33,15 @@ from videomimic_offline.body.model import HEIGHT_RANGE, SHAPE_PARAM_NAMES, BodyS
 from videomimic_offline.body.skeleton import HUMAN_JOINTS
 from videomimic_offline.cli import run_tool
 from videomimic_offline.errors import InputError
-from videomimic_offline.real2sim.synthetic import GENERATOR_VERSION, SCENE_KINDS
-from videomimic_offline.real2sim.synthetic.camera import handheld_path, project
+from videomimic_offline.real2sim.synthetic import CAMERA_REGIMES, GENERATOR_VERSION, REGIME_MOTION, SCENE_KINDS
+from videomimic_offline.real2sim.synthetic.camera import (
+    PHONE_FOCAL_MM,
+    REGIME_PATHS,
+    focal_mm_equiv,
+    focal_px,
+    orbit_path,
+    project,
+)
 from videomimic_offline.real2sim.synthetic.motion import generate_motion
 from videomimic_offline.real2sim.synthetic.render import ClipRenderer, Lighting
 from videomimic_offline.real2sim.synthetic.scenes import Scene, build_scene
@@ -119,28 +132,56 @@ def clip_rngs(kind: str, seed: int) -> list[np.random.Generator]:
     return [np.random.default_rng(s) for s in ss.spawn(6)]
 
 
+#: Frame size (w, h) when none is given: the original benchmark's 4:3 for ``orbit``, 16:9 phone
+#: video (at the pipeline's 640 px working size) for the casual-video regimes.
+DEFAULT_SIZE: dict[str, tuple[int, int]] = {"orbit": (640, 480)}
+PHONE_SIZE = (640, 360)
+
+
+def frame_size(regime: str, width: int | None, height: int | None, portrait: bool) -> tuple[int, int]:
+    """The clip's (w, h): the given size or the regime's default; ``portrait`` puts the long side vertical."""
+    w, h = DEFAULT_SIZE.get(regime, PHONE_SIZE)
+    w, h = (width or w), (height or h)
+    return (min(w, h), max(w, h)) if portrait else (w, h)
+
+
 def make_clip(
     kind: str,
     out: Path,
     *,
     seconds: float = 4.0,
     seed: int = 0,
-    width: int = 640,
-    height: int = 480,
+    width: int | None = None,
+    height: int | None = None,
     fps: float = 30.0,
     height_m: float | None = None,
+    regime: str = "orbit",
+    portrait: bool = False,
+    focal_mm: float | None = None,
     progress: bool = True,
     extra_meta: dict | None = None,
 ) -> Path:
-    """Generate and render one clip folder at ``out`` (replaced atomically); returns ``out``."""
+    """Generate and render one clip folder at ``out`` (replaced atomically); returns ``out``.
+
+    ``regime`` picks the camera (``CAMERA_REGIMES``). ``orbit`` keeps the original benchmark's
+    camera (640x480, vertical field of view 48-60 degrees); the other regimes film like a phone:
+    16:9 (``portrait`` swaps the axes) with a ``focal_mm`` (35 mm equivalent, random in 24-28 mm
+    when None) lens. The same kind and seed give the same person, scene and motion in every
+    regime; only the camera differs.
+    """
     if kind not in SCENE_KINDS:
         raise InputError(f"unknown scene kind '{kind}': choose one of {', '.join(SCENE_KINDS)}")
+    if regime not in CAMERA_REGIMES:
+        raise InputError(f"unknown camera regime '{regime}': choose one of {', '.join(CAMERA_REGIMES)}")
     if not 0.5 <= seconds <= 120:
         raise InputError(f"--seconds {seconds} is outside 0.5..120")
+    width, height = frame_size(regime, width, height, portrait)
     if width % 2 or height % 2 or not (64 <= width <= 4096 and 64 <= height <= 4096):
         raise InputError(f"image size {width}x{height} must be even and within 64..4096 px")
     if height_m is not None and not HEIGHT_RANGE[0] <= height_m <= HEIGHT_RANGE[1]:
         raise InputError(f"--height-m {height_m} is outside {HEIGHT_RANGE[0]}..{HEIGHT_RANGE[1]} m")
+    if focal_mm is not None and not 10.0 <= focal_mm <= 200.0:
+        raise InputError(f"--focal-mm {focal_mm} is not a phone lens; give a 35 mm equivalent, e.g. 26")
     t0 = time.perf_counter()
     r_shape, r_scene, r_motion, r_cam, r_light, r_misc = clip_rngs(kind, seed)
     shape = BodyShape(
@@ -154,11 +195,25 @@ def make_clip(
     scene = build_scene(kind, r_scene, seconds=seconds)
     motion = generate_motion(scene, body, r_motion, seconds, fps)
     T = len(motion.root_pos)
-    fovy = float(r_cam.uniform(48, 60))
+    if regime == "orbit" and focal_mm is None:
+        fovy = float(r_cam.uniform(48, 60))  # the original benchmark camera, draw for draw
+    else:
+        f = focal_px(float(focal_mm if focal_mm is not None else r_cam.uniform(*PHONE_FOCAL_MM)), (width, height))
+        fovy = float(np.degrees(2 * np.arctan(0.5 * height / f)))
     lighting = Lighting.random(r_light)
     renderer = ClipRenderer(scene, body, width, height, fovy, lighting)
     try:
-        T_world_cam, cam_info = handheld_path(motion.joints_w, fps, r_cam, renderer.K, (width, height), shape.height_m)
+        size = (width, height)
+        if regime == "orbit":
+            T_world_cam, cam_info = orbit_path(motion.joints_w, fps, r_cam, renderer.K, size, shape.height_m)
+        else:
+            path = REGIME_PATHS[regime]
+            T_world_cam, cam_info = path(
+                motion.joints_w, fps, r_cam, renderer.K, size, shape.height_m, scene.surface_height
+            )
+        f_eq = focal_mm_equiv(float(renderer.K[0, 0]), size)
+        seat = scene.seat_box()
+        nan3 = np.full(3, np.nan)
         depth_every = max(1, int(np.ceil(T / 10)))  # ~10 depth frames define the seen region
         depths: dict[int, np.ndarray] = {}
         out = Path(out)
@@ -203,6 +258,14 @@ def make_clip(
                 scene_seen_part=seen_part,
                 scene_face_part=face_part,
                 scene_part_names=np.array([p.name for p in scene.parts]),
+                camera_regime=np.array(regime),
+                camera_motion=np.array(REGIME_MOTION[regime]),
+                focal_mm_equiv=np.float64(f_eq),
+                seat_contact=motion.seat_contact.astype(bool),
+                seat_box_center=seat[0] if seat else nan3,
+                seat_box_size=seat[1] if seat else nan3,
+                seat_box_yaw=np.float64(seat[2] if seat else np.nan),
+                seat_top_z=np.float64(seat[0][2] + seat[1][2] / 2 if seat else np.nan),
             )
             artifacts.write_json(
                 tmp / "meta.json",
@@ -218,6 +281,10 @@ def make_clip(
                     "height_m": shape.height_m,
                     "body_shape": dict(zip(SHAPE_PARAM_NAMES, shape.as_array().tolist(), strict=True)),
                     "fovy_deg": fovy,
+                    "focal_mm_equiv": f_eq,
+                    "camera_regime": regime,
+                    "camera_motion": REGIME_MOTION[regime],
+                    "portrait": height > width,
                     "camera": cam_info,
                     "lighting": lighting.__dict__,
                     "scene_layout": scene.layout,
@@ -241,14 +308,23 @@ def main(argv: list[str] | None = None) -> int:
     """``make_synthetic_clip``: render a ground-truth clip folder."""
     ap = argparse.ArgumentParser(
         prog="make_synthetic_clip",
-        description="Render a synthetic clip (textured person on stairs/curb/bench, handheld camera) "
-        "with ground truth: DIR/video.mp4, DIR/gt.npz, DIR/meta.json.",
+        description="Render a synthetic clip (textured person on stairs/curb/bench/chair/ledge, filmed in "
+        "one of the casual phone-camera regimes) with ground truth: DIR/video.mp4, DIR/gt.npz, DIR/meta.json.",
     )
     ap.add_argument("--kind", choices=SCENE_KINDS, default="stairs_up")
+    ap.add_argument(
+        "--camera",
+        choices=CAMERA_REGIMES,
+        default="orbit",
+        help="camera regime: orbit (the original benchmark), tripod (static), pan_tilt (rotation only), "
+        "handheld_still (cm drift + shake), follow_behind (walking behind the person)",
+    )
     ap.add_argument("--seconds", type=float, default=4.0)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--width", type=int, default=640)
-    ap.add_argument("--height", type=int, default=480)
+    ap.add_argument("--width", type=int, default=None, help="default 640 (orbit 640x480, other regimes 640x360)")
+    ap.add_argument("--height", type=int, default=None)
+    ap.add_argument("--portrait", action="store_true", help="portrait video: the long side vertical")
+    ap.add_argument("--focal-mm", type=float, default=None, help="lens, 35 mm equivalent (default random 24-28)")
     ap.add_argument("--fps", type=float, default=30.0)
     ap.add_argument("--height-m", type=float, default=None, help="person height (1.5-1.95 m); random by default")
     ap.add_argument("--out", type=Path, required=True, help="output clip folder (replaced if it exists)")
@@ -263,6 +339,12 @@ def main(argv: list[str] | None = None) -> int:
         height=args.height,
         fps=args.fps,
         height_m=args.height_m,
+        regime=args.camera,
+        portrait=args.portrait,
+        focal_mm=args.focal_mm,
     )
-    print(f"wrote {out} ({args.kind}, {args.seconds:g} s, seed {args.seed}) in {time.perf_counter() - t0:.1f} s")
+    print(
+        f"wrote {out} ({args.kind}, {args.camera} camera, {args.seconds:g} s, seed {args.seed}) "
+        f"in {time.perf_counter() - t0:.1f} s"
+    )
     return 0

@@ -15,15 +15,20 @@ from scipy.ndimage import gaussian_filter1d
 
 from videomimic_offline.body.model import BodyModel
 from videomimic_offline.body.skeleton import HUMAN_JOINTS, HUMAN_PARENTS
+from videomimic_offline.real2sim.synthetic import SIT_KINDS
 from videomimic_offline.real2sim.synthetic.scenes import Scene
 
 _I = {n: i for i, n in enumerate(HUMAN_JOINTS)}
 J = len(HUMAN_JOINTS)
 
+#: Height of the hip joints above the seat top when seated, for a 1.75 m person (scaled with
+#: stature): the buttock and thigh tissue under the hip joint centres.
+SEAT_HIP_CLEARANCE = 0.085
+
 
 @dataclass
 class Motion:
-    """Per-frame pose: root (pelvis) transform, local joint rotations, foot contacts."""
+    """Per-frame pose: root (pelvis) transform, local joint rotations, foot and seat contacts."""
 
     fps: float
     root_pos: np.ndarray  # (T,3)
@@ -32,6 +37,7 @@ class Motion:
     contacts: np.ndarray  # (T,2) bool (left, right)
     joints_w: np.ndarray  # (T,J,3) from the body model's forward kinematics
     rots_w: np.ndarray  # (T,J,3,3)
+    seat_contact: np.ndarray  # (T,) bool: the pelvis rests on the seat
 
 
 @dataclass
@@ -129,7 +135,7 @@ def plan_footholds(
         n_on = int(np.clip(n_on, 3, (lay["curb_length"] - 0.6) / step_flat))
         xs += [xf + 0.05 + fg["heel_back"] + k * step_flat for k in range(n_on)]
         centres = [(x, 0.0) for x in xs]
-    else:  # bench: walk up, turn around, sit
+    else:  # bench, chair, ledge: walk up, turn around, sit
         xb, depth = lay["seat_x"], lay["seat_depth"]
         thigh = np.linalg.norm(body.joints_rest[_I["left_knee"]] - body.joints_rest[_I["left_hip"]])
         x_stand = xb - depth / 2 - 0.02 - max(0.9 * thigh - depth / 2, fg["tip_front"] * 0.5)  # ankle x seated
@@ -151,7 +157,7 @@ def plan_footholds(
         steps.append((foot, Foothold(float(fx), float(fy), z, float(yaw))))
         foot = 1 - foot
     # finish with feet together (one closing step of the trailing foot) unless the turn did it
-    if scene.kind != "bench":
+    if scene.kind not in SIT_KINDS:
         lead = steps[-1][1]
         other = 1 - steps[-1][0]
         side = hw if other == 0 else -hw
@@ -263,7 +269,7 @@ def generate_motion(
     pel_rest = p_rest[_I["pelvis"]]
     hip_rest = p_rest[_I["left_hip"]]
     stand_z = pel_rest[2] - 0.015 * h
-    lean = {"stairs_up": 0.14, "stairs_down": 0.03, "curb": 0.05, "bench": 0.04}[scene.kind]
+    lean = {"stairs_up": 0.14, "stairs_down": 0.03, "curb": 0.05}.get(scene.kind, 0.04)
     root_pos = feet_mid.copy()
     root_pos[:, 2] = feet_mid[:, 2] + stand_z
     moving = gaussian_filter1d((~contact).any(1).astype(float), sig, mode="nearest")
@@ -272,16 +278,22 @@ def generate_motion(
     fwd = np.stack([np.cos(root_yaw), np.sin(root_yaw), np.zeros_like(root_yaw)], 1)
     root_pos[:, :2] += fwd[:, :2] * (0.06 * h * lean)
     pitch_root = np.full(len(tt), lean) * moving
-    # bench: after the turn, the pelvis moves back over the seat and down
+    # sitting: after the turn, the pelvis moves back over the seat and down (and up again)
     sit = np.zeros(len(tt))
-    if scene.kind == "bench":
+    seat_pel_z = np.inf
+    if scene.kind in SIT_KINDS:
         lay = scene.layout
         t_sit0 = t_walk_end + 0.25
         t_sit1 = t_sit0 + 1.4
         sit = _smoothstep((tt - t_sit0) / (t_sit1 - t_sit0))
-        seat_pel = np.array([lay["seat_x"] - 0.02, 0.0, lay["seat_z"] + 0.085 * h / 1.75 + (pel_rest[2] - hip_rest[2])])
+        if scene.kind != "bench":  # chair, ledge: stay a moment, then stand up again
+            stand_s = 1.2
+            hold = float(np.clip(seconds - t_sit1 - stand_s - 0.4, 0.8, 2.0))
+            sit = sit - _smoothstep((tt - t_sit1 - hold) / stand_s)
+        seat_pel_z = lay["seat_z"] + SEAT_HIP_CLEARANCE * h / 1.75 + (pel_rest[2] - hip_rest[2])
+        seat_pel = np.array([lay["seat_x"] - 0.02, 0.0, seat_pel_z])
         root_pos = root_pos * (1 - sit[:, None]) + seat_pel * sit[:, None]
-        # the torso leans forward while lowering, then sits back upright
+        # the torso leans forward while lowering (and while rising), upright when seated
         pitch_root = pitch_root + 0.55 * np.sin(np.pi * sit) + 0.05 * sit
         info["t_sit"] = t_sit0
     # reachability: lower the pelvis where a leg would have to over-stretch
@@ -336,5 +348,9 @@ def generate_motion(
     for j in range(1, J):
         local[:, j] = np.swapaxes(glob[:, HUMAN_PARENTS[j]], -1, -2) @ glob[:, j]
     joints, rots = body.forward_kinematics(root_pos, Rroot, local)
+    # seated: the pelvis is down on the seat (within 1 cm of its seated height)
+    seat_contact = (sit > 0.5) & (root_pos[:, 2] < seat_pel_z + 0.01)
     keep = slice(0, T)
-    return Motion(fps, root_pos[keep], Rroot[keep], local[keep], contact[keep], joints[keep], rots[keep])
+    return Motion(
+        fps, root_pos[keep], Rroot[keep], local[keep], contact[keep], joints[keep], rots[keep], seat_contact[keep]
+    )

@@ -1,4 +1,4 @@
-"""Procedural scenes (stairs up/down, a curb, a bench) as textured triangle meshes.
+"""Procedural scenes (stairs up/down, a curb, a bench, a chair, a low ledge) as textured triangle meshes.
 
 Each scene is a few named parts (floor, the feature the person uses, a back wall and props for
 the background structure-from-motion needs). The meshes that are rendered are exactly the
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from videomimic_offline.errors import InputError
-from videomimic_offline.real2sim.synthetic import SCENE_KINDS
+from videomimic_offline.real2sim.synthetic import SCENE_KINDS, SIT_KINDS
 from videomimic_offline.real2sim.synthetic.textures import noise_texture
 
 
@@ -46,20 +46,47 @@ class Scene:
             n += len(p.vertices)
         return np.vstack(vs), np.vstack(fs)
 
+    def seat_box(self) -> tuple[np.ndarray, np.ndarray, float] | None:
+        """The seat as a solid (centre (3,), size (3,), yaw): its footprint from the floor up to
+        the seat top, the box a simulator needs (and the convention of contact-derived seat
+        solids); None for scenes without a seat."""
+        if self.kind not in SIT_KINDS:
+            return None
+        lay = self.layout
+        top = lay["seat_z"]
+        centre = np.array([lay["seat_x"], 0.0, top / 2])
+        return centre, np.array([lay["seat_depth"], lay["seat_length"], top]), 0.0
+
     def surface_height(self, xy: np.ndarray) -> np.ndarray:
         """Height of the highest upward-facing surface under each (x, y) (N,2) -> (N,)."""
-        xy = np.atleast_2d(xy)
-        z = np.zeros(len(xy))
-        for p in self.parts:
-            if p.name in ("floor", "wall"):
-                continue
-            tri = p.vertices[p.faces]
-            n = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
-            up = n[:, 2] > 0.9 * np.linalg.norm(n, axis=1)
-            for t in tri[up]:
-                inside = _in_triangle(xy, t[:, :2])
-                z = np.where(inside, np.maximum(z, t[0, 2]), z)
-        return z
+        parts = [p for p in self.parts if p.name not in ("floor", "wall")]
+        if not parts:
+            return np.zeros(len(np.atleast_2d(xy)))
+        v = np.vstack([p.vertices for p in parts])
+        offsets = np.cumsum([0] + [len(p.vertices) for p in parts[:-1]])
+        f = np.vstack([p.faces + o for p, o in zip(parts, offsets, strict=True)])
+        return top_surface_height(v, f, xy)
+
+
+def top_surface_height(vertices: np.ndarray, faces: np.ndarray, xy: np.ndarray, default: float = 0.0) -> np.ndarray:
+    """Height of the highest upward-facing (horizontal) triangle over each xy (...,2) -> (...),
+    ``default`` where there is none. The scenes' walkable faces are horizontal, so a face's height
+    is its first vertex's."""
+    xy = np.asarray(xy, dtype=np.float64)
+    shape = xy.shape[:-1]
+    xy = xy.reshape(-1, 2)
+    tri = np.asarray(vertices, np.float64)[np.asarray(faces)]
+    n = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+    up = n[:, 2] > 0.9 * np.linalg.norm(n, axis=1)
+    z = np.full(len(xy), float(default))
+    for t in tri[up]:
+        lo, hi = t[:, :2].min(0) - 1e-9, t[:, :2].max(0) + 1e-9
+        near = np.flatnonzero(((xy >= lo) & (xy <= hi)).all(1))
+        if len(near) == 0:
+            continue
+        inside = _in_triangle(xy[near], t[:, :2])
+        z[near] = np.where(inside, np.maximum(z[near], t[0, 2]), z[near])
+    return z.reshape(shape)
 
 
 def _in_triangle(p: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -183,6 +210,26 @@ def build_scene(kind: str, rng: np.random.Generator, *, seconds: float = 4.0) ->
         length = max(3.0, walk_length - x_first)
         feat.box((x_first, -2.0, 0.0), (x_first + length, 2.0, height), skip=("-z",))
         layout.update(curb_height=height, x_first=x_first, curb_length=length)
+    elif kind == "chair":
+        # a dining chair (seat 43-48 cm, 40-46 cm deep) facing -x, backrest on its +x edge
+        seat_z, thick = float(rng.uniform(0.43, 0.48)), 0.04
+        depth, length = float(rng.uniform(0.40, 0.46)), float(rng.uniform(0.42, 0.50))
+        xb = float(rng.uniform(1.7, 2.3))  # seat centre: a short walk up to it
+        feat.box((xb - depth / 2, -length / 2, seat_z - thick), (xb + depth / 2, length / 2, seat_z))
+        for ys in (-length / 2, length / 2 - 0.04):
+            for xs in (xb - depth / 2, xb + depth / 2 - 0.04):
+                feat.box((xs, ys, 0.0), (xs + 0.04, ys + 0.04, seat_z - thick), skip=("-z", "+z"))
+        feat.box(
+            (xb + depth / 2 - 0.03, -length / 2, seat_z), (xb + depth / 2, length / 2, seat_z + 0.42), skip=("-z",)
+        )
+        layout.update(seat_z=seat_z, seat_x=xb, seat_depth=depth, seat_length=length, seat_thickness=thick)
+    elif kind == "ledge":
+        # a low concrete ledge / planter edge (30-38 cm), solid down to the floor, across the path
+        seat_z = float(rng.uniform(0.30, 0.38))
+        depth, length = float(rng.uniform(0.35, 0.50)), float(rng.uniform(2.0, 3.0))
+        xb = float(rng.uniform(1.7, 2.3))
+        feat.box((xb - depth / 2, -length / 2, 0.0), (xb + depth / 2, length / 2, seat_z), skip=("-z",))
+        layout.update(seat_z=seat_z, seat_x=xb, seat_depth=depth, seat_length=length, seat_thickness=seat_z)
     else:  # bench
         seat_z = float(rng.uniform(0.42, 0.48))
         depth, length, thick = float(rng.uniform(0.38, 0.45)), float(rng.uniform(1.3, 1.8)), 0.05
@@ -193,7 +240,7 @@ def build_scene(kind: str, rng: np.random.Generator, *, seconds: float = 4.0) ->
                 feat.box((xs, ys, 0.0), (xs + 0.06, ys + 0.06, seat_z - thick), skip=("-z", "+z"))
         # backrest on the far (+x) side: the person sits facing -x
         feat.box((xb + depth / 2 - 0.05, -length / 2, seat_z + 0.05), (xb + depth / 2, length / 2, seat_z + 0.45))
-        layout.update(seat_z=seat_z, seat_x=xb, seat_depth=depth, seat_length=length)
+        layout.update(seat_z=seat_z, seat_x=xb, seat_depth=depth, seat_length=length, seat_thickness=thick)
     parts: list[Part] = []
     # floor: a textured slab around the walk
     x_lo, x_hi = -4.0, walk_length + 5.0
