@@ -169,3 +169,20 @@ def test_resolved_config_round_trips(tmp_path: Path) -> None:
     )
     settings.save_resolved(cfg, tmp_path / "config.json")
     assert settings.load_resolved(PipelineConfig, tmp_path / "config.json") == cfg
+
+
+def test_without_height_the_prior_is_said_and_recorded(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from videomimic_offline.real2sim.pipeline import inputs_record
+
+    r = subprocess.run(
+        [sys.executable, "-m", "videomimic_offline.real2sim.tools", str(tmp_path / "none.mp4"), str(tmp_path / "o")],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert r.returncode == 2 and "does not exist" in r.stderr
+    assert "height not given" in r.stderr and "1.70 m" in r.stderr and "--height-m" in r.stderr
+    rec = inputs_record(PipelineConfig())
+    assert rec["height_source"] == "prior" and rec["height_m"] == 1.70 and "prior" in str(rec["height"])
+    assert inputs_record(PipelineConfig(height_m=1.8))["height_source"] == "given"

@@ -6,8 +6,10 @@ stage):
 
     persons -> keypoints -> cameras -> optimize -> scene -> export (+ overlay, snapshot)
 
-``run_pipeline(video_path, out_dir, config)`` is the one entry point used by the tools, the bench
-and the main job; ``run_until`` stops after a named stage (one console tool per stage).
+``run_pipeline(video_path, out_dir, config)`` is the one entry point used by the bench and the
+main job; ``run_until`` stops after a named stage; ``run_stages`` (the tools) also says which
+stages ran and which were reused. With ``config.progress`` each stage is named on stderr as it
+runs, with a progress bar where it takes long.
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +35,16 @@ log = logging.getLogger(__name__)
 
 STAGES = ("persons", "keypoints", "cameras", "optimize", "scene", "export")
 PIPELINE_VERSION = 5
+
+#: What each stage does, as the terminal names it.
+STAGE_TITLES = {
+    "persons": "finding and following the person",
+    "keypoints": "2D keypoints and the 3D pose prior",
+    "cameras": "the camera's regime and path (SfM when it translates)",
+    "optimize": "joint fit of the body, camera scale and gravity",
+    "scene": "scene heightfield and mesh",
+    "export": "writing motion, cameras, scene, overlay and report",
+}
 
 #: What each stage reads from the config: sub-configs (hashed whole, so a new field is hashed by
 #: default) and top-level fields ("height" is the resolved ruler). Later stages also depend on
@@ -74,6 +88,18 @@ def check_backends(cfg: PipelineConfig) -> None:
         open_megasam(cfg.cameras.megasam_npz)
 
 
+@dataclass
+class RunSummary:
+    """What one call of :func:`run_stages` did."""
+
+    out: Path  # the output folder
+    result: Path  # the last stage's folder (the output folder for export)
+    info: VideoInfo  # the clip at the processing resolution
+    ran: list[str] = field(default_factory=list)  # stages computed now, in order
+    reused: list[str] = field(default_factory=list)  # stages whose cached result was kept
+    seconds: float = 0.0
+
+
 class _Run:
     """State of one pipeline run: paths, config, lazily decoded frames, stage hashes."""
 
@@ -84,6 +110,13 @@ class _Run:
         self.hashes: dict[str, str] = {}
         self.timings: dict[str, float] = {}
         self.video_hash = artifacts.hash_inputs(self.video)
+        self.ran: list[str] = []
+        self.reused: list[str] = []
+
+    def say(self, name: str, what: str) -> None:
+        """Name a stage on the terminal (stderr, so stdout stays the tool's result)."""
+        if self.cfg.progress:
+            print(f"[{STAGES.index(name) + 1}/{len(STAGES)}] {name}: {what}", file=sys.stderr, flush=True)
 
     @property
     def frames(self) -> np.ndarray:
@@ -101,14 +134,18 @@ class _Run:
         self.hashes[name] = h
         d = self.stage_dir(name)
         if artifacts.stage_done(d, h):
-            log.info("stage %s: cached", name)
+            self.reused.append(name)
+            self.say(name, "reused (same inputs and settings as before)")
             return d
+        self.say(name, STAGE_TITLES[name] + " ...")
         t0 = time.perf_counter()
         with artifacts.atomic_dir(d) as tmp:
             fn(tmp)
             artifacts.write_json(tmp / "config.json", {k: settings.resolved(getattr(self.cfg, k)) for k in reads})
             artifacts.mark_stage(tmp, name, h, seconds=time.perf_counter() - t0)
         self.timings[name] = time.perf_counter() - t0
+        self.ran.append(name)
+        self.say(name, f"done in {self.timings[name]:.0f} s")
         return d
 
 
@@ -190,7 +227,9 @@ def _stage_cameras(run: _Run) -> Path:
             from videomimic_offline.real2sim.cameras import estimate_cameras
 
             p = artifacts.read_npz(pdir / "persons.npz", schema="videomimic.r2s_persons", max_version=1)
-            ct = estimate_cameras(run.frames, p["masks"], run.info.fps, tmp / "colmap", cfg, run.cfg.focal_px)
+            ct = estimate_cameras(
+                run.frames, p["masks"], run.info.fps, tmp / "colmap", cfg, run.cfg.focal_px, progress=run.cfg.progress
+            )
         artifacts.write_npz(
             tmp / "sfm.npz", schema="videomimic.r2s_sfm", version=1,
             K=ct.K, T_world_cam=ct.T_world_cam, points=ct.points, colors=ct.colors, keyframes=ct.keyframes,
@@ -347,10 +386,13 @@ def _export(run: _Run) -> Path:
     if all((out / n).is_file() for n in wanted):
         try:
             if artifacts.read_json(out / "report.json").get("export_hash") == export_hash:
-                log.info("export: cached")
+                run.reused.append("export")
+                run.say("export", "reused (the outputs are up to date)")
                 return out
         except (OSError, ValueError, ArtifactError):
             pass
+    run.say("export", STAGE_TITLES["export"] + " ...")
+    t0 = time.perf_counter()
     r = artifacts.read_npz(run.stage_dir("optimize") / "result.npz", schema="videomimic.r2s_opt", max_version=1)
     sdir = run.stage_dir("scene")
     joints = r["joints_w"]
@@ -362,8 +404,11 @@ def _export(run: _Run) -> Path:
             run.info.fps, joints, r["contacts"], cfg.height, rest, joint_rot_w, body_pose, source=str(run.video)
         ),
     )
+    cam_info = artifacts.read_json(run.stage_dir("cameras") / "info.json")
+    regime, focal_source = cam_info.get("regime"), cam_info.get("focal_source")
     write_cameras(
-        out / "cameras.npz", Cameras(r["K"], r["T_world_cam"], (run.info.width, run.info.height), run.info.fps)
+        out / "cameras.npz",
+        Cameras(r["K"], r["T_world_cam"], (run.info.width, run.info.height), run.info.fps, regime, focal_source),
     )
     for name in ("heightfield.npz", "scene_mesh.ply", "scene.json"):
         artifacts.atomic_write_bytes(out / name, (sdir / name).read_bytes())
@@ -376,17 +421,57 @@ def _export(run: _Run) -> Path:
 
         write_snapshot(out, out / "snapshot.png")
     opt_info = json.loads((run.stage_dir("optimize") / "info.json").read_text())
+    p = artifacts.read_npz(run.stage_dir("persons") / "persons.npz", schema="videomimic.r2s_persons", max_version=1)
     settings.save_resolved(cfg, out / "config.json")
+    run.timings["export"] = time.perf_counter() - t0
     artifacts.write_json(
         out / "report.json",
         {
-            "video": str(run.video), "video_info": run.info.to_dict(), "height_m": cfg.height,
-            "height_source": cfg.height_source, "config": settings.resolved(cfg),
-            "stage_hashes": run.hashes, "stage_seconds": run.timings, "optimize": opt_info,
-            "export_hash": export_hash,
+            "video": str(run.video), "video_info": run.info.to_dict(),
+            "inputs": inputs_record(cfg), "height_m": cfg.height, "height_source": cfg.height_source,
+            "persons": {"num_people": int(p["num_people"]), "person": int(p["person"])},
+            "camera": {"regime": regime, "focal_source": focal_source, "focal_px": round(float(r["K"][0, 0]), 2)},
+            "quality": _quality(run, r, joints),
+            "config": settings.resolved(cfg), "stage_hashes": run.hashes, "stage_seconds": run.timings,
+            "optimize": opt_info, "export_hash": export_hash,
         },
     )  # fmt: skip
+    run.ran.append("export")
+    run.say("export", f"done in {run.timings['export']:.0f} s")
     return out
+
+
+def inputs_record(cfg: PipelineConfig) -> dict[str, object]:
+    """What the user told the reconstruction about the clip, and what it assumed instead (report.json)."""
+    height = (
+        f"{cfg.height:.2f} m, given"
+        if cfg.height_m is not None
+        else f"{cfg.height:.2f} m, the prior (height_prior_m; --height-m gives the person's real height)"
+    )
+    return {
+        "height_m": cfg.height, "height_source": cfg.height_source, "height": height, "person": cfg.person,
+        "focal_px": cfg.focal_px, "max_frames": cfg.max_frames,
+    }  # fmt: skip
+
+
+def _quality(run: _Run, r: dict[str, np.ndarray], joints: np.ndarray) -> dict[str, object]:
+    """Ground-truth-free figures of the fit (``real2sim/quality.py``) for report.json."""
+    from videomimic_offline.contracts.heightfield import read_heightfield
+    from videomimic_offline.real2sim.quality import quality
+
+    k = artifacts.read_npz(
+        run.stage_dir("keypoints") / "keypoints.npz", schema="videomimic.r2s_keypoints", max_version=1
+    )
+    hf = read_heightfield(run.out / "heightfield.npz")
+
+    def ground(xy: np.ndarray) -> np.ndarray:
+        return np.where(hf.known_at(xy), hf.height_at(xy), np.nan)
+
+    fit = run.cfg.fit
+    return quality(
+        joints, r["contacts"], run.info.fps, r["T_world_cam"], r["K"], run.info.height, k["kp2d"], k["conf"],
+        fit.min_keypoint_conf, ground, fit.ankle_height_m,
+    )  # fmt: skip
 
 
 _ORDER: dict[str, Callable[[_Run], Path]] = {
@@ -401,6 +486,13 @@ _ORDER: dict[str, Callable[[_Run], Path]] = {
 
 def run_until(video_path: Path, out_dir: Path, config: PipelineConfig | None = None, last: str = "export") -> Path:
     """Run (or resume) the stages up to and including ``last``; returns that stage's folder."""
+    return run_stages(video_path, out_dir, config, last).result
+
+
+def run_stages(
+    video_path: Path, out_dir: Path, config: PipelineConfig | None = None, last: str = "export"
+) -> RunSummary:
+    """Run (or resume) the stages up to and including ``last``; says which ran and which were reused."""
     if last not in _ORDER:
         raise InputError(f"unknown stage {last!r}; stages are {', '.join(STAGES)}")
     cfg = config or PipelineConfig()
@@ -411,6 +503,7 @@ def run_until(video_path: Path, out_dir: Path, config: PipelineConfig | None = N
     if out.is_dir() and any(out.iterdir()) and not (out / "stages").is_dir() and not (out / "report.json").exists():
         raise InputError(f"{out} already holds other files; give an empty or new folder for the outputs")
     created = not out.exists()
+    t0 = time.perf_counter()
     try:
         run = _Run(Path(video_path), out, cfg)  # probes: bad files fail before anything is written
         result = out
@@ -418,7 +511,7 @@ def run_until(video_path: Path, out_dir: Path, config: PipelineConfig | None = N
             result = _ORDER[name](run)
             if name == last:
                 break
-        return result
+        return RunSummary(out, result, run.info, run.ran, run.reused, time.perf_counter() - t0)
     except BaseException:
         if created and out.is_dir() and not any((out / "stages").glob("*/stage.json")):
             shutil.rmtree(out, ignore_errors=True)  # nothing finished: leave no empty or partial folder

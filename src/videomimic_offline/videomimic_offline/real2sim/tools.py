@@ -23,6 +23,7 @@ import tyro
 from videomimic_offline import settings
 from videomimic_offline.cli import run_tool
 from videomimic_offline.real2sim.config import PipelineConfig
+from videomimic_offline.real2sim.pipeline import RunSummary
 
 
 @dataclasses.dataclass
@@ -43,16 +44,55 @@ def parse_stage_args(argv: Sequence[str] | None, prog: str, description: str) ->
 
 
 def _stage_main(stage: str, prog: str, argv: Sequence[str] | None) -> int:
-    from videomimic_offline.real2sim.pipeline import run_until
+    from videomimic_offline.real2sim.pipeline import run_stages
 
     desc = "Reconstruct a video into a metric, gravity-aligned human motion and scene." if stage == "export" else (
         f"Run the real2sim pipeline up to the '{stage}' stage (earlier stages are cached/resumed)."
     )  # fmt: skip
     video, out, cfg = parse_stage_args(argv, prog, desc)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
-    result = run_until(video, out, cfg, stage)
-    print(result)
+    if cfg.height_m is None and stage in ("optimize", "scene", "export"):
+        print(
+            f"{prog}: height not given: the person is taken to be {cfg.height_prior_m:.2f} m tall (the prior), "
+            "the metric ruler of the whole scene; give --height-m for their real height",
+            file=sys.stderr,
+        )
+    summary(prog, run_stages(video, out, cfg, stage), cfg)
     return 0
+
+
+def summary(prog: str, run: RunSummary, cfg: PipelineConfig) -> None:
+    """The closing lines: what ran or was reused, the person's height and its source, the camera,
+    the frames, and where to look."""
+    from videomimic_offline import artifacts, cli
+
+    out, info = run.out, run.info
+    did = f"{out}: {info.num_frames} frames ({info.num_frames / info.fps:.1f} s at {info.width}x{info.height})"
+    did += f"; reused {', '.join(run.reused)}" if run.reused else ""
+    did += f"; ran {', '.join(run.ran) if run.ran else 'nothing'} in {run.seconds:.0f} s"
+    details = []
+    if (out / "report.json").is_file() and run.result == out:
+        rep = artifacts.read_json(out / "report.json")
+        ppl, cam, q = rep.get("persons", {}), rep.get("camera", {}), rep.get("quality", {})
+        n = ppl.get("num_people", 1)
+        details.append(
+            f"person: {rep['inputs']['height']}; {n} {'person' if n == 1 else 'people'} tracked, "
+            f"following #{ppl.get('person', 0)} (--person picks another)"
+        )
+        pct = q.get("reproj_pct_of_height")
+        details.append(
+            f"camera: {cam.get('regime')} (focal {cam.get('focal_px')} px, from {cam.get('focal_source')}); the fitted "
+            f"body lies {'n/a' if pct is None else f'{pct:.2f}'} % of the image height from the detected keypoints"
+        )
+        look = [p for p in (out / "overlay.mp4", out / "snapshot.png") if p.is_file()]
+        look.append(f"r2s_view {out} (3D view)")
+    else:
+        cam_info = out / "stages/cameras/info.json"
+        if cam_info.is_file():
+            ci = artifacts.read_json(cam_info)
+            details.append(f"camera: {ci.get('regime')} (focal from {ci.get('focal_source')})")
+        look = [run.result]
+    cli.finished(prog, did, *details, look=look)
 
 
 @run_tool
