@@ -13,7 +13,7 @@ import pytest
 from videomimic_offline.batch import print_summary
 from videomimic_offline.cli import finished
 from videomimic_offline.contracts.report_inputs import read_report_inputs
-from videomimic_offline.mainjob import Context, main, step_deploy
+from videomimic_offline.mainjob import STEPS, Context, main, step_deploy
 
 
 def test_a_failing_step_is_reported_failed_and_the_job_exits_non_zero(
@@ -28,7 +28,7 @@ def test_a_failing_step_is_reported_failed_and_the_job_exits_non_zero(
     assert rec.outcome["report"].startswith("done") and (tmp_path / "run" / "report" / "index.html").is_file()
     tail = capsys.readouterr().out.strip().splitlines()[-5:]
     first = next(i for i, line in enumerate(tail) if line.startswith("vm_main_job: "))
-    assert tail[first] == "vm_main_job: 1/6 steps done, failed: input video" and "look at:" in tail[-1]
+    assert tail[first] == f"vm_main_job: 1/{len(STEPS)} steps done, failed: input video" and "look at:" in tail[-1]
     assert "input video: failed: video" in tail[first + 1]
 
 
