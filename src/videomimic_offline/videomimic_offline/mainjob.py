@@ -1,7 +1,8 @@
 """`vm_main_job` (`./vm demo`): the whole product, end to end, on the embedded default or your video.
 
 video → reconstruction → retargeting → training (CPU scale) or the shipped student → export →
-deploy graph in simulation on the reconstructed scene, recorded to a rosbag → HTML report.
+deploy graph in simulation on the reconstructed scene, recorded to a rosbag → HTML report (with the
+G1 head camera's ego view rendered after retargeting).
 
 Each step is real and resumable: steps write their artifacts atomically and cache by input hash,
 so a re-run reuses every finished step. A step that fails is reported as "failed: <why>" (the run
@@ -162,6 +163,17 @@ def step_deploy(ctx: Context) -> None:
     ctx.artifacts["bag"] = bags[0]
 
 
+def step_egoview(ctx: Context) -> None:
+    """The G1 head camera's RGB-D view along the retargeted motion through the reconstructed scene."""
+    from videomimic_offline import artifacts
+    from videomimic_offline.egoview.tool import EgoviewConfig, render_egoview
+
+    cfg = EgoviewConfig(robot_motion=ctx.artifacts["robot_motion"], recon=ctx.artifacts["recon"],
+                        video=ctx.artifacts.get("video"), out=ctx.out / "egoview")  # fmt: skip
+    ctx.artifacts["egoview"] = render_egoview(cfg)
+    ctx.info["egoview"] = artifacts.read_json(ctx.artifacts["egoview"] / "info.json")
+
+
 def step_report(ctx: Context) -> None:
     """One self-contained HTML report of everything above, built from ``main_job.json``."""
     from videomimic_offline.contracts.report_inputs import read_report_inputs
@@ -175,6 +187,7 @@ STEPS: tuple[Step, ...] = (
     Step("input video", (), step_input),
     Step("reconstruction", ("video",), step_reconstruct),
     Step("retargeting", ("recon",), step_retarget),
+    Step("ego view", ("robot_motion", "recon"), step_egoview),
     Step("training + export", ("robot_motion",), step_train),
     Step("deploy in simulation", ("recon", "policy"), step_deploy),
     Step("report", (), step_report),
