@@ -16,6 +16,7 @@ import torch
 from videomimic_offline.errors import IncompatibleError, NumericalError
 from videomimic_offline.policy.exported import load_policy
 from videomimic_offline.policy.layout import StudentLayout
+from videomimic_offline.robot import physics
 from videomimic_offline.training import stages
 from videomimic_offline.training.export import export_student, parity, policy_from_checkpoint
 
@@ -56,6 +57,7 @@ def test_four_stages_export_a_student_with_parity(run, tmp_path):
     files = export_student(ck, tmp_path)
     pol = load_policy(files["onnx"])
     assert pol.layout == StudentLayout() and pol.metadata["joint_names"] == list(stages.g1.JOINT_NAMES_23)
+    assert pol.metadata["physics"] == json.loads(json.dumps(physics.metadata()))  # the robot it was trained on
     actor, _ = policy_from_checkpoint(ck)
     assert parity(actor, files, pol.layout) < 1e-5
     # Distillation matched the std too: the student's std moved from its init toward the teacher's.
