@@ -104,6 +104,7 @@ def qualify(video: Path) -> tuple[bool, str, dict[str, Any]]:
     mp2d, _, _ = run_mediapipe(frames, None)
     ok = full_body_samples(mp2d, info.width, info.height)
     run = longest_run_s(ok, stride / info.fps)
+    run = min(run, info.num_frames / info.fps)
     facts.update(full_body_s=round(run, 2), full_body_fraction=round(float(ok.mean()), 3))
     if run < MIN_FULL_BODY_S:
         return False, f"no full-body person for {MIN_FULL_BODY_S:g} s in a row (longest {run:.1f} s)", facts
@@ -136,9 +137,10 @@ def _run(cmd: list[str], timeout: float) -> tuple[int, str, float, float]:
 
 
 def _error_line(out: str) -> str:
+    """The tool's one-line refusal (after ``error:``), else its last line."""
     lines = [ln.strip() for ln in out.splitlines() if ln.strip()]
-    errs = [ln for ln in lines if ln.startswith("error:")]
-    return (errs[-1][len("error:") :].strip() if errs else (lines[-1] if lines else "no output"))[:300]
+    errs = [ln[ln.index("error:") + len("error:") :].strip() for ln in lines if "error:" in ln]
+    return (errs[-1] if errs else (lines[-1] if lines else "no output"))[:300]
 
 
 def reconstruct(video: Path, out: Path, person: int, timeout: float) -> tuple[int, str, float, float]:

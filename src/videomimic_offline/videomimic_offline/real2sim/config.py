@@ -54,12 +54,17 @@ class VideoConfig:
     max_side_px: int = 640
     #: Clips with fewer frames than this are refused (too little motion to recover anything from).
     min_frames: int = 10
+    #: Memory the reconstruction may use (GiB): a longer clip is refused before any work, with the
+    #: --max-frames value and an ffmpeg command that trim it to fit (``video.check_memory``).
+    memory_budget_gb: float = setting(8.0, hashed=False)
 
     def __post_init__(self) -> None:
         if self.min_frames < 2:
             raise ConfigError("video.min_frames must be at least 2")
         if self.max_side_px < 64:
             raise ConfigError("video.max_side_px must be at least 64 (pixels of the longer image side)")
+        if self.memory_budget_gb <= 0:
+            raise ConfigError("video.memory_budget_gb must be > 0")
 
 
 @dataclass

@@ -29,7 +29,7 @@ from videomimic_offline import artifacts, settings
 from videomimic_offline.body.skeleton import HUMAN_JOINTS
 from videomimic_offline.errors import ArtifactError, InputError
 from videomimic_offline.real2sim.config import PipelineConfig
-from videomimic_offline.real2sim.video import VideoInfo, probe, read_frames
+from videomimic_offline.real2sim.video import VideoInfo, check_memory, probe, read_frames
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +105,7 @@ class _Run:
 
     def __init__(self, video: Path, out: Path, cfg: PipelineConfig) -> None:
         self.video, self.out, self.cfg = Path(video), Path(out), cfg
+        check_memory(self.video, cfg.video.max_side_px, cfg.max_frames, cfg.video.memory_budget_gb)
         self.info: VideoInfo = probe(self.video, cfg.video.max_side_px, cfg.max_frames, cfg.video.min_frames)
         self._frames: np.ndarray | None = None
         self.hashes: dict[str, str] = {}
