@@ -39,11 +39,11 @@ class PipelineConfig:
     max_side_px: int = 640
     #: Focal length in pixels at the processed resolution; None = estimated (SfM for a translating
     #: camera, self-calibration for one that rotates far enough), else the phone prior
-    #: ``focal_init_factor`` x the longer side (0.8 ~ a 24-28 mm equivalent phone main camera, 64 deg
-    #: across the long side; also SfM's start: COLMAP's usual 1.2 converged to a wrong focal on short,
-    #: small-baseline clips). ``info.json``'s ``focal_source`` says which was used.
+    #: ``focal_init_factor`` x the longer side (0.72 = a 26 mm equivalent lens, the middle of phone main
+    #: cameras' 24-28 mm, 69 deg across the long side; also SfM's start: COLMAP's usual 1.2 converged to
+    #: a wrong focal on short, small-baseline clips). ``info.json``'s ``focal_source`` says which was used.
     focal_px: float | None = None
-    focal_init_factor: float = 0.8
+    focal_init_factor: float = 0.72
 
     # --- backends ---
     mask_backend: str = "mediapipe"
@@ -145,18 +145,27 @@ class PipelineConfig:
     #: Ankle speed below which a foot counts as in contact (m/s), and max height above the floor (m).
     contact_speed: float = 0.35
     contact_height: float = 0.20
+    #: A camera that does not translate judges stance by the feet's viewing rays (``fit.contacts.
+    #: ray_stance``): planted when the ray turns slower than this (m/s at the foot's depth) after a
+    #: low-pass at ``stance_ray_cutoff_hz``. Looser than ``contact_speed``: the detector's ankle and toe
+    #: landmarks wander a few pixels while the foot rolls (89-96 % agreement on the dev clips).
+    stance_ray_speed: float = 0.6
+    stance_ray_cutoff_hz: float = 2.0
     #: Refine the scale after the scene-free first pass: stance feet's ground points must lie on
     #: the scene surface along their camera rays (``fit.scale.scale_from_stance_rays``).
     surface_scale: bool = True
     #: Gravity without scene planes (static and rotating cameras, bare scenes): how far (deg) the
     #: person's mean body axis and the cameras' roll may be from upright, and the height noise (m)
     #: of a stance foot's ground point; each cue counts by that precision (``gravity.fuse_up``).
-    gravity_person_sigma_deg: float = 5.0
-    gravity_roll_sigma_deg: float = 3.0
-    gravity_feet_sigma_m: float = 0.03
+    gravity_person_sigma_deg: float = 10.0
+    gravity_roll_sigma_deg: float = 1.0
+    gravity_feet_sigma_m: float = 0.05
     #: Stance feet whose ground heights differ by more than this (m) stand on different levels
     #: (floor, a step, a curb); within it, one level.
     level_tolerance_m: float = 0.05
+    #: Height of the (reconstructed) pelvis joint above the seat top while sitting, as a fraction of
+    #: stature: the seat solid's top is the seated pelvis height minus this (``solids.contact_solids``).
+    seat_pelvis_frac: float = 0.05
     #: Ankle joint height above the sole when standing (m), for the floor term.
     ankle_height_m: float = 0.08
     #: Bidirectional One-Euro-like smoothing cutoff (Hz) applied after the optimisation; 0 = off.

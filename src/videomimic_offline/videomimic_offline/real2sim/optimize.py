@@ -43,6 +43,7 @@ from videomimic_offline.real2sim.fit.contacts import (
     detect_contacts,
     group_levels,
     lowpass,
+    ray_stance,
     stance_segments,
     surface_height,
 )
@@ -55,6 +56,7 @@ from videomimic_offline.real2sim.fit.scale import (
 )
 from videomimic_offline.real2sim.fit.solve import solve
 from videomimic_offline.real2sim.keypoints import landmark_bone_scale, sole_drop
+from videomimic_offline.real2sim.solids import seat_frames
 
 PELVIS, NECK = index("pelvis"), index("neck")
 LHIP, RHIP = index("left_hip"), index("right_hip")
@@ -85,6 +87,7 @@ class OptResult:
     scale: float  # metres per SfM unit
     T_align: np.ndarray  # (4,4) maps scaled SfM frame -> final world
     info: dict
+    seat_contact: np.ndarray | None = None  # (T,) bool: the pelvis rests on a seat
 
 
 def root_quaternions(joints: np.ndarray) -> np.ndarray:
@@ -248,6 +251,8 @@ def _optimize(inp: OptInputs, cfg, t0: float) -> OptResult:  # type: ignore[no-u
                                  np.radians(cfg.gravity_roll_sigma_deg))  # fmt: skip
         floor_d = float(np.median(early_feet @ up)) - cfg.ankle_height_m
         ginfo.update(finfo)
+        ginfo["debug_up_person"] = person_up.tolist()
+        ginfo["debug_up_fused"] = up.tolist()
     fwd = np.mean(R[:, :, 2], axis=0)
     Ra = grav.rotation_to_z(up, fwd)
     T_align = np.eye(4)
@@ -293,9 +298,23 @@ def _optimize(inp: OptInputs, cfg, t0: float) -> OptResult:  # type: ignore[no-u
             out[a:b, k] = lev[li]
         return out
 
+    def planted(X: np.ndarray) -> np.ndarray:
+        """(T,2) slow feet: by their viewing rays when the camera does not translate (robust to the
+        body-size depth's jitter), else by their 3D speed."""
+        if translating:
+            return detect_contacts(X, inp.fps, cfg.contact_speed, np.inf, np.zeros((T, 2)))
+        pc = np.einsum("tji,tkj->tki", Twc_w[:, :3, :3], X[:, list(FEET)] - Twc_w[:, None, :3, 3])
+        return ray_stance(
+            inp.kp2d, conf, Twc_w[:, :3, :3], inp.K, pc[..., 2], inp.fps, cfg.stance_ray_speed, cfg.stance_ray_cutoff_hz
+        )
+
     def feet_contacts(X: np.ndarray, height_slack: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
         """Contacts (T,2) and the surface height under each foot (T,2) for joints ``X``."""
         surf = feet_surface(X, None)
+        if not translating:  # planted by their rays, on the level they stand on
+            slow = planted(X)
+            surf = feet_surface(X, slow)
+            return slow & (X[:, list(FEET), 2] - cfg.ankle_height_m - surf < cfg.contact_height + height_slack), surf
         if not len(pts_w[near]):  # no scene: slow feet are planted, at the level they stand on
             slow = detect_contacts(X, inp.fps, cfg.contact_speed, np.inf, surf)
             surf = feet_surface(X, slow)
@@ -327,8 +346,7 @@ def _optimize(inp: OptInputs, cfg, t0: float) -> OptResult:  # type: ignore[no-u
         """Without scene planes: refine up with the levels the first pass's stance feet stood on
         and put the floor under the first steps at z = 0; returns X, Xs in the corrected world."""
         nonlocal Twc_w, T_align, data
-        slow = detect_contacts(Xs, inp.fps, cfg.contact_speed, np.inf, np.zeros((T, 2)))
-        segs = stance_segments(slow)
+        segs = stance_segments(planted(Xs))
         if not segs:
             return X, Xs
         ground = []
@@ -345,6 +363,11 @@ def _optimize(inp: OptInputs, cfg, t0: float) -> OptResult:  # type: ignore[no-u
             np.radians(cfg.gravity_roll_sigma_deg), levels, cfg.gravity_feet_sigma_m,
         )  # fmt: skip
         ginfo.update({f"refined_{k}": v for k, v in finfo.items()})
+        Ainv = np.linalg.inv(T_align[:3, :3])
+        ginfo["debug_up_refined"] = (Ainv @ up2).tolist()
+        ginfo["debug_up_pass1_person"] = (Ainv @ (pu / np.linalg.norm(pu))).tolist()
+        ginfo["debug_levels"] = [(Ainv @ q.T).T.tolist() for q in levels]
+        ginfo["debug_cam_x"] = (Ainv @ Twc_w[:, :3, 0].T).T.tolist()
         Rc = grav.rotation_to_z(up2, np.array([1.0, 0.0, 0.0]))
         X, Xs, ground = _rotate_world(Rc, X, Xs, ground)
         floor = float(np.median(ground[lab == lab[0], 2]))  # the level of the first stance
@@ -363,8 +386,22 @@ def _optimize(inp: OptInputs, cfg, t0: float) -> OptResult:  # type: ignore[no-u
         data = replace(data, prior_rel=fit_data(Twc_w, inp.K, inp.kp2d, conf, body.bones, pw, valid).prior_rel)
         return X + shift, Xs + shift
 
+    def seated(X: np.ndarray, contacts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Sitting frames (T,) of joints ``X`` and the height (T,) the pelvis rests at in each."""
+        feet_z = X[:, list(FEET), 2] - cfg.ankle_height_m
+        floor = np.where(contacts, feet_z, np.nan)
+        floor = np.where(np.isnan(floor).all(axis=1, keepdims=True), feet_z, floor)
+        floor_z = lowpass(np.nanmin(floor, axis=1), inp.fps, 1.0)
+        sit = seat_frames(X, inp.fps, inp.height_m, floor_z)
+        rest = np.full(T, np.nan)
+        for _, a, b in stance_segments(sit[:, None], min_frames=1):
+            rest[a:b] = np.median(X[a:b, PELVIS, 2])
+        return sit, rest
+
     def fit_with_feet(X0: np.ndarray, contacts: np.ndarray, surf: np.ndarray):  # type: ignore[no-untyped-def]
-        return solve(X0, with_contacts(data, contacts, surf + cfg.ankle_height_m), w, cfg.opt_iters)
+        sit, rest = seated(X0, contacts)
+        d = with_contacts(data, contacts, surf + cfg.ankle_height_m, sit if sit.any() else None, np.nan_to_num(rest))
+        return solve(X0, d, w, cfg.opt_iters)
 
     if cfg.opt_contact_pass:
         # pass 1 without the scene; its result sets the scale (feet on the scene surface along
@@ -393,8 +430,10 @@ def _optimize(inp: OptInputs, cfg, t0: float) -> OptResult:  # type: ignore[no-u
         raise NumericalError("the joint optimisation diverged (NaN); try a lower opt_iters or check the keypoints")
     joints = lowpass(joints, inp.fps, cfg.smooth_cutoff_hz)
     contacts, _ = feet_contacts(joints)
+    seat_contact, _ = seated(joints, contacts)
     info = {
         "regime": inp.regime,
+        "seated_frames": int(seat_contact.sum()),
         "scale": scale,
         **sinfo,
         "gravity": ginfo,
@@ -406,7 +445,7 @@ def _optimize(inp: OptInputs, cfg, t0: float) -> OptResult:  # type: ignore[no-u
         "occluded_joint_frames": n_occ,
         **body.info,
     }
-    return OptResult(joints, contacts, Twc_w, pts_w, scale, T_align, info)
+    return OptResult(joints, contacts, Twc_w, pts_w, scale, T_align, info, seat_contact)
 
 
 __all__ = ["OptInputs", "OptResult", "optimize", "root_quaternions", "HUMAN_JOINTS"]

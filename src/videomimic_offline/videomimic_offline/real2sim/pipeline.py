@@ -44,10 +44,29 @@ class _Run:
         self.video_hash = artifacts.hash_inputs(self.video)
 
     @property
-    def frames(self) -> np.ndarray:
+    def all_frames(self) -> np.ndarray:
         if self._frames is None:
             self._frames = read_frames(self.video, self.cfg.max_side_px, self.cfg.max_frames)
         return self._frames
+
+    @property
+    def span(self) -> tuple[int, int]:
+        """Frames [a, b) where the chosen person is seen (the persons stage decides; stages after it
+        and the outputs cover only these)."""
+        p = self.stage_dir("persons") / "persons.npz"
+        if p.is_file():
+            with np.load(p) as z:
+                if "span" in z:
+                    a, b = (int(v) for v in z["span"])
+                    if b > a:
+                        return a, b
+        return 0, self.info.num_frames
+
+    @property
+    def frames(self) -> np.ndarray:
+        """The decoded frames of the person's span (all frames before the persons stage ran)."""
+        a, b = self.span
+        return self.all_frames[a:b]
 
     def stage_dir(self, name: str) -> Path:
         return self.out / "stages" / name
@@ -84,7 +103,7 @@ def _stage_persons(run: _Run) -> Path:
             predictor = load_sam2(cfg.sam2_checkpoint, cfg.sam2_config)  # raises unless usable
         from videomimic_offline.real2sim.persons import track_person
 
-        tr = track_person(run.frames, cfg.person, cfg.detect_samples, cfg.min_person_fraction, cfg.progress)
+        tr = track_person(run.all_frames, cfg.person, cfg.detect_samples, cfg.min_person_fraction, cfg.progress)
         if predictor is not None:
             import cv2
 
@@ -92,14 +111,14 @@ def _stage_persons(run: _Run) -> Path:
 
             jpg_dir = tmp / "sam2_frames"
             jpg_dir.mkdir()
-            for t, f in enumerate(run.frames):
+            for t, f in enumerate(run.all_frames):
                 cv2.imwrite(str(jpg_dir / f"{t:05d}.jpg"), cv2.cvtColor(f, cv2.COLOR_RGB2BGR))
             tr.masks = np.maximum(tr.masks, sam2_masks(predictor, jpg_dir, tr.boxes))
             shutil.rmtree(jpg_dir)
         artifacts.write_npz(
             tmp / "persons.npz", schema="videomimic.r2s_persons", version=1,
             boxes=tr.boxes, masks=tr.masks, mp_2d=tr.mp_2d, mp_3d=tr.mp_3d, found=tr.found,
-            num_people=tr.num_people, person=tr.person,
+            num_people=tr.num_people, person=tr.person, span=np.array(tr.span),
         )  # fmt: skip
         artifacts.write_json(tmp / "video.json", run.info.to_dict())
 
@@ -119,11 +138,12 @@ def _stage_keypoints(run: _Run) -> Path:
         from videomimic_offline.real2sim.keypoints import from_mediapipe
 
         p = artifacts.read_npz(pdir / "persons.npz", schema="videomimic.r2s_persons", max_version=1)
-        kp2d, conf, local3d = from_mediapipe(p["mp_2d"], p["mp_3d"])
+        a, b = run.span
+        kp2d, conf, local3d = from_mediapipe(p["mp_2d"][a:b], p["mp_3d"][a:b])
         if cfg.keypoint_backend == "vitpose":
             from videomimic_offline.real2sim.backends.vitpose import VitPose
 
-            kp2d, conf = VitPose(cfg.vitpose_onnx).predict_video(run.frames, p["boxes"], kp2d, conf)
+            kp2d, conf = VitPose(cfg.vitpose_onnx).predict_video(run.frames, p["boxes"][a:b], kp2d, conf)
         swapped = np.zeros(len(kp2d), bool)
         if cfg.fix_leg_swaps:
             from videomimic_offline.real2sim.keypoints import fix_leg_swaps
@@ -148,6 +168,8 @@ def _stage_cameras(run: _Run) -> Path:
             from videomimic_offline.real2sim.backends.megasam import read_megasam
 
             ct = read_megasam(cfg.megasam_npz, run.info.num_frames, (W, H))
+            a, b = run.span
+            ct.T_world_cam = ct.T_world_cam[a:b]
         else:
             from videomimic_offline.real2sim.cameras import estimate_cameras
 
@@ -157,8 +179,9 @@ def _stage_cameras(run: _Run) -> Path:
                 "min_registered": cfg.sfm_min_registered, "dilate_px": cfg.mask_dilate_px,
                 "camera_model": cfg.sfm_camera_model,
             }  # fmt: skip
+            a, b = run.span
             ct = estimate_cameras(
-                run.frames, p["masks"], run.info.fps, tmp / "colmap", focal_px=cfg.focal_px,
+                run.frames, p["masks"][a:b], run.info.fps, tmp / "colmap", focal_px=cfg.focal_px,
                 focal_prior_factor=cfg.focal_init_factor, static_px=cfg.camera_static_px,
                 parallax_px=cfg.camera_parallax_px, regime=cfg.camera_regime, dilate_px=cfg.mask_dilate_px, sfm=sfm,
             )  # fmt: skip
@@ -203,6 +226,7 @@ def _stage_optimize(run: _Run) -> Path:
             tmp / "result.npz", schema="videomimic.r2s_opt", version=1,
             joints_w=res.joints_w, contacts=res.contacts, T_world_cam=res.T_world_cam, points=res.points,
             colors=c["colors"], scale=res.scale, T_align=res.T_align, K=c["K"],
+            seat_contact=res.seat_contact if res.seat_contact is not None else np.zeros(len(res.joints_w), bool),
         )  # fmt: skip
         artifacts.write_json(tmp / "info.json", res.info)
 
@@ -211,7 +235,7 @@ def _stage_optimize(run: _Run) -> Path:
         for f in cfg.to_dict()
         if f.startswith(("w_", "opt_", "contact_", "reproj_", "smooth_", "surface_"))
         or f.endswith("_sigma_m")
-        or f.startswith(("gravity_", "level_"))
+        or f.startswith(("gravity_", "level_", "stance_"))
         or f in ("ankle_height_m", "min_keypoint_conf")
     )
     fields += ("height_m", "height_prior_m", "body_backend", "smpl_model_dir")
@@ -228,10 +252,17 @@ def _stage_scene(run: _Run) -> Path:
         r = artifacts.read_npz(run.stage_dir("optimize") / "result.npz", schema="videomimic.r2s_opt", max_version=1)
         pts = _scene_points(r["points"], r["joints_w"], r["T_world_cam"])
         soles_xy, sole_z = _planted_soles(r["joints_w"], r["contacts"], cfg.ankle_height_m)
-        hf = scene.grid_heightfield(
-            pts, cfg.hf_resolution, cfg.hf_fill_radius, cfg.hf_min_points, extent_xy=soles_xy.reshape(-1, 2)
+        from videomimic_offline.real2sim.solids import SOURCE_CONTACT, SOURCE_DENSE, contact_solids
+
+        seated = r["seat_contact"] if "seat_contact" in r else np.zeros(len(r["joints_w"]), bool)
+        solids = contact_solids(
+            r["joints_w"], r["contacts"], seated, cfg.ankle_height_m, cfg.seat_pelvis_frac * cfg.height,
+            cfg.level_tolerance_m,
+        )  # fmt: skip
+        hf = scene.build_heightfield(
+            pts, soles_xy, sole_z, solids, cfg.hf_resolution, cfg.hf_fill_radius, cfg.hf_min_points
         )
-        hf = scene.stamp_contacts(hf, soles_xy, sole_z)
+        face_src = None
         if cfg.mesh_backend == "poisson":
             ys, xs = np.nonzero(hf.from_contact)
             stood = np.c_[
@@ -242,20 +273,23 @@ def _stage_scene(run: _Run) -> Path:
             )
         elif cfg.mesh_backend == "nksr":
             verts, faces = scene.nksr_mesh(pts)
-        elif cfg.mesh_backend == "tsdf":
+        elif cfg.mesh_backend == "tsdf" and len(pts) >= 10:
             verts, faces, dense_info = _dense_mesh(run, r)
+            face_src = np.full(len(faces), SOURCE_DENSE, np.uint8)
             if len(faces) == 0:  # textureless or blurred: no surface the keyframes agree on
                 log.warning("dense stereo found no consistent surface; the scene mesh is the heightfield's")
                 verts, faces = scene.heightfield_mesh(hf)
+                face_src = scene.face_sources(hf)
                 dense_info["mesh_fallback"] = "heightfield"
-        else:
+        else:  # also a static or rotating camera: no stereo, the mesh is the (contact-derived) heightfield's
             verts, faces = scene.heightfield_mesh(hf)
+            face_src = scene.face_sources(hf)
         artifacts.write_npz(
             tmp / "heightfield.npz", schema="videomimic.heightfield", version=1,
             heights=hf.heights, known=hf.known, origin_xy=hf.origin_xy, resolution=hf.resolution,
-            T_world_scene=np.eye(4), from_contact=hf.from_contact,
+            T_world_scene=np.eye(4), from_contact=hf.from_contact, source=hf.source,
         )  # fmt: skip
-        scene.write_ply(tmp / "scene_mesh.ply", verts, faces)
+        scene.write_ply(tmp / "scene_mesh.ply", verts, faces, face_src)
         np.save(tmp / "scene_points.npy", pts.astype(np.float32))
         lo = verts.min(axis=0) if len(verts) else np.zeros(3)
         hi = verts.max(axis=0) if len(verts) else np.zeros(3)
@@ -268,6 +302,8 @@ def _stage_scene(run: _Run) -> Path:
                 "num_points": len(pts), "heightfield_known_fraction": float(hf.known.mean()),
                 "heightfield_contact_cells": int(hf.from_contact.sum()),
                 "heightfield_contact_only_cells": int((hf.from_contact & ~hf.seen).sum()),
+                "heightfield_solid_cells": int((hf.source == SOURCE_CONTACT).sum()),
+                "solids": [s.to_json() for s in solids],
                 **dense_info,
                 "contact_cells_note": "heightfield.npz from_contact marks cells whose height came from (or was "
                 "fused with) a planted foot's sole: the person hid that ground from the camera",
@@ -276,6 +312,10 @@ def _stage_scene(run: _Run) -> Path:
 
     fields = (
         "ankle_height_m",
+        "seat_pelvis_frac",
+        "level_tolerance_m",
+        "height_m",
+        "height_prior_m",
         "hf_resolution",
         "hf_fill_radius",
         "hf_min_points",
@@ -302,9 +342,10 @@ def _dense_mesh(run: _Run, r: dict[str, np.ndarray]) -> tuple[np.ndarray, np.nda
 
     cfg = run.cfg
     sfm = artifacts.read_npz(run.stage_dir("cameras") / "sfm.npz", schema="videomimic.r2s_sfm", max_version=1)
+    a, b = run.span
     masks = artifacts.read_npz(
         run.stage_dir("persons") / "persons.npz", schema="videomimic.r2s_persons", max_version=1
-    )["masks"]
+    )["masks"][a:b]
     dcfg = replace(DenseConfig(), scale=cfg.dense_scale, planes=cfg.dense_planes)
     dd = dense_depths(
         run.frames, masks, r["K"], r["T_world_cam"], sfm["keyframes"], r["points"], dcfg, progress=cfg.progress
@@ -366,6 +407,7 @@ def _export(run: _Run) -> Path:
     sdir = run.stage_dir("scene")
     T = len(r["joints_w"])
     joints = r["joints_w"]
+    people = _people(run)
     rest = rest_joints(cfg.height, cfg.body_backend, cfg.smpl_model_dir)
     joint_rot_w, body_pose = joint_rotations(joints, rest)
     artifacts.write_npz(
@@ -373,6 +415,7 @@ def _export(run: _Run) -> Path:
         fps=np.array(run.info.fps), joint_names=np.array(HUMAN_JOINTS), joints_w=joints.astype(np.float32),
         root_pos_w=joints[:, 0].astype(np.float32), root_quat_w=root_quaternions(joints).astype(np.float32),
         contacts=r["contacts"].astype(bool), height_m=np.array(cfg.height),
+        seat_contact=(r["seat_contact"] if "seat_contact" in r else np.zeros(T, bool)).astype(bool),
         joint_rot_w=joint_rot_w.astype(np.float32), body_pose=body_pose.astype(np.float32),
         rest_joints=rest.astype(np.float32),
     )  # fmt: skip
@@ -380,6 +423,8 @@ def _export(run: _Run) -> Path:
         out / "cameras.npz", schema="videomimic.cameras", version=1,
         K=np.repeat(r["K"][None], T, axis=0), T_world_cam=r["T_world_cam"],
         image_size=np.array([run.info.width, run.info.height]), fps=np.array(run.info.fps),
+        regime=np.array(people["regime"]), focal_source=np.array(people["focal_source"]),
+        frame_span=np.array(run.span),
     )  # fmt: skip
     for name in ("heightfield.npz", "scene_mesh.ply", "scene.json"):
         artifacts.atomic_write_bytes(out / name, (sdir / name).read_bytes())
@@ -396,12 +441,27 @@ def _export(run: _Run) -> Path:
         out / "report.json",
         {
             "video": str(run.video), "video_info": run.info.to_dict(), "height_m": cfg.height,
+            **people,
             "height_source": "user" if cfg.height_m is not None else "prior", "config": cfg.to_dict(),
             "stage_hashes": run.hashes, "stage_seconds": run.timings, "optimize": opt_info,
             "export_hash": export_hash,
         },
     )  # fmt: skip
     return out
+
+
+def _people(run: _Run) -> dict[str, object]:
+    """How many people were tracked, which one was reconstructed, over which frames; the camera."""
+    p = artifacts.read_npz(run.stage_dir("persons") / "persons.npz", schema="videomimic.r2s_persons", max_version=1)
+    cam = (
+        artifacts.read_json(run.stage_dir("cameras") / "info.json")
+        if (run.stage_dir("cameras") / "info.json").is_file()
+        else {}
+    )
+    return {
+        "num_people": int(p["num_people"]), "person": int(p["person"]), "frame_span": list(run.span),
+        "regime": cam.get("regime", "translating"), "focal_source": cam.get("focal_source", "sfm"),
+    }  # fmt: skip
 
 
 _ORDER: dict[str, Callable[[_Run], Path]] = {
