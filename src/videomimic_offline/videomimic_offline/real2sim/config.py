@@ -116,6 +116,11 @@ class PipelineConfig:
     w_contact: float = 0.1
     w_floor: float = 0.1
     w_seat: float = 0.1
+    #: A walking person faces the way they go (hip axis across the travel direction, from the first
+    #: pass, counted from ``heading_speed`` m/s): the monocular pose's least certain turn.
+    w_heading: float = 0.03
+    heading_sigma_deg: float = 15.0
+    heading_speed: float = 0.3
     #: Normalisers (m) of those terms: bone length error, pose prior distance, per-frame joint
     #: acceleration (second difference), planted-foot motion per frame, planted ankle off its
     #: surface height, seated pelvis off the seat height, and a hidden joint's shortfall behind the

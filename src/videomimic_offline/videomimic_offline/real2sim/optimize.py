@@ -47,7 +47,13 @@ from videomimic_offline.real2sim.fit.contacts import (
     stance_segments,
     surface_height,
 )
-from videomimic_offline.real2sim.fit.problem import fit_data, weights_from_config, with_cameras, with_contacts
+from videomimic_offline.real2sim.fit.problem import (
+    fit_data,
+    weights_from_config,
+    with_cameras,
+    with_contacts,
+    with_travel,
+)
 from videomimic_offline.real2sim.fit.scale import (
     estimate_scale,
     scale_from_ground_plane,
@@ -401,6 +407,7 @@ def _optimize(inp: OptInputs, cfg, t0: float) -> OptResult:  # type: ignore[no-u
     def fit_with_feet(X0: np.ndarray, contacts: np.ndarray, surf: np.ndarray):  # type: ignore[no-untyped-def]
         sit, rest = seated(X0, contacts)
         d = with_contacts(data, contacts, surf + cfg.ankle_height_m, sit if sit.any() else None, np.nan_to_num(rest))
+        d = with_travel(d, lowpass(X0[:, PELVIS], inp.fps, 1.0), inp.fps, cfg.heading_speed)
         return solve(X0, d, w, cfg.opt_iters)
 
     if cfg.opt_contact_pass:

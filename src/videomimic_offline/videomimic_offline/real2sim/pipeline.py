@@ -235,7 +235,7 @@ def _stage_optimize(run: _Run) -> Path:
         for f in cfg.to_dict()
         if f.startswith(("w_", "opt_", "contact_", "reproj_", "smooth_", "surface_"))
         or f.endswith("_sigma_m")
-        or f.startswith(("gravity_", "level_", "stance_"))
+        or f.startswith(("gravity_", "level_", "stance_", "heading_", "seat_"))
         or f in ("ankle_height_m", "min_keypoint_conf")
     )
     fields += ("height_m", "height_prior_m", "body_backend", "smpl_model_dir")
@@ -453,14 +453,16 @@ def _export(run: _Run) -> Path:
 def _people(run: _Run) -> dict[str, object]:
     """How many people were tracked, which one was reconstructed, over which frames; the camera."""
     p = artifacts.read_npz(run.stage_dir("persons") / "persons.npz", schema="videomimic.r2s_persons", max_version=1)
-    cam = (
-        artifacts.read_json(run.stage_dir("cameras") / "info.json")
-        if (run.stage_dir("cameras") / "info.json").is_file()
-        else {}
-    )
+
+    def info(stage: str) -> dict:
+        f = run.stage_dir(stage) / "info.json"
+        return artifacts.read_json(f) if f.is_file() else {}
+
+    cam = info("cameras")
     return {
         "num_people": int(p["num_people"]), "person": int(p["person"]), "frame_span": list(run.span),
-        "regime": cam.get("regime", "translating"), "focal_source": cam.get("focal_source", "sfm"),
+        "regime": cam.get("regime", "translating"),
+        "focal_source": cam.get("focal_source", "sfm"),
     }  # fmt: skip
 
 
