@@ -72,7 +72,8 @@ class PipelineConfig:
     min_keypoint_conf: float = 0.3
     #: Refuse the clip when the person is found in fewer than this fraction of frames.
     min_person_fraction: float = 0.5
-    #: Run the HOG people detector on this many evenly spaced frames to count and pick people.
+    #: Look for people on this many evenly spaced frames (and at least one a second, up to 30) to
+    #: count and pick them (``persons.detect_people``).
     detect_samples: int = 8
 
     # --- camera / SfM ---
@@ -168,9 +169,13 @@ class PipelineConfig:
     #: Stance feet whose ground heights differ by more than this (m) stand on different levels
     #: (floor, a step, a curb); within it, one level.
     level_tolerance_m: float = 0.05
+    #: A level less than this (m) above the one below it is the same surface (a raised heel, a foot
+    #: fitted high), not a step; curbs and stair rises are 0.1-0.2 m.
+    step_min_rise_m: float = 0.08
     #: Height of the (reconstructed) pelvis joint above the seat top while sitting, as a fraction of
     #: stature: the seat solid's top is the seated pelvis height minus this (``solids.contact_solids``).
-    seat_pelvis_frac: float = 0.05
+    #: 0.077-0.079 on the two dev sitting clips (chair, ledge; not the benchmark's).
+    seat_pelvis_frac: float = 0.078
     #: Ankle joint height above the sole when standing (m), for the floor term.
     ankle_height_m: float = 0.08
     #: Bidirectional One-Euro-like smoothing cutoff (Hz) applied after the optimisation; 0 = off.

@@ -299,7 +299,7 @@ def _optimize(inp: OptInputs, cfg, t0: float) -> OptResult:  # type: ignore[no-u
         if not segs:
             return out
         h = np.array([np.median(X[a:b, FEET[k], 2]) - cfg.ankle_height_m for k, a, b in segs])
-        lab, lev = group_levels(h, cfg.level_tolerance_m)
+        lab, lev = group_levels(h, cfg.level_tolerance_m, cfg.step_min_rise_m)
         for (k, a, b), li in zip(segs, lab, strict=True):
             out[a:b, k] = lev[li]
         return out
@@ -360,7 +360,7 @@ def _optimize(inp: OptInputs, cfg, t0: float) -> OptResult:  # type: ignore[no-u
             ground.append(np.median(Xs[a:b, FEET[k]], axis=0) - [0.0, 0.0, cfg.ankle_height_m])
             ground.append(np.median(Xs[a:b, TOES[k]], axis=0) - [0.0, 0.0, cfg.ankle_height_m / 2])
         ground = np.array(ground)
-        lab, _ = group_levels(ground[0::2, 2], cfg.level_tolerance_m)
+        lab, _ = group_levels(ground[0::2, 2], cfg.level_tolerance_m, cfg.step_min_rise_m)
         lab = np.repeat(lab, 2)
         levels = [ground[lab == k] for k in np.unique(lab)]
         pu = np.nanmean(Xs[valid, NECK] - Xs[valid, PELVIS], axis=0)

@@ -254,7 +254,8 @@ def run_mediapipe(frames: np.ndarray, crop_boxes: np.ndarray | None, progress: b
             img = frames[t]
             if crop_boxes is not None and not np.isfinite(crop_boxes[t]).all():
                 continue  # the chosen person is not in view in this part of the clip
-            if crop_boxes is not None:
+            whole = crop_boxes is not None and np.array_equal(crop_boxes[t], [0.0, 0.0, float(W), float(H)])
+            if crop_boxes is not None and not whole:
                 # a fixed-size square crop around the chosen person (MediaPipe's smoothing needs a
                 # constant input size; padding keeps the aspect ratio)
                 b = crop_boxes[t]
@@ -296,9 +297,20 @@ def run_mediapipe(frames: np.ndarray, crop_boxes: np.ndarray | None, progress: b
 
 
 def track_person(
-    frames: np.ndarray, person: int = 0, samples: int = 8, min_fraction: float = 0.5, progress: bool = False
+    frames: np.ndarray,
+    person: int = 0,
+    samples: int = 8,
+    min_fraction: float = 0.5,
+    progress: bool = False,
+    fps: float | None = None,
 ) -> PersonTrack:
-    """Find, choose and follow one person; InputError when nobody (or not that person) is there."""
+    """Find, choose and follow one person; InputError when nobody (or not that person) is there.
+
+    People are looked for on ``samples`` frames, and at least once a second when ``fps`` is given
+    (up to 30 samples), so someone who is in view for a few seconds of a long clip is counted.
+    """
+    if fps:
+        samples = max(samples, min(30, int(np.ceil(len(frames) / fps))))
     T, H, W = frames.shape[:3]
     dets = detect_people(frames, samples)
     sample_idx = np.linspace(0, T - 1, min(samples, T)).round().astype(int)
@@ -310,11 +322,15 @@ def track_person(
             f"(0 = most visible); use a value below {max(num_people, 1)}"
         )
     crop = _track_boxes(tracks[person], sample_idx, T) if num_people >= 2 else None
-    if crop is not None:  # only where this person was seen (half a sample spacing beyond)
+    if num_people:  # only where this person was seen (half a sample spacing beyond)
         first, last = sample_idx[tracks[person][0][0]], sample_idx[tracks[person][-1][0]]
         half = int(np.ceil(0.5 * T / max(len(sample_idx) - 1, 1)))
         outside = (np.arange(T) < first - half) | (np.arange(T) > last + half)
-        crop[outside] = np.nan
+        if crop is None and outside.any():
+            crop = np.full((T, 4), np.nan)
+            crop[~outside] = [0.0, 0.0, float(W), float(H)]  # the whole frame, where they are
+        if crop is not None:
+            crop[outside] = np.nan
     mp2d, mp3d, masks = run_mediapipe(frames, crop, progress)
     found = ~np.isnan(mp2d[:, 0, 0])
     span = (int(np.argmax(found)), int(T - np.argmax(found[::-1]))) if found.any() else (0, 0)

@@ -103,7 +103,9 @@ def _stage_persons(run: _Run) -> Path:
             predictor = load_sam2(cfg.sam2_checkpoint, cfg.sam2_config)  # raises unless usable
         from videomimic_offline.real2sim.persons import track_person
 
-        tr = track_person(run.all_frames, cfg.person, cfg.detect_samples, cfg.min_person_fraction, cfg.progress)
+        tr = track_person(
+            run.all_frames, cfg.person, cfg.detect_samples, cfg.min_person_fraction, cfg.progress, run.info.fps
+        )
         if predictor is not None:
             import cv2
 
@@ -235,7 +237,7 @@ def _stage_optimize(run: _Run) -> Path:
         for f in cfg.to_dict()
         if f.startswith(("w_", "opt_", "contact_", "reproj_", "smooth_", "surface_"))
         or f.endswith("_sigma_m")
-        or f.startswith(("gravity_", "level_", "stance_", "heading_", "seat_"))
+        or f.startswith(("gravity_", "level_", "stance_", "heading_", "seat_", "step_"))
         or f in ("ankle_height_m", "min_keypoint_conf")
     )
     fields += ("height_m", "height_prior_m", "body_backend", "smpl_model_dir")
@@ -257,7 +259,7 @@ def _stage_scene(run: _Run) -> Path:
         seated = r["seat_contact"] if "seat_contact" in r else np.zeros(len(r["joints_w"]), bool)
         solids = contact_solids(
             r["joints_w"], r["contacts"], seated, cfg.ankle_height_m, cfg.seat_pelvis_frac * cfg.height,
-            cfg.level_tolerance_m,
+            cfg.level_tolerance_m, cfg.step_min_rise_m,
         )  # fmt: skip
         hf = scene.build_heightfield(
             pts, soles_xy, sole_z, solids, cfg.hf_resolution, cfg.hf_fill_radius, cfg.hf_min_points
@@ -314,6 +316,7 @@ def _stage_scene(run: _Run) -> Path:
         "ankle_height_m",
         "seat_pelvis_frac",
         "level_tolerance_m",
+        "step_min_rise_m",
         "height_m",
         "height_prior_m",
         "hf_resolution",

@@ -132,6 +132,7 @@ def contact_solids(
     ankle_height: float,
     seat_offset: float,
     level_tol: float,
+    min_rise: float,
     floor_margin: float = 1.0,
     step_pad: tuple[float, float] = (0.05, 0.25),
 ) -> list[Solid]:
@@ -149,7 +150,7 @@ def contact_solids(
     all_xy = np.concatenate([np.asarray(x).reshape(-1, 2) for x in touched] + [joints[:, PELVIS, :2]])
     yaw = _heading(all_xy)
     heights = np.array([p.height for p in prints])
-    labels, levels = group_levels(heights, level_tol) if len(prints) else (np.zeros(0, int), np.zeros(1))
+    labels, levels = group_levels(heights, level_tol, min_rise) if len(prints) else (np.zeros(0, int), np.zeros(1))
     floor = float(levels[0]) if len(prints) else 0.0
     thick = 0.1
     c2, s2 = _oriented_box(all_xy, floor_margin, floor_margin, yaw)

@@ -57,12 +57,13 @@ def stance_segments(contacts: np.ndarray, min_frames: int = 3) -> list[tuple[int
     return sorted(out, key=lambda s: s[1])
 
 
-def group_levels(heights: np.ndarray, tol: float) -> tuple[np.ndarray, np.ndarray]:
-    """Cluster heights (N,) into levels no closer than ``tol``: (N,) level index, (L,) level heights.
+def group_levels(heights: np.ndarray, tol: float, min_rise: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """Cluster heights (N,) into levels: (N,) level index (0 = lowest), (L,) level heights.
 
-    Sorted heights are cut where the gap exceeds ``tol``; each level's height is its median. Feet
-    standing on one floor (or one step) over a clip scatter by the fit's noise; separate surfaces
-    differ by a step's rise.
+    Sorted heights are cut where the gap exceeds ``tol``; then a level less than ``min_rise``
+    above the one below joins it (a heel raised, a foot fitted a few centimetres high: not a step).
+    Each level's height is its members' median. Feet standing on one floor (or one step) over a
+    clip scatter by the fit's noise; separate surfaces differ by a step's rise.
     """
     if len(heights) == 0:
         return np.zeros(0, int), np.zeros(0)
@@ -70,7 +71,16 @@ def group_levels(heights: np.ndarray, tol: float) -> tuple[np.ndarray, np.ndarra
     cut = np.r_[0, np.cumsum(np.diff(heights[order]) > tol)]
     labels = np.empty(len(heights), int)
     labels[order] = cut
-    return labels, np.array([np.median(heights[labels == k]) for k in range(cut[-1] + 1)])
+    levels = [np.median(heights[labels == k]) for k in range(cut[-1] + 1)]
+    keep = [0]
+    for k in range(1, len(levels)):
+        if levels[k] - levels[keep[-1]] < min_rise:
+            labels[labels == k] = keep[-1]
+        else:
+            keep.append(k)
+    remap = {k: i for i, k in enumerate(keep)}
+    labels = np.array([remap[k] for k in labels])
+    return labels, np.array([np.median(heights[labels == i]) for i in range(len(keep))])
 
 
 def ray_stance(
