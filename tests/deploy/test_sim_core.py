@@ -8,9 +8,10 @@ from videomimic_nodes.core.cloud import pose_matrix
 from videomimic_nodes.core.lowcmd import MotorArrays
 from videomimic_nodes.core.sim import LidarConfig, SimConfig, SimG1
 from videomimic_offline.artifacts import write_npz
+from videomimic_offline.contracts.heightfield import read_heightfield
 from videomimic_offline.errors import ArtifactError
 from videomimic_offline.robot import g1
-from videomimic_offline.sim.terrain import load_heightfield, step_heightfield
+from videomimic_offline.sim.terrain import step_heightfield
 
 
 def stand_command() -> MotorArrays:
@@ -29,11 +30,11 @@ def test_heightfield_npz_loads_with_yaw_and_offset(tmp_path):
     T[:3, 3] = [1.0, 0.0, 0.05]
     write_npz(tmp_path / "heightfield.npz", schema="videomimic.heightfield", version=1, heights=h,
               known=np.isfinite(h), origin_xy=np.array([0.0, -0.5]), resolution=np.array(0.05), T_world_scene=T)  # fmt: skip
-    f = load_heightfield(tmp_path)
+    f = read_heightfield(tmp_path)
     assert f.height_at(np.array([[1.1, 0.0], [1.9, 0.0]])) == pytest.approx([0.05, 0.25])
     with pytest.raises(ArtifactError):
         write_npz(tmp_path / "x.npz", schema="other", version=1, a=np.zeros(1))
-        load_heightfield(tmp_path / "x.npz")
+        read_heightfield(tmp_path / "x.npz")
 
 
 def test_sim_stands_on_gantry_and_lidar_sees_the_step():
@@ -69,5 +70,5 @@ def test_sim_spawns_on_a_raised_scene(tmp_path):
     h = np.full((50, 50), 0.5)  # a plateau at 0.5 m around the origin
     write_npz(tmp_path / "heightfield.npz", schema="videomimic.heightfield", version=1, heights=h,
               known=np.ones_like(h, bool), origin_xy=np.array([-1.0, -1.0]), resolution=np.array(0.04))  # fmt: skip
-    sim = SimG1(SimConfig(lidar=LidarConfig(points_per_scan=100)), load_heightfield(tmp_path))
+    sim = SimG1(SimConfig(lidar=LidarConfig(points_per_scan=100)), read_heightfield(tmp_path))
     assert sim.torso_pose()[0][2] > 0.5 + 0.8

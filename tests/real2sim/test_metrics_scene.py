@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from videomimic_offline.body.skeleton import HUMAN_JOINTS
+from videomimic_offline.contracts.heightfield import Heightfield, write_heightfield
 from videomimic_offline.real2sim import metrics
 from videomimic_offline.real2sim.synthetic.clip import load_gt, make_clip
 from videomimic_offline.real2sim.synthetic.heightfield import gt_heights, terrain_faces
 from videomimic_offline.real2sim.synthetic.scenes import top_surface_height
-from videomimic_offline.retarget.terrain import write_heightfield
 
 from videomimic_offline import artifacts
 
@@ -96,6 +96,13 @@ def test_contact_chamfer_hand_computed() -> None:
     assert metrics.contact_chamfer_m(half, flat, region)["chamfer_contact_completeness_m"] > 0.1
 
 
+def test_camera_scale_only_where_the_true_camera_translates() -> None:
+    path = np.column_stack([np.linspace(0, 1.0, 30), np.zeros(30), np.full(30, 1.5)])
+    assert metrics.cams_scale_error_pct(1.1 * path, path) == pytest.approx(10.0)
+    still = np.tile([0.0, -3.0, 1.4], (30, 1)) + np.random.default_rng(0).normal(0, 0.01, (30, 3))
+    assert np.isnan(metrics.cams_scale_error_pct(still * 2.0, still))
+
+
 def test_solids_and_heightfield_samples() -> None:
     solids = [
         {"kind": "seat", "box": {"center": [1.0, 0.0, 0.225], "size": [0.4, 1.0, 0.45], "yaw": np.pi / 2}},
@@ -129,7 +136,7 @@ def _as_reconstruction(clip: Path, out: Path, shift=(0.0, 0.0, 0.0), height_scal
                         K=np.repeat(gt["K"][None], len(Tw), 0), T_world_cam=Tw, image_size=gt["image_size"],
                         fps=gt["fps"])  # fmt: skip
     H, origin, res = gt_heights(gt)
-    write_heightfield(out / "heightfield.npz", H * height_scale + shift[2], origin + shift[:2], res)
+    write_heightfield(out / "heightfield.npz", Heightfield(H * height_scale + shift[2], origin + shift[:2], res))
     return out
 
 

@@ -9,13 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from videomimic_offline.body.skeleton import HUMAN_JOINTS
-from videomimic_offline.real2sim.config import PipelineConfig
+from videomimic_offline.real2sim.config import OutputsConfig, PipelineConfig
 
 from videomimic_offline import artifacts
 
 pytestmark = pytest.mark.slow
 
-FAST = {"progress": False, "write_overlay": False, "write_snapshot": False}
+FAST = {"progress": False, "outputs": OutputsConfig(write_overlay=False, write_snapshot=False)}
 #: what the camera stage must find for each generator regime (a hand-held phone drifts a few
 #: centimetres: either answer is a working model for it)
 EXPECTED = {
@@ -74,8 +74,8 @@ def test_sitting_down_on_a_chair_recovers_the_seat(tmp_path: Path) -> None:
 def test_a_real_tripod_clip_reconstructs_and_retargets(shared_video: Path, tmp_path: Path) -> None:
     """Tai chi filmed from a tripod (refused before as 'the camera is static'): 3 s reconstruct
     with a still camera, the stance feet on the contact-derived floor, and the robot motion is usable."""
+    from videomimic_offline.contracts.heightfield import read_heightfield
     from videomimic_offline.real2sim.pipeline import run_pipeline
-    from videomimic_offline.retarget.terrain import read_heightfield
     from videomimic_offline.toolrun import run_tool_process
 
     cfg = PipelineConfig(max_frames=72, **FAST)
@@ -88,10 +88,11 @@ def test_a_real_tripod_clip_reconstructs_and_retargets(shared_video: Path, tmp_p
     assert contacts.mean() > 0.5, "tai chi is mostly standing"
     hf = read_heightfield(out / "heightfield.npz")
     feet = [HUMAN_JOINTS.index("left_ankle"), HUMAN_JOINTS.index("right_ankle")]
-    gap = [
-        np.abs(joints[contacts[:, k], f, 2] - cfg.ankle_height_m - hf.height(joints[contacts[:, k], f, :2]))
-        for k, f in enumerate(feet)
-    ]
+    gap = []
+    for k, f in enumerate(feet):
+        xy = joints[contacts[:, k], f, :2]
+        assert hf.known_at(xy).all(), "every planted foot stands on a known cell"
+        gap.append(np.abs(joints[contacts[:, k], f, 2] - cfg.fit.ankle_height_m - hf.height_at(xy)))
     assert np.percentile(np.concatenate(gap), 95) < 0.03
     run_tool_process(
         "retarget", str(out / "motion.npz"), "--scene", str(out / "heightfield.npz"), "--out", str(tmp_path / "robot")

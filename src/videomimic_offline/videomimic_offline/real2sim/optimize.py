@@ -65,8 +65,6 @@ from videomimic_offline.real2sim.keypoints import landmark_bone_scale, sole_drop
 from videomimic_offline.real2sim.solids import seat_frames
 
 PELVIS, NECK = index("pelvis"), index("neck")
-LHIP, RHIP = index("left_hip"), index("right_hip")
-SPINE = index("spine")
 FEET = (index("left_ankle"), index("right_ankle"))
 TOES = (index("left_toe"), index("right_toe"))
 
@@ -80,7 +78,8 @@ class OptInputs:
     T_world_cam: np.ndarray  # (T,4,4) SfM frame
     points: np.ndarray  # (N,3) SfM frame
     fps: float
-    height_m: float
+    height_m: float  # the metric ruler (the one place the fit reads the height from)
+    keypoint_backend: str  # which detector produced kp2d (its landmarks' bone and sole offsets)
     regime: str = "translating"  # cameras.REGIMES: static and rotation cameras have no path to scale
 
 
@@ -96,26 +95,8 @@ class OptResult:
     seat_contact: np.ndarray | None = None  # (T,) bool: the pelvis rests on a seat
 
 
-def root_quaternions(joints: np.ndarray) -> np.ndarray:
-    """(T,4) wxyz pelvis orientation: x forward, y left (hips), z up (pelvis to spine)."""
-    from scipy.spatial.transform import Rotation
-
-    y = joints[:, LHIP] - joints[:, RHIP]
-    z0 = joints[:, SPINE] - joints[:, PELVIS]
-    y /= np.linalg.norm(y, axis=1, keepdims=True) + 1e-9
-    z = z0 - np.sum(z0 * y, axis=1, keepdims=True) * y
-    z /= np.linalg.norm(z, axis=1, keepdims=True) + 1e-9
-    x = np.cross(y, z)
-    q = Rotation.from_matrix(np.stack([x, y, z], axis=2)).as_quat()  # xyzw
-    q = np.concatenate([q[:, 3:], q[:, :3]], axis=1)
-    for t in range(1, len(q)):  # keep the sign continuous
-        if q[t] @ q[t - 1] < 0:
-            q[t] = -q[t]
-    return q
-
-
 def optimize(inp: OptInputs, cfg, progress: bool = False) -> OptResult:  # type: ignore[no-untyped-def]
-    """Run the whole joint optimisation (see module docstring); ``cfg`` is a PipelineConfig."""
+    """Run the whole joint optimisation (see module docstring); ``cfg`` is the ``FitConfig``."""
     import torch
 
     t0 = time.perf_counter()
@@ -146,7 +127,7 @@ class _CameraBody:
 def _camera_body(inp: OptInputs, cfg) -> _CameraBody:  # type: ignore[no-untyped-def]
     """Step 1: per-frame metric body in the camera frame (depth from the body's known size)."""
     # fit in the detector's landmark space (see keypoints.MEDIAPIPE_BONE_SCALE)
-    bones = bone_lengths(inp.height_m, cfg.body_backend, cfg.smpl_model_dir) * landmark_bone_scale(cfg.keypoint_backend)
+    bones = bone_lengths(inp.height_m, cfg.body_backend, cfg.smpl_model_dir) * landmark_bone_scale(inp.keypoint_backend)
     conf = np.where(inp.conf >= cfg.min_keypoint_conf, inp.conf, 0.0)
     valid = np.isfinite(inp.local3d).all(axis=(1, 2)) & (conf.sum(axis=1) > 0)
     if valid.sum() < 2:
@@ -191,7 +172,7 @@ def _path_scale(body: _CameraBody, inp: OptInputs, cfg) -> tuple[float, dict]:  
     up_w = np.einsum("tij,tj->i", R[body.valid], cam[body.valid, NECK] - cam[body.valid, PELVIS])
     feet_w = np.einsum("tij,tkj->tki", R, cam[:, list(FEET)]) @ (up_w / np.linalg.norm(up_w))
     lower = np.argmin(feet_w, axis=1)
-    drop = sole_drop(cfg.keypoint_backend) * inp.height_m
+    drop = sole_drop(inp.keypoint_backend) * inp.height_m
     down_cam = np.einsum("tji,j->ti", R, -up_w / np.linalg.norm(up_w))
     ground = 0.5 * (cam[np.arange(len(cam)), np.array(FEET)[lower]] + cam[np.arange(len(cam)), np.array(TOES)[lower]])
     ground = ground + drop * down_cam
@@ -331,7 +312,7 @@ def _optimize(inp: OptInputs, cfg, t0: float) -> OptResult:  # type: ignore[no-u
         scene-free joints ``X``; the body keeps its metric offset from each camera. Returns k."""
         nonlocal Twc_w, pts_w, scale, data
         k, kinfo = scale_from_stance_rays(
-            X, Twc_w[:, :3, 3], pts_w[near], inp.fps, sole_drop(cfg.keypoint_backend) * inp.height_m, cfg.contact_speed
+            X, Twc_w[:, :3, 3], pts_w[near], inp.fps, sole_drop(inp.keypoint_backend) * inp.height_m, cfg.contact_speed
         )
         sinfo.update(kinfo)
         if k is None:
@@ -455,4 +436,4 @@ def _optimize(inp: OptInputs, cfg, t0: float) -> OptResult:  # type: ignore[no-u
     return OptResult(joints, contacts, Twc_w, pts_w, scale, T_align, info, seat_contact)
 
 
-__all__ = ["OptInputs", "OptResult", "optimize", "root_quaternions", "HUMAN_JOINTS"]
+__all__ = ["OptInputs", "OptResult", "optimize", "HUMAN_JOINTS"]

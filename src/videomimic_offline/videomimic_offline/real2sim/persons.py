@@ -298,9 +298,9 @@ def run_mediapipe(frames: np.ndarray, crop_boxes: np.ndarray | None, progress: b
 
 def track_person(
     frames: np.ndarray,
-    person: int = 0,
-    samples: int = 8,
-    min_fraction: float = 0.5,
+    person: int,
+    samples: int,
+    min_fraction: float,
     progress: bool = False,
     fps: float | None = None,
 ) -> PersonTrack:

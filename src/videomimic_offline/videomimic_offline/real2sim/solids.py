@@ -46,12 +46,11 @@ class Solid:
     def top(self) -> float:
         return float(self.center[2] + self.size[2] / 2)
 
-    def to_json(self) -> dict:
-        return {
-            "kind": self.kind,
-            "box": {"center": [round(float(v), 4) for v in self.center],
-                    "size": [round(float(v), 4) for v in self.size], "yaw": round(float(self.yaw), 4)},
-        }  # fmt: skip
+    def to_contract(self):  # type: ignore[no-untyped-def]
+        """The scene contract's record (``contracts.scene.Solid``) for scene.json."""
+        from videomimic_offline.contracts.scene import Solid as SceneSolid
+
+        return SceneSolid(self.kind, tuple(np.round(self.center, 4)), tuple(np.round(self.size, 4)), round(self.yaw, 4))
 
     def contains_xy(self, xy: np.ndarray) -> np.ndarray:
         d = np.asarray(xy) - self.center[:2]

@@ -6,21 +6,15 @@ import numpy as np
 from scipy.signal import butter, filtfilt
 
 from videomimic_offline.body.skeleton import index
+from videomimic_offline.contracts.human_motion import detect_foot_contacts
 
 FEET = (index("left_ankle"), index("right_ankle"))
 TOES = (index("left_toe"), index("right_toe"))
 
 
 def detect_contacts(joints: np.ndarray, fps: float, speed: float, height: float, floor_z: np.ndarray) -> np.ndarray:
-    """(T,2) feet in contact: slow and close to the surface under them."""
-    out = np.zeros((len(joints), 2), bool)
-    for k, f in enumerate(FEET):
-        p = joints[:, f]
-        v = np.zeros(len(p))
-        v[1:-1] = np.linalg.norm(p[2:] - p[:-2], axis=1) * fps / 2
-        v[0], v[-1] = v[1] if len(v) > 2 else 0, v[-2] if len(v) > 2 else 0
-        out[:, k] = (v < speed) & (p[:, 2] - floor_z[:, k] < height)
-    return out
+    """(T,2) feet in contact: slow and close to the surface under them (the project's one contact rule)."""
+    return detect_foot_contacts(joints[:, list(FEET)], floor_z, fps, max_speed=speed, max_height=height)
 
 
 def lowpass(x: np.ndarray, fps: float, cutoff: float) -> np.ndarray:
