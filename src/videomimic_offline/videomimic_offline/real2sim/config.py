@@ -235,13 +235,19 @@ class FitConfig:
     #: Refine the scale after the scene-free first pass: stance feet's ground points must lie on
     #: the scene surface along their camera rays (``fit.scale.scale_from_stance_rays``).
     surface_scale: bool = True
-    #: Gravity without scene planes (static and rotating cameras, bare scenes): how far (deg) the
-    #: person's mean body axis may be from upright; each cue counts by its precision (``gravity.fuse_up``).
-    gravity_person_sigma_deg: float = 10.0
-    #: How far (deg) the cameras' roll may be from upright, for the same fusion.
+    #: Gravity without scene planes (static and rotating cameras, bare scenes; ``gravity.fuse_up``):
+    #: each cue counts by its precision. How far (deg) the person's mean 3D body axis may be from
+    #: upright (weak: a monocular pose leans along the view and walkers lean forward).
+    gravity_person_sigma_deg: float = 30.0
+    #: How far (deg) the cameras' roll may be from upright.
     gravity_roll_sigma_deg: float = 1.0
-    #: Height noise (m) of a stance foot's ground point, for the same fusion (Cauchy re-weighted).
-    gravity_feet_sigma_m: float = 0.05
+    #: How far (deg) the person's 2D body axis (mid-ankles to neck) may be from pointing at the vertical
+    #: vanishing point while upright (``gravity.body_axis_planes``): the strongest cue without a scene.
+    gravity_axis_sigma_deg: float = 5.0
+    #: Height noise (m) of a stance foot's ground point for levelling the stance levels (Cauchy
+    #: re-weighted); 0 = not used. Off: the body-size depth's errors tilt the levels (8 deg on a dev
+    #: tripod clip); with the body axes and the roll the six dev clips end within 0.83 deg (mean 0.35).
+    gravity_feet_sigma_m: float = 0.0
     #: Stance feet whose ground heights differ by more than this (m) stand on different levels
     #: (floor, a step, a curb); within it, one level.
     level_tolerance_m: float = 0.05
@@ -264,10 +270,14 @@ class FitConfig:
         if self.opt_floor_robust_m < 0:
             raise ConfigError("fit.opt_floor_robust_m must be >= 0 (0 = plain least squares)")
         sigmas = [
-            f.name for f in dataclasses.fields(self) if f.name.endswith("_sigma_m") and getattr(self, f.name) <= 0
+            f.name
+            for f in dataclasses.fields(self)
+            if f.name.endswith("_sigma_m") and f.name != "gravity_feet_sigma_m" and getattr(self, f.name) <= 0
         ]
         if sigmas:
             raise ConfigError(f"fit: {', '.join(sigmas)} must be > 0 (a residual size in metres)")
+        if self.gravity_feet_sigma_m < 0:
+            raise ConfigError("fit.gravity_feet_sigma_m must be >= 0 (0 = the stance levels do not tilt gravity)")
         if not 0.0 <= self.min_keypoint_conf < 1.0:
             raise ConfigError("fit.min_keypoint_conf must be in [0, 1)")
         if self.opt_iters < 1:

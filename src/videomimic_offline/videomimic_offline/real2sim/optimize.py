@@ -233,9 +233,12 @@ def _optimize(inp: OptInputs, cfg, t0: float) -> OptResult:  # type: ignore[no-u
     early_feet = fj[np.arange(len(fj)), low]
     up, floor_d, ginfo = grav.estimate_gravity(pts[near], up_guess, inp.height_m, early_feet, cfg.ankle_height_m)
     scene_planes = ginfo["source"] == "planes"
+    axes = grav.body_axis_planes(inp.kp2d, conf, inp.K, R)  # in the stage's frame
     if not scene_planes:  # no scene planes: the person, the camera's roll and (after pass 1) the feet
-        up, finfo = grav.fuse_up(up_guess, person_up, np.radians(cfg.gravity_person_sigma_deg), R[:, :, 0],
-                                 np.radians(cfg.gravity_roll_sigma_deg))  # fmt: skip
+        up, finfo = grav.fuse_up(
+            up_guess, person_up, np.radians(cfg.gravity_person_sigma_deg), R[:, :, 0],
+            np.radians(cfg.gravity_roll_sigma_deg), axis_planes=axes, axis_sigma_rad=np.radians(cfg.gravity_axis_sigma_deg),
+        )  # fmt: skip
         floor_d = float(np.median(early_feet @ up)) - cfg.ankle_height_m
         ginfo.update(finfo)
         ginfo["debug_up_person"] = person_up.tolist()
@@ -347,7 +350,8 @@ def _optimize(inp: OptInputs, cfg, t0: float) -> OptResult:  # type: ignore[no-u
         pu = np.nanmean(Xs[valid, NECK] - Xs[valid, PELVIS], axis=0)
         up2, finfo = grav.fuse_up(
             np.array([0.0, 0.0, 1.0]), pu, np.radians(cfg.gravity_person_sigma_deg), Twc_w[:, :3, 0],
-            np.radians(cfg.gravity_roll_sigma_deg), levels, cfg.gravity_feet_sigma_m,
+            np.radians(cfg.gravity_roll_sigma_deg), levels if cfg.gravity_feet_sigma_m > 0 else None,
+            cfg.gravity_feet_sigma_m, axes @ T_align[:3, :3].T, np.radians(cfg.gravity_axis_sigma_deg),
         )  # fmt: skip
         ginfo.update({f"refined_{k}": v for k, v in finfo.items()})
         Ainv = np.linalg.inv(T_align[:3, :3])
