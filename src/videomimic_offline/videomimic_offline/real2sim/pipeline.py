@@ -467,9 +467,11 @@ def _export(run: _Run) -> Path:
     for name in ("heightfield.npz", "scene_mesh.ply", "scene.json"):
         artifacts.atomic_write_bytes(out / name, (sdir / name).read_bytes())
     if cfg.outputs.write_overlay:
+        from videomimic_offline.contracts.scene import read_scene_info
         from videomimic_offline.real2sim.visualize import write_overlay
 
-        write_overlay(run.frames, joints, r["T_world_cam"], r["K"], out / "overlay.mp4", run.info.fps)
+        boxes = [(np.array(b.center), np.array(b.size), b.yaw) for b in read_scene_info(out / "scene.json").solids]
+        write_overlay(run.frames, joints, r["T_world_cam"], r["K"], out / "overlay.mp4", run.info.fps, boxes)
     if cfg.outputs.write_snapshot:
         from videomimic_offline.real2sim.visualize import write_snapshot
 

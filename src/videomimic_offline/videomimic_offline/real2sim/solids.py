@@ -198,3 +198,18 @@ def solids_extent(solids: list[Solid]) -> np.ndarray:
                 u, v = du * s.size[0], dv * s.size[1]
                 pts.append(s.center[:2] + [u * c - v * si, u * si + v * c])
     return np.array(pts).reshape(-1, 2)
+
+
+def box_mesh(center: np.ndarray, size: np.ndarray, yaw: float) -> tuple[np.ndarray, np.ndarray]:
+    """(8,3) corners and (12,3) triangles of an oriented box (corners 0-3 bottom, 4-7 top, CCW)."""
+    c, s = np.cos(yaw), np.sin(yaw)
+    R = np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+    unit = np.array(
+        [[-1, -1, -1], [1, -1, -1], [1, 1, -1], [-1, 1, -1], [-1, -1, 1], [1, -1, 1], [1, 1, 1], [-1, 1, 1]]
+    )
+    verts = (unit * np.asarray(size) / 2) @ R.T + np.asarray(center)
+    faces = np.array([
+        [0, 2, 1], [0, 3, 2], [4, 5, 6], [4, 6, 7], [0, 1, 5], [0, 5, 4],
+        [1, 2, 6], [1, 6, 5], [2, 3, 7], [2, 7, 6], [3, 0, 4], [3, 4, 7],
+    ])  # fmt: skip
+    return verts, faces
