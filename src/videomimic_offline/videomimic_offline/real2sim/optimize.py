@@ -56,6 +56,7 @@ from videomimic_offline.real2sim.fit.problem import (
 )
 from videomimic_offline.real2sim.fit.scale import (
     estimate_scale,
+    scale_from_ground_near_feet,
     scale_from_ground_plane,
     scale_from_stance_feet,
     scale_from_stance_rays,
@@ -156,9 +157,10 @@ def _camera_body(inp: OptInputs, cfg) -> _CameraBody:  # type: ignore[no-untyped
 def _path_scale(body: _CameraBody, inp: OptInputs, cfg) -> tuple[float, dict]:  # type: ignore[no-untyped-def]
     """Step 2: metres per unit of a translating camera's path, from the first ruler that works.
 
-    The scene's depth at the stance foot's pixel (``estimate_scale``), else the camera's height
-    above the ground plane the person stands on (``scale_from_ground_plane``), else stance feet
-    staying still while the camera moves (``scale_from_stance_feet``).
+    The scene's depth at the stance foot's pixel (``estimate_scale``), else the ground seen around
+    the feet in the image (``scale_from_ground_near_feet``), else the camera's height above the
+    ground plane the person stands on (``scale_from_ground_plane``), else stance feet staying still
+    while the camera moves (``scale_from_stance_feet``).
     """
     Twc = inp.T_world_cam
     R = Twc[:, :3, :3]
@@ -177,6 +179,10 @@ def _path_scale(body: _CameraBody, inp: OptInputs, cfg) -> tuple[float, dict]:  
     ground = 0.5 * (cam[np.arange(len(cam)), np.array(FEET)[lower]] + cam[np.arange(len(cam)), np.array(TOES)[lower]])
     ground = ground + drop * down_cam
     ground[~body.valid] = np.nan
+    s, ninfo = scale_from_ground_near_feet(ground, inp.K, Twc, inp.points, up_w)
+    info.update(ninfo)
+    if s is not None:
+        return s, {"scale_source": "scene ground around the feet", **info}
     s, ginfo = scale_from_ground_plane(ground, R, Twc[:, :3, 3], inp.points, up_w)
     info.update(ginfo)
     if s is not None:
@@ -185,9 +191,10 @@ def _path_scale(body: _CameraBody, inp: OptInputs, cfg) -> tuple[float, dict]:  
     info.update(finfo)
     if s is not None:
         return s, {"scale_source": "stance feet still in the world", **info}
+    why = "; ".join(str(info[k]) for k in ("ground_near_feet_scale", "ground_scale", "feet_scale") if k in info)
     raise InputError(
-        "the camera moved, but neither the scene near the person's feet nor their planted feet fixed how far: "
-        "film the ground the person walks on, or keep the camera still"
+        "the camera moved, but neither the scene near the person's feet nor their planted feet fixed how far "
+        f"({why}): film the ground the person walks on, or keep the camera still"
     )
 
 

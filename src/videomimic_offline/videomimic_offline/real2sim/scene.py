@@ -100,11 +100,21 @@ def build_heightfield(
     hf = stamp_contacts(hf, soles_xy, sole_z)
     source[hf.from_contact] = SOURCE_CONTACT
     if solids:
-        top = rasterize(solids, hf.origin_xy, hf.resolution, hf.heights.shape)
-        fill = ~hf.known & np.isfinite(top)
-        hf.heights[fill] = top[fill]
+        # a solid fills what no point was seen in (unknown or only gap-filled cells); a seat also
+        # replaces seen cells under it: the sitter hid its top, so points there are the floor seen
+        # between the legs or the person, not the seat
+        seen = hf.seen if hf.seen is not None else hf.known
+        for group, over in (
+            ([s for s in solids if s.kind != "seat"], ~seen),
+            ([s for s in solids if s.kind == "seat"], None),
+        ):
+            if not group:
+                continue
+            top = rasterize(group, hf.origin_xy, hf.resolution, hf.heights.shape)
+            fill = np.isfinite(top) & (over if over is not None else True) & ~hf.from_contact
+            hf.heights[fill] = top[fill]
+            source[fill] = SOURCE_CONTACT
         hf.known = np.isfinite(hf.heights)
-        source[fill] = SOURCE_CONTACT
     hf.source = source
     return hf
 
