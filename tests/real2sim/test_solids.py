@@ -47,6 +47,23 @@ def test_stairs_become_a_floor_and_one_box_per_step() -> None:
         assert s.contains_xy(feet).all()
 
 
+def test_a_step_box_leaves_out_the_foot_beside_it_on_the_floor() -> None:
+    """One foot on a 0.15 m block, the other beside it on the floor (0.2 m to the side): the block's
+    padding across the walk must stop short of the floor foot."""
+    rest = rest_joints(H)
+    pose = rest.copy()
+    pose[[I["left_ankle"], I["left_toe"]], 2] += 0.15  # the left foot stands on the block
+    J = np.array([rest] * 10 + [pose] * 20)
+    J[:, :, 0] += np.linspace(0, 1.0, len(J))[:, None] * (np.arange(len(J)) < 10)[:, None]  # walks in first
+    C = np.ones((len(J), 2), bool)
+    C[8:12] = False
+    out = solids.contact_solids(J, C, np.zeros(len(J), bool), ANKLE, 0.078 * H, 0.05, 0.08)
+    step = [s for s in out if s.kind == "step"]
+    assert len(step) == 1
+    assert step[0].contains_xy(J[15, I["left_ankle"], :2][None]).all()
+    assert not step[0].contains_xy(J[15, [I["right_ankle"], I["right_toe"]], :2]).any()
+
+
 def test_a_seated_pelvis_gives_a_seat_at_its_height_minus_the_offset() -> None:
     rest = rest_joints(H)
     sit = rest.copy()

@@ -156,7 +156,10 @@ def contact_solids(
     solids = [Solid("floor", np.r_[c2, floor - thick / 2], np.r_[s2, thick], yaw)]
     for li in range(1, len(levels)):
         xy = np.concatenate([p.xy for p, lab in zip(prints, labels, strict=True) if lab == li])
+        lower = [p.xy for p, lab in zip(prints, labels, strict=True) if lab < li]
         c2, s2 = _oriented_box(xy, step_pad[0], step_pad[1], yaw)
+        if lower:
+            c2, s2 = _clear_of(c2, s2, yaw, xy, np.concatenate(lower))
         h = float(levels[li] - floor)
         solids.append(Solid("step", np.r_[c2, floor + h / 2], np.r_[s2, h], yaw))
     if seated.any():
@@ -166,6 +169,31 @@ def contact_solids(
         h = max(top - floor, 0.05)
         solids.append(Solid("seat", np.r_[c2, floor + h / 2], np.r_[s2, h], _heading(xy) if len(xy) > 4 else yaw))
     return solids
+
+
+def _clear_of(
+    c2: np.ndarray, s2: np.ndarray, yaw: float, own: np.ndarray, others: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Shrink a padded box (centre, size, heading) so no footprint of a lower level lies inside it:
+    a foot that stood beside the step, on the floor, must not end up inside the step. Each side
+    facing such a point moves to halfway between it and the step's own nearest footprint."""
+    c, s = np.cos(yaw), np.sin(yaw)
+    axes = np.array([[c, s], [-s, c]])
+    lo, hi = axes @ c2 - s2 / 2, axes @ c2 + s2 / 2
+    own_uv, oth_uv = own @ axes.T, others @ axes.T
+    olo, ohi = own_uv.min(axis=0), own_uv.max(axis=0)
+    for p in oth_uv:
+        if not ((p >= lo) & (p <= hi)).all():
+            continue
+        # the axis on which the point is furthest outside the footprints' own extent
+        out_hi, out_lo = p - ohi, olo - p
+        k = int(np.argmax(np.maximum(out_hi, out_lo)))
+        if out_hi[k] >= out_lo[k] and out_hi[k] > 0:
+            hi[k] = min(hi[k], 0.5 * (ohi[k] + p[k]))
+        elif out_lo[k] > 0:
+            lo[k] = max(lo[k], 0.5 * (olo[k] + p[k]))
+    mid = 0.5 * (lo + hi)
+    return axes.T @ mid, hi - lo
 
 
 def thigh_xy(joints: np.ndarray) -> np.ndarray:
