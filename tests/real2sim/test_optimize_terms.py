@@ -17,6 +17,8 @@ from videomimic_offline.real2sim.config import FitConfig
 from videomimic_offline.real2sim.fit.body import occlusion_pairs, unlean_towards_camera
 from videomimic_offline.real2sim.optimize import OptInputs, OptResult, optimize
 
+from tests.real2sim.raycast import look
+
 I = {n: i for i, n in enumerate(HUMAN_JOINTS)}  # noqa: E741
 H = 1.7
 K = np.array([[500.0, 0.0, 320.0], [0.0, 500.0, 240.0], [0.0, 0.0, 1.0]])
@@ -126,11 +128,7 @@ def test_unknown_depth_missing_or_off_image_keypoints_give_no_pairs() -> None:
 
 def _cam_looking(yaw_deg: float, pitch_down_deg: float = 0.0) -> np.ndarray:
     """Camera-to-world rotation (OpenCV axes) looking horizontally at ``yaw`` (0 = +x), pitched down."""
-    yaw, pitch = np.radians(yaw_deg), np.radians(pitch_down_deg)
-    z = np.array([np.cos(yaw) * np.cos(pitch), np.sin(yaw) * np.cos(pitch), -np.sin(pitch)])
-    x = np.cross(z, [0.0, 0.0, 1.0])
-    x /= np.linalg.norm(x)
-    return np.stack([x, np.cross(z, x), z], axis=1)
+    return look(90.0 - yaw_deg, pitch_down_deg)
 
 
 #: pelvis-relative standing pose with an exactly vertical pelvis -> neck line
