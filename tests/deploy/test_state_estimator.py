@@ -61,7 +61,7 @@ def lowstate_sequence(kind: str, seconds: float, seed: int = 0) -> dict[str, np.
     anchor, stance = None, 0
     qidx = sim.pd.qpos_idx
     for k in range(T):
-        d.qpos[:3], d.qpos[3:7], d.qpos[qidx] = 0.0, quat[k], q[k, g1.MOTOR_INDEX_23]
+        d.qpos[:3], d.qpos[3:7], d.qpos[qidx] = 0.0, quat[k], q[k]
         mujoco.mj_kinematics(m, d)
         rel = [d.xpos[f] - d.xpos[sim.pelvis_id] for f in feet]
         low = int(rel[1][2] < rel[0][2])

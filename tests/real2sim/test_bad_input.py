@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 from videomimic_offline.errors import InputError
-from videomimic_offline.real2sim.config import PipelineConfig
+from videomimic_offline.real2sim.config import OutputsConfig, PipelineConfig
 from videomimic_offline.real2sim.pipeline import run_pipeline, run_until
 
 from tests.real2sim.conftest import textured_frames, write_video
 
-FAST = PipelineConfig(progress=False, write_overlay=False, write_snapshot=False)
+FAST = PipelineConfig(progress=False, outputs=OutputsConfig(write_overlay=False, write_snapshot=False))
 
 
 def _fails(video: Path, out: Path, match: str, cfg: PipelineConfig = FAST, last: str = "export") -> None:

@@ -82,5 +82,7 @@ def test_tsdf_mesh_of_a_plane_is_flat_and_where_it_was_seen() -> None:
 
 def test_no_depth_without_neighbours() -> None:
     frames, poses = _views(3.0, n=1)
-    dd = dense_depths(frames, np.zeros(frames.shape[:3], np.uint8), K, poses, np.arange(1), _plane_points(3.0))
-    assert dd.depths == [] and tsdf_mesh(dd)[1].shape == (0, 3)
+    dd = dense_depths(
+        frames, np.zeros(frames.shape[:3], np.uint8), K, poses, np.arange(1), _plane_points(3.0), DenseConfig()
+    )
+    assert dd.depths == [] and tsdf_mesh(dd, 0.03, 0.1, 8.0)[1].shape == (0, 3)

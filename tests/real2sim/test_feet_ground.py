@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from videomimic_offline.body.skeleton import HUMAN_JOINTS
-from videomimic_offline.real2sim.config import PipelineConfig
+from videomimic_offline.real2sim.config import OutputsConfig, PipelineConfig
 
 from videomimic_offline import artifacts
 
@@ -23,7 +23,7 @@ def test_planted_feet_land_on_known_cells_and_retarget_succeeds(tmp_path: Path) 
 
     # this clip used to fail retargeting: "the right foot is planted at x=2.70 ... over unseen cells"
     clip = make_clip("stairs_up", tmp_path / "clip", seconds=3.0, seed=3, progress=False)
-    cfg = PipelineConfig(progress=False, write_overlay=False, write_snapshot=False)
+    cfg = PipelineConfig(progress=False, outputs=OutputsConfig(write_overlay=False, write_snapshot=False))
     out = run_pipeline(clip / "video.mp4", tmp_path / "recon", cfg)
 
     m = artifacts.read_npz(out / "motion.npz", schema="videomimic.human_motion", max_version=1)

@@ -4,13 +4,16 @@ uses only that term (plus what pins the rest) restores the statement."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
 from videomimic_offline.body.skeleton import HUMAN_JOINTS
 from videomimic_offline.real2sim.body_template import bone_lengths, rest_joints
+from videomimic_offline.real2sim.config import FitConfig
 from videomimic_offline.real2sim.fit import terms
-from videomimic_offline.real2sim.fit.problem import fit_data, with_contacts
+from videomimic_offline.real2sim.fit.problem import fit_data, weights_from_config, with_contacts
 from videomimic_offline.real2sim.fit.solve import solve
 from videomimic_offline.real2sim.fit.terms import FitWeights
 
@@ -18,7 +21,7 @@ I = {n: i for i, n in enumerate(HUMAN_JOINTS)}  # noqa: E741
 H = 1.7
 K = np.array([[500.0, 0.0, 320.0], [0.0, 500.0, 240.0], [0.0, 0.0, 1.0]])
 T, J = 5, len(HUMAN_JOINTS)
-W = FitWeights()
+W = weights_from_config(FitConfig())
 
 
 def _camera() -> np.ndarray:
@@ -138,7 +141,7 @@ def test_foot_floor_holds_planted_ankles_at_the_surface_robustly() -> None:
     r2 = W.floor_sigma_m**2
     expect = W.floor * (r2 / (1 + r2 / W.floor_robust_m**2)) / W.floor_sigma_m**2
     assert _cost(terms.foot_floor, Y, d) == pytest.approx(expect, rel=1e-6)
-    plain = FitWeights(floor_robust_m=0.0)
+    plain = dataclasses.replace(W, floor_robust_m=0.0)
     assert _cost(terms.foot_floor, Y, d, plain) == pytest.approx(plain.floor, rel=1e-6)
     Y[:, feet, 2] += 1.0  # a surface a metre off pulls no harder than ~ robust scale / sigma
     assert _cost(terms.foot_floor, Y, d) < W.floor * W.floor_robust_m**2 / W.floor_sigma_m**2 * 1.01

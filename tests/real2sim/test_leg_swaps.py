@@ -34,7 +34,7 @@ def _walk(T: int = 120, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarr
 
 def test_swapped_stretches_are_undone_and_clean_tracks_left_alone() -> None:
     kp, conf, local = _walk()
-    same = fix_leg_swaps(kp, conf, local)
+    same = fix_leg_swaps(kp, conf, local, 5.0)
     assert not same[3].any() and np.array_equal(same[0], kp)
 
     bad_kp, bad_conf, bad_local = kp.copy(), conf.copy(), local.copy()
@@ -43,7 +43,7 @@ def test_swapped_stretches_are_undone_and_clean_tracks_left_alone() -> None:
     for a in (bad_kp, bad_conf, bad_local):
         a[np.ix_(stretch, L + R)] = a[np.ix_(stretch, R + L)]
     bad_kp[70, L[1]] = np.nan  # a missing frame does not break the chain
-    fixed_kp, fixed_conf, fixed_local, swapped = fix_leg_swaps(bad_kp, bad_conf, bad_local)
+    fixed_kp, fixed_conf, fixed_local, swapped = fix_leg_swaps(bad_kp, bad_conf, bad_local, 5.0)
     assert np.array_equal(swapped, stretch)
     ok = np.isfinite(fixed_kp).all(axis=(1, 2))
     assert np.allclose(fixed_kp[ok], kp[ok]) and np.allclose(fixed_conf, conf) and np.allclose(fixed_local, local)

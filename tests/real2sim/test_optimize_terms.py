@@ -13,7 +13,7 @@ import pytest
 from scipy.spatial.transform import Rotation
 from videomimic_offline.body.skeleton import HUMAN_JOINTS
 from videomimic_offline.real2sim.body_template import rest_joints
-from videomimic_offline.real2sim.config import PipelineConfig
+from videomimic_offline.real2sim.config import FitConfig
 from videomimic_offline.real2sim.fit.body import occlusion_pairs, unlean_towards_camera
 from videomimic_offline.real2sim.optimize import OptInputs, OptResult, optimize
 
@@ -268,12 +268,12 @@ def _inputs(P: np.ndarray, prior: np.ndarray, points: np.ndarray, hidden: tuple[
     conf = np.full(kp.shape[:2], 0.9)
     conf[:, [I[n] for n in hidden]] = 0.0
     local = _in_camera(prior, Twc)
-    return OptInputs(kp, conf, local - local[:, I["pelvis"], None], K, Twc, points, 30.0, H)
-
-
-def _config(**kw: object) -> PipelineConfig:
     # "vitpose" landmarks are the body model's joints (no MediaPipe bone-length factors) like REST
-    return PipelineConfig(progress=False, write_overlay=False, write_snapshot=False, keypoint_backend="vitpose", **kw)
+    return OptInputs(kp, conf, local - local[:, I["pelvis"], None], K, Twc, points, 30.0, H, "vitpose")
+
+
+def _config(**kw: object) -> FitConfig:
+    return FitConfig(**kw)  # type: ignore[arg-type]
 
 
 def _depth_behind_torso(res: OptResult, joint: str) -> np.ndarray:

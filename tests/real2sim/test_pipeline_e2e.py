@@ -12,7 +12,7 @@ import pytest
 from videomimic_offline.body.skeleton import HUMAN_JOINTS
 from videomimic_offline.real2sim.config import PipelineConfig
 
-from videomimic_offline import artifacts
+from videomimic_offline import artifacts, settings
 
 pytestmark = pytest.mark.slow
 
@@ -60,6 +60,7 @@ def test_pipeline_end_to_end(clip: Path, tmp_path: Path, monkeypatch: pytest.Mon
         assert (out / name).is_file(), name
     assert (out / "snapshot.png").stat().st_size > 10_000
     assert not list(out.rglob(".*partial*"))
+    assert settings.load_resolved(PipelineConfig, out / "config.json") == cfg  # the resolved settings, beside
 
     m = artifacts.read_npz(out / "motion.npz", schema="videomimic.human_motion", max_version=1)
     T = len(gt["joints_w"])
@@ -84,17 +85,33 @@ def test_pipeline_end_to_end(clip: Path, tmp_path: Path, monkeypatch: pytest.Mon
     motion_mark = (out / "motion.npz").stat().st_mtime_ns
     r = subprocess.run(
         [sys.executable, "-c", "from videomimic_offline.real2sim.tools import reconstruct_main; reconstruct_main()",
-         str(clip / "video.mp4"), str(out), "--height", str(float(gt["height_m"])), "-q"],
+         str(clip / "video.mp4"), str(out), "--height-m", str(float(gt["height_m"])), "--no-progress"],
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert r.returncode == 0, r.stderr
-    assert r.stdout.strip().endswith(str(out))
+    lines = r.stdout.strip().splitlines()
+    assert 2 <= len(lines) <= 5 and lines[0].startswith(f"reconstruct: {out}: {T} frames"), r.stdout
+    assert "reused persons, keypoints, cameras, optimize, scene, export; ran nothing" in lines[0]
+    assert "person: " in r.stdout and "camera: translating" in r.stdout and "overlay.mp4" in lines[-1]
     assert (out / "motion.npz").stat().st_mtime_ns == motion_mark
+
+    # a scene setting re-runs the scene (and export) only, and says so stage by stage
+    r = subprocess.run(
+        [sys.executable, "-m", "videomimic_offline.real2sim.tools", str(clip / "video.mp4"), str(out),
+         "--height-m", str(float(gt["height_m"])), "--scene.mesh-backend", "heightfield"],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert "reused persons, keypoints, cameras, optimize; ran scene, export" in r.stdout, r.stdout
+    assert "[4/6] optimize: reused" in r.stderr and "[5/6] scene: done" in r.stderr
+    rep = artifacts.read_json(out / "report.json")
+    assert rep["inputs"]["height_source"] == "given" and rep["persons"]["num_people"] >= 1
+    assert rep["camera"]["regime"] == "translating" and rep["quality"]["reproj_pct_of_height"] < 3
 
     # the interactive viewer populates a scene with the body, cameras and mesh
     from videomimic_offline.real2sim.viewer import build_view
 
-    server, view = build_view(out, port=_free_port())
+    server, view = build_view(out, port=_free_port(), host="127.0.0.1")
     try:
         view.show(T - 1)
         assert view.slider.max == T - 1

@@ -21,7 +21,7 @@ def _step_points(rng: np.random.Generator) -> np.ndarray:
 def test_heightfield_marks_unseen_cells_unknown() -> None:
     pts = _step_points(np.random.default_rng(0))
     pts = pts[~((pts[:, 0] > 0.3) & (pts[:, 0] < 0.7) & (pts[:, 1] > 0.3) & (pts[:, 1] < 0.7))]  # a 0.4 m hole
-    hf = scene.grid_heightfield(pts, resolution=0.05, fill_radius=0.06)
+    hf = scene.grid_heightfield(pts, resolution=0.05, fill_radius=0.06, min_points=1)
     assert hf.heights.shape == hf.known.shape
     assert np.array_equal(np.isnan(hf.heights), ~hf.known)
     cy, cx = ((0.5 - hf.origin_xy[1]) / 0.05, (0.5 - hf.origin_xy[0]) / 0.05)
@@ -34,7 +34,7 @@ def test_heightfield_marks_unseen_cells_unknown() -> None:
 
 
 def test_ply_roundtrip(tmp_path: Path) -> None:
-    hf = scene.grid_heightfield(_step_points(np.random.default_rng(1)), 0.1, 0.1)
+    hf = scene.grid_heightfield(_step_points(np.random.default_rng(1)), 0.1, 0.1, 1)
     v, f = scene.heightfield_mesh(hf)
     scene.write_ply(tmp_path / "m.ply", v, f)
     v2, f2 = scene.read_ply(tmp_path / "m.ply")
@@ -51,7 +51,7 @@ def test_gravity_from_tilted_planes() -> None:
     tilted = pts @ R.T + [0.3, -0.2, 1.0]
     up_true = R @ [0, 0, 1]
     person_up = R @ [0.15, 0.1, 1.0]  # the spine is a rough guess (8+ degrees off)
-    up, floor, info = gravity.estimate_gravity(tilted, person_up / np.linalg.norm(person_up), 1.7)
+    up, floor, info = gravity.estimate_gravity(tilted, person_up / np.linalg.norm(person_up), 1.7, None, 0.08)
     err = np.degrees(np.arccos(np.clip(up @ up_true, -1, 1)))
     assert err < 0.5, err
     assert info["num_planes"] >= 2
@@ -82,14 +82,15 @@ def test_lowpass_keeps_slow_motion() -> None:
 @pytest.mark.parametrize(
     ("bad", "names"),
     [
-        ({"mesh_backend": "marching"}, "mesh_backend"),
+        ({"scene": {"mesh_backend": "marching"}}, "mesh_backend"),
         ({"height_m": 17.0}, "height_m"),
+        ({"height_m": 0.9}, "height_m"),
         ({"person": -1}, "person"),
-        ({"w_occlusion": -1.0}, "w_occlusion"),
-        ({"opt_prior_lean": 1.5}, "opt_prior_lean"),
-        ({"opt_floor_robust_m": -0.05}, "opt_floor_robust_m"),
-        ({"dense_planes": 2}, "dense_planes"),
-        ({"tsdf_voxel_m": 0.2, "tsdf_trunc_m": 0.1}, "tsdf_trunc_m"),
+        ({"fit": {"w_occlusion": -1.0}}, "w_occlusion"),
+        ({"fit": {"opt_prior_lean": 1.5}}, "opt_prior_lean"),
+        ({"fit": {"opt_floor_robust_m": -0.05}}, "opt_floor_robust_m"),
+        ({"scene": {"dense": {"planes": 2}}}, "dense.planes"),
+        ({"scene": {"tsdf_voxel_m": 0.2, "tsdf_trunc_m": 0.1}}, "tsdf_trunc_m"),
     ],
 )
 def test_config_rejects_bad_values(bad: dict, names: str) -> None:
@@ -97,9 +98,12 @@ def test_config_rejects_bad_values(bad: dict, names: str) -> None:
     from videomimic_offline.errors import ConfigError
     from videomimic_offline.real2sim.config import PipelineConfig
 
+    from videomimic_offline import settings
+
     with pytest.raises(ConfigError, match=names):
-        PipelineConfig(**bad)
-    PipelineConfig(w_occlusion=0.0, opt_prior_lean=1.0, opt_floor_robust_m=0.0)  # the limits themselves are fine
+        settings.from_dict(PipelineConfig, bad)
+    fine = {"fit": {"w_occlusion": 0.0, "opt_prior_lean": 1.0, "opt_floor_robust_m": 0.0}, "height_m": 1.2}
+    settings.from_dict(PipelineConfig, fine)  # the limits themselves are fine
 
 
 def test_landmark_bone_scale_symmetric_and_backend_specific() -> None:
@@ -123,7 +127,7 @@ def test_planted_soles_mark_hidden_ground_known_and_nothing_else() -> None:
     toe = ankle + np.array([0.15, 0.0, -0.05])
     soles = scene.sole_samples(ankle, toe)
     extent = np.r_[soles.reshape(-1, 2), [[2.6, 0.5]]]  # a foot beyond the points widens the grid
-    hf = scene.grid_heightfield(pts, 0.05, 0.06, extent_xy=extent)
+    hf = scene.grid_heightfield(pts, 0.05, 0.06, 1, extent_xy=extent)
     far = np.array([[1.5, 1.5]])
     assert hf.origin_xy[0] <= 1.2 and hf.heights.shape[1] * 0.05 + hf.origin_xy[0] >= 2.6
 

@@ -34,25 +34,30 @@ def two_people(tmp_path_factory: pytest.TempPathFactory) -> np.ndarray:
 
 def test_most_visible_person_by_default(two_people: np.ndarray) -> None:
     W = two_people.shape[2]
-    first = track_person(two_people, person=0, samples=6)
+    first = track_person(two_people, person=0, samples=6, min_fraction=0.5)
     assert first.num_people == 2
     assert np.nanmedian(first.mp_2d[:, :, 0]) < W / 2, "person 0 is the bigger one on the left"
-    second = track_person(two_people, person=1, samples=6)
+    second = track_person(two_people, person=1, samples=6, min_fraction=0.5)
     assert np.nanmedian(second.mp_2d[:, :, 0]) > W / 2, "person 1 is the smaller one on the right"
     # the masks follow the chosen person
     assert second.masks[:, :, W // 2 :].sum() > 10 * second.masks[:, :, : W // 2].sum()
     with pytest.raises(InputError, match="--person 2"):
-        track_person(two_people, person=2, samples=6)
+        track_person(two_people, person=2, samples=6, min_fraction=0.5)
 
 
 @pytest.mark.slow
 def test_several_people_through_pipeline(two_people: np.ndarray, tmp_path: Path) -> None:
-    from videomimic_offline.real2sim.config import PipelineConfig
+    from videomimic_offline.real2sim.config import PipelineConfig, VideoConfig
     from videomimic_offline.real2sim.pipeline import run_until
 
     from videomimic_offline import artifacts
 
     video = write_video(tmp_path / "two.mp4", two_people)
-    d = run_until(video, tmp_path / "out", PipelineConfig(person=1, max_side_px=1280, progress=False), "persons")
+    d = run_until(
+        video,
+        tmp_path / "out",
+        PipelineConfig(person=1, video=VideoConfig(max_side_px=1280), progress=False),
+        "persons",
+    )
     p = artifacts.read_npz(d / "persons.npz", schema="videomimic.r2s_persons", max_version=1)
     assert int(p["num_people"]) == 2 and int(p["person"]) == 1

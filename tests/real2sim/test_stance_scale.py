@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from videomimic_offline.body.skeleton import HUMAN_JOINTS
 from videomimic_offline.real2sim.body_template import rest_joints
-from videomimic_offline.real2sim.config import PipelineConfig
+from videomimic_offline.real2sim.config import FitConfig
 from videomimic_offline.real2sim.fit.scale import scale_from_stance_rays
 from videomimic_offline.real2sim.optimize import OptInputs, optimize
 from videomimic_offline.real2sim.synthetic.camera import look_at
@@ -103,12 +103,11 @@ def test_optimisation_makes_an_sfm_scene_metric() -> None:
     kp = (pc @ K.T)[..., :2] / pc[..., 2:3]
     sfm = Twc.copy()
     sfm[:, :3, 3] *= 0.37
-    inp = OptInputs(kp, np.full(kp.shape[:2], 0.9), pc - pc[:, I["pelvis"], None], K, sfm, pts * 0.37, 30.0, H)
+    kp_conf = np.full(kp.shape[:2], 0.9)
+    inp = OptInputs(kp, kp_conf, pc - pc[:, I["pelvis"], None], K, sfm, pts * 0.37, 30.0, H, "vitpose")
 
-    def config(on: bool) -> PipelineConfig:
-        return PipelineConfig(
-            progress=False, write_overlay=False, write_snapshot=False, keypoint_backend="vitpose", surface_scale=on
-        )
+    def config(on: bool) -> FitConfig:
+        return FitConfig(surface_scale=on)
 
     off = optimize(inp, config(False))
     assert abs(off.scale * 0.37 - 1) > 0.02 and "stance_scale" not in off.info

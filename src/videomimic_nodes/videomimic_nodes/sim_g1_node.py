@@ -20,6 +20,7 @@ from std_msgs.msg import String
 from unitree_hg.msg import LowCmd, LowState
 from videomimic_offline.contracts.heightfield import read_heightfield
 from videomimic_offline.errors import InputError
+from videomimic_offline.robot import physics
 from videomimic_offline.sim.terrain import step_heightfield
 
 from videomimic_nodes.core.cloud import pose_matrix, xyz_to_cloud2_fields
@@ -34,7 +35,7 @@ class SimG1Node(Node):
         p = params(
             self,
             {
-                "scene": "", "step_x": 0.35, "step_height": 0.1, "physics_dt": 0.002, "lowstate_decimation": 1,
+                "scene": "", "step_x": 0.35, "step_height": 0.1, "physics_dt": physics.DEPLOY_SIM_TIMESTEP, "lowstate_decimation": 1,
                 "odom_hz": 50.0, "realtime_factor": 1.0, "gantry": True, "gantry_release_s": -1.0,
                 "release_gantry_on_policy": True, "lidar_points_per_scan": 20000, "lidar_hz": 10.0,
                 "lidar_mount_xyz": [0.0, 0.0, 0.4], "lidar_mount_rpy": [3.14159265, 0.35, 0.0],

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from videomimic_offline.robot import g1
+from videomimic_offline.robot import g1, physics
 from videomimic_offline.sim.pd import JointPD, MotorCommand
 from videomimic_offline.sim.terrain import TERRAIN_GROUP, Heightfield, scene_spec, step_heightfield
 
@@ -37,7 +37,7 @@ class LidarConfig:
 
 @dataclass
 class SimConfig:
-    physics_dt: float = 0.002
+    physics_dt: float = physics.DEPLOY_SIM_TIMESTEP
     gantry: bool = True
     gantry_release_s: float = -1.0  # >0: release after this much sim time regardless
     lidar: LidarConfig = field(default_factory=LidarConfig)
@@ -70,7 +70,7 @@ class SimG1:
         self.model = spec.compile()
         self.data = mujoco.MjData(self.model)
         self.pd = JointPD(self.model)
-        self.cmd = MotorCommand.zero(len(g1.JOINT_NAMES_23))
+        self.cmd = MotorCommand.zero(len(g1.JOINT_NAMES_29))
         self.rng = np.random.default_rng(seed)
         self._mj = mujoco
         self.torso_id = self.model.body(g1.TORSO_LINK).id
@@ -93,7 +93,7 @@ class SimG1:
         ground = float(np.nan_to_num(self.field.height_at(np.zeros(2)), nan=0.0))  # stand on the scene at the origin
         d.qpos[:3] = [0.0, 0.0, ground + g1.DEFAULT_PELVIS_HEIGHT + 0.02]
         d.qpos[3:7] = [1.0, 0.0, 0.0, 0.0]
-        d.qpos[self.pd.qpos_idx] = g1.as_array(g1.DEFAULT_POSE)
+        d.qpos[self.pd.qpos_idx] = g1.as_array(g1.DEFAULT_POSE, g1.JOINT_NAMES_29)
         self._mj.mj_forward(self.model, d)
         if self.cfg.gantry:  # weld the pelvis where it is now
             eq = self.model.eq("gantry").id
@@ -114,10 +114,10 @@ class SimG1:
             self.gantry_on = False
 
     def set_command(self, m: MotorArrays) -> None:
-        """Take the 23 policy joints' slots of a 35-slot motor command (wrists are welded here)."""
-        idx = g1.MOTOR_INDEX_23
-        self.cmd = MotorCommand(m.q[idx].astype(np.float64), m.dq[idx].astype(np.float64), m.tau[idx].astype(np.float64),
-                                m.kp[idx].astype(np.float64), m.kd[idx].astype(np.float64), m.mode[idx] == 1)  # fmt: skip
+        """Take the 29 G1 motors' slots of a 35-slot motor command."""
+        n = len(g1.JOINT_NAMES_29)
+        self.cmd = MotorCommand(m.q[:n].astype(np.float64), m.dq[:n].astype(np.float64), m.tau[:n].astype(np.float64),
+                                m.kp[:n].astype(np.float64), m.kd[:n].astype(np.float64), m.mode[:n] == 1)  # fmt: skip
 
     def step(self) -> None:
         """One physics step with PD from the latest command (and a slice of LiDAR rays)."""
@@ -128,13 +128,9 @@ class SimG1:
         self._cast_slice()
 
     def joint_state29(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(q, dq, tau) in the 29-joint motor order (wrists, welded here, read 0)."""
-        q, dq, tau = np.zeros(29), np.zeros(29), np.zeros(29)
-        idx = g1.MOTOR_INDEX_23
-        q[idx] = self.data.qpos[self.pd.qpos_idx]
-        dq[idx] = self.data.qvel[self.pd.qvel_idx]
-        tau[idx] = self.data.ctrl[self.pd.act_idx]
-        return q, dq, tau
+        """(q, dq, tau) in the 29-joint motor order."""
+        d = self.data
+        return d.qpos[self.pd.qpos_idx].copy(), d.qvel[self.pd.qvel_idx].copy(), self.pd.torques(d)
 
     def imu(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Pelvis IMU: (quat wxyz, gyro rad/s body, accelerometer m/s^2 body)."""

@@ -32,6 +32,9 @@ _IDX = {n: i for i, n in enumerate(HUMAN_JOINTS)}
 #: Heights the model (and the synthetic benchmark) is meant for, metres.
 HEIGHT_RANGE = (1.5, 1.95)
 
+#: Heights the model accepts at all (metres): the one range every height input is checked against.
+VALID_HEIGHT_M = (1.2, 2.2)
+
 #: Order of :attr:`BodyShape.as_array` / :meth:`BodyShape.from_array`.
 SHAPE_PARAM_NAMES = ("height_m", "leg_ratio", "shoulder_ratio", "girth")
 
@@ -46,7 +49,7 @@ class BodyShape:
     girth: float = 1.0  # limb/torso thickness factor (0.8..1.3)
 
     def __post_init__(self) -> None:
-        lo, hi = 1.2, 2.2
+        lo, hi = VALID_HEIGHT_M
         if not lo <= self.height_m <= hi:
             raise InputError(f"body height {self.height_m} m is outside {lo}..{hi} m: give the height in metres")
         for name, (a, b) in {"leg_ratio": (0.85, 1.15), "shoulder_ratio": (0.7, 1.3), "girth": (0.6, 1.6)}.items():

@@ -12,7 +12,8 @@ Conventions:
 - ``regime`` () str, optional: how the camera moved — "static", "rotation" (turning in place) or
   "translating" (the only regime in which SfM triangulates the scene).
 - ``focal_source`` () str, optional: where the focal length came from — "given" (the user),
-  "sfm", "person" (the body's known size) or "prior" (a field-of-view assumption).
+  "sfm", "rotation" (self-calibrated from a camera turning in place), "person" (the body's known
+  size) or "prior" (a field-of-view assumption).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ SCHEMA = "videomimic.cameras"
 VERSION = 1
 FILE = "cameras.npz"
 REGIMES = ("static", "rotation", "translating")
-FOCAL_SOURCES = ("given", "sfm", "person", "prior")
+FOCAL_SOURCES = ("given", "sfm", "rotation", "person", "prior")
 
 
 @dataclass

@@ -24,12 +24,14 @@ import logging
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 from scipy.spatial.transform import Rotation, Slerp
 
 from videomimic_offline.errors import InputError
+from videomimic_offline.real2sim.config import CamerasConfig
 
 log = logging.getLogger(__name__)
 
@@ -235,24 +237,18 @@ def estimate_cameras(
     masks: np.ndarray,
     fps: float,
     work: Path,
-    *,
-    focal_px: float | None = None,
-    focal_prior_factor: float = 0.8,
-    static_px: float = 1.5,
-    parallax_px: float = 2.5,
-    regime: str | None = None,
-    dilate_px: int = 15,
-    sfm: dict,
+    cfg: CamerasConfig,
+    focal_px: float | None,
+    progress: bool = False,
 ) -> CameraTrack:
     """Find the camera regime and the cameras for it (see the module docstring).
 
-    ``regime`` forces one (None = measured). ``sfm`` holds ``run_sfm``'s other keyword arguments
-    (the pipeline config's ``sfm_*`` fields).
+    ``cfg.regime`` forces one (None = measured); ``focal_px`` is the user's focal, if known.
     """
     T, H, W = frames.shape[:3]
-    motion = background_motion(frames, masks, fps, dilate_px)
-    found = classify_regime(motion, static_px, parallax_px)
-    use = regime or found
+    motion = background_motion(frames, masks, fps, cfg.mask_dilate_px)
+    found = classify_regime(motion, cfg.static_px, cfg.parallax_px)
+    use = cfg.regime or found
     info: dict = {
         "regime_measured": found,
         "background_static_px": round(motion.static_px, 3),
@@ -260,7 +256,7 @@ def estimate_cameras(
         "background_features": motion.features,
         "background_windows": motion.windows,
     }
-    f_prior = focal_prior_factor * max(W, H)
+    f_prior = cfg.focal_init_factor * max(W, H)
 
     def intrinsics(f: float) -> np.ndarray:
         return np.array([[f, 0.0, W / 2], [0.0, f, H / 2], [0.0, 0.0, 1.0]])
@@ -271,7 +267,7 @@ def estimate_cameras(
         return CameraTrack(intrinsics(f), np.tile(np.eye(4), (T, 1, 1)), *empty, "static", src, info)
     if use == "translating":
         try:
-            ct = run_sfm(frames, masks, work, focal_px=focal_px, focal_init_factor=focal_prior_factor, **sfm)
+            ct = run_sfm(frames, masks, work, cfg, focal_px, progress)
             ct.regime, ct.focal_source = "translating", ("given" if focal_px else "sfm")
             ct.info = {**info, "camera_model": "sfm"}
             return ct
@@ -294,22 +290,64 @@ def run_sfm(
     frames: np.ndarray,
     masks: np.ndarray,
     work: Path,
-    *,
-    num_keyframes: int,
-    max_features: int,
-    overlap: int,
+    cfg: CamerasConfig,
     focal_px: float | None,
-    focal_init_factor: float,
-    min_registered: float,
-    dilate_px: int,
-    camera_model: str,
+    progress: bool = False,
 ) -> CameraTrack:
-    """pycolmap incremental SfM on masked keyframes, interpolated to all T frames."""
+    """pycolmap incremental SfM on masked keyframes, interpolated to all T frames (``focal_px``: known
+    focal); ``progress`` shows a bar over its steps (about half of a reconstruction's time)."""
+    with _SfmProgress(progress) as bar:
+        return _run_sfm(frames, masks, work, cfg, focal_px, bar)
+
+
+class _SfmProgress:
+    """One progress bar over SfM's steps: keyframes written, features, matches, keyframes registered.
+
+    Feature extraction and matching are single pycolmap calls (the bar moves when each ends); the
+    incremental mapping calls back after each keyframe it registers.
+    """
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.bar: Any = None
+
+    def __enter__(self) -> _SfmProgress:
+        return self
+
+    def start(self, keyframes: int) -> None:
+        from tqdm import tqdm
+
+        # keyframes written + features + matches + registered, one unit per keyframe each
+        self.bar = tqdm(total=4 * keyframes, desc="SfM", unit="step", disable=not self.enabled, leave=False)
+
+    def step(self, what: str, units: int = 1) -> None:
+        if self.bar is not None:
+            self.bar.set_description(f"SfM: {what}", refresh=False)
+            self.bar.update(units)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _run_sfm(
+    frames: np.ndarray, masks: np.ndarray, work: Path, cfg: CamerasConfig, focal_px: float | None, bar: _SfmProgress
+) -> CameraTrack:
+    """:func:`run_sfm`'s work, stepping ``bar``."""
     import pycolmap
+
+    num_keyframes, max_features, overlap = cfg.sfm_keyframes, cfg.sfm_max_features, cfg.sfm_overlap
+    focal_init_factor, min_registered, camera_model = (
+        cfg.focal_init_factor,
+        cfg.sfm_min_registered,
+        cfg.sfm_camera_model,
+    )
+    dilate_px = cfg.mask_dilate_px
 
     pycolmap.logging.minloglevel = 2  # errors only: progress is ours
     T, H, W = frames.shape[:3]
     keys = np.unique(np.linspace(0, T - 1, min(num_keyframes, T)).round().astype(int))
+    bar.start(len(keys))
     img_dir, mask_dir, out_dir = work / "images", work / "masks", work / "sparse"
     for d in (img_dir, mask_dir, out_dir):
         d.mkdir(parents=True, exist_ok=True)
@@ -321,6 +359,7 @@ def run_sfm(
         person = cv2.dilate(masks[k], kernel) if dilate_px > 0 else masks[k]
         cv2.imwrite(str(mask_dir / f"{name}.png"), np.where(person > 0, 0, 255).astype(np.uint8))
         names.append(name)
+        bar.step("keyframes")
     db = work / "database.db"
     if db.exists():
         db.unlink()
@@ -339,6 +378,7 @@ def run_sfm(
         db, img_dir, image_names=names, camera_mode=pycolmap.CameraMode.SINGLE,
         reader_options=reader, extraction_options=extract, device=pycolmap.Device.cpu,
     )  # fmt: skip
+    bar.step("features", len(keys))
     matching = pycolmap.FeatureMatchingOptions()
     matching.num_threads = 2
     matching.use_gpu = False
@@ -346,6 +386,7 @@ def run_sfm(
     pairing.overlap = overlap
     pairing.loop_detection = False
     pycolmap.match_sequential(db, matching_options=matching, pairing_options=pairing, device=pycolmap.Device.cpu)
+    bar.step("matches", len(keys))
 
     recs = {}
     # handheld clips have small baselines: start with a low initial triangulation angle and relax
@@ -364,7 +405,12 @@ def run_sfm(
         opts.ba_refine_principal_point = False
         run_dir = out_dir / f"try{attempt}"
         run_dir.mkdir(parents=True, exist_ok=True)
-        recs = pycolmap.incremental_mapping(db, img_dir, run_dir, options=opts)
+        registered = bar.bar.n if bar.bar is not None else 0
+        recs = pycolmap.incremental_mapping(
+            db, img_dir, run_dir, options=opts, next_image_callback=lambda: bar.step("registering keyframes")
+        )
+        if bar.bar is not None:  # a second attempt starts the registration count again
+            bar.bar.n = registered
         if recs and max(r.num_reg_images() for r in recs.values()) >= min_registered * len(keys):
             break
     if not recs:

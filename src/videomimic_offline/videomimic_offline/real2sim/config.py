@@ -1,89 +1,131 @@
-"""Pipeline configuration: one dataclass, every default runs offline on a CPU.
+"""Reconstruction settings: one nested dataclass, one sub-config per stage, every default once.
 
-Heavy backends (SAM2, ViTPose, SMPL, MegaSaM, NKSR) are opt-in by name and load from local paths
-given here; nothing is ever downloaded.
+This module is the only place real2sim's defaults live; the stages and the functions they call
+take these configs instead of keeping defaults of their own. Through ``videomimic_offline.settings``
+the same dataclass gives the command line of ``reconstruct`` and the ``r2s_*`` tools (every field
+is a flag: ``--height-m 1.78``, ``--cameras.sfm-keyframes 40``), each stage's cache key (the
+sub-configs it reads, so a new field is hashed by default; ``hashed=False`` marks the few that
+cannot change results) and the resolved ``config.json`` saved beside the outputs.
+
+Top-level fields are what a user knows about the clip (the person's height, which person, a
+known focal length, how many frames to use); each stage's tuning sits in its own sub-config.
+Heavy backends (SAM2, ViTPose, SMPL, MegaSaM) are opt-in by name and load from local paths given
+here; nothing is ever downloaded.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Literal, get_args
 
+from videomimic_offline.body.model import VALID_HEIGHT_M
 from videomimic_offline.errors import ConfigError
+from videomimic_offline.settings import setting
 
-MASK_BACKENDS = ("mediapipe", "sam2")
-KEYPOINT_BACKENDS = ("mediapipe", "vitpose")
-BODY_BACKENDS = ("skeleton", "smpl")
-CAMERA_BACKENDS = ("colmap", "megasam")
-MESH_BACKENDS = ("tsdf", "heightfield", "poisson", "nksr")
+MaskBackend = Literal["mediapipe", "sam2"]
+KeypointBackend = Literal["mediapipe", "vitpose"]
+BodyBackend = Literal["skeleton", "smpl"]
+CameraBackend = Literal["colmap", "megasam"]
+MeshBackend = Literal["tsdf", "heightfield", "poisson", "nksr"]
+SfmCameraModel = Literal["SIMPLE_PINHOLE", "SIMPLE_RADIAL"]
+CameraRegime = Literal["static", "rotation", "translating"]
+
+
+def _choices(name: str, value: object, literal: object) -> None:
+    allowed = get_args(literal)
+    if value not in allowed:
+        raise ConfigError(f"{name}={value!r} is unknown; use one of {', '.join(map(str, allowed))}")
+
+
+def _as_path(obj: object, *names: str) -> None:
+    for name in names:
+        v = getattr(obj, name)
+        if v is not None and not isinstance(v, Path):
+            setattr(obj, name, Path(v))
 
 
 @dataclass
-class PipelineConfig:
-    """Everything the reconstruction pipeline can be told; each stage hashes the fields it reads."""
+class VideoConfig:
+    """How the video is read (hashed by the first stage; every later stage follows its result)."""
 
-    # --- input ---
-    #: Person height in metres, the metric ruler for the whole scene; None = the prior below.
-    height_m: float | None = None
-    #: Height used when ``height_m`` is None (adult average; the scale error follows the guess).
-    height_prior_m: float = 1.70
-    #: Which person to reconstruct when several are visible: 0 = most visible, 1 = next, ...
-    person: int = 0
-    #: Process at most this many frames (None = all); long clips are cut, not subsampled.
-    max_frames: int | None = None
-    #: Clips shorter than this are refused (too little motion to recover a camera from).
-    min_frames: int = 10
-    #: Frames are resized so their longer side is at most this many pixels (speed).
+    #: Frames are resized so their longer side is at most this many pixels (speed and memory).
     max_side_px: int = 640
-    #: Focal length in pixels at the processed resolution; None = estimated (SfM for a translating
-    #: camera, self-calibration for one that rotates far enough), else the phone prior
-    #: ``focal_init_factor`` x the longer side (0.8 ~ a 24-28 mm equivalent phone main camera, 64 deg
-    #: across the long side; also SfM's start: COLMAP's usual 1.2 converged to a wrong focal on short,
-    #: small-baseline clips). ``info.json``'s ``focal_source`` says which was used.
-    focal_px: float | None = None
-    focal_init_factor: float = 0.8
+    #: Clips with fewer frames than this are refused (too little motion to recover anything from).
+    min_frames: int = 10
 
-    # --- backends ---
-    mask_backend: str = "mediapipe"
-    keypoint_backend: str = "mediapipe"
-    body_backend: str = "skeleton"
-    camera_backend: str = "colmap"
-    #: Scene mesh: "tsdf" = dense plane-sweep stereo between SfM keyframes fused in a TSDF volume
-    #: (real2sim/densify.py); "heightfield" = the heightfield's own triangles; "poisson"; "nksr".
-    mesh_backend: str = "tsdf"
-    #: SAM2 checkpoint (.pt) and model config (.yaml) paths for ``mask_backend="sam2"``.
-    sam2_checkpoint: Path | None = None
-    sam2_config: Path | None = None
-    #: Undo stretches of frames where the 2D detector swapped the left and right legs' labels
-    #: (``keypoints.fix_leg_swaps``; the per-swapped-frame cost in px).
-    fix_leg_swaps: bool = True
-    leg_swap_cost_px: float = 5.0
-    #: ViTPose ONNX file for ``keypoint_backend="vitpose"`` (input (1,3,256,192), heatmaps (1,17,64,48)).
-    vitpose_onnx: Path | None = None
-    #: Folder holding ``smpl/SMPL_NEUTRAL.pkl`` (or SMPL-X) for ``body_backend="smpl"``.
-    smpl_model_dir: Path | None = None
-    #: Output of MegaSaM/MonST3R (npz with depths, poses, intrinsics) for ``camera_backend="megasam"``.
-    megasam_npz: Path | None = None
+    def __post_init__(self) -> None:
+        if self.min_frames < 2:
+            raise ConfigError("video.min_frames must be at least 2")
+        if self.max_side_px < 64:
+            raise ConfigError("video.max_side_px must be at least 64 (pixels of the longer image side)")
 
-    # --- persons / keypoints ---
-    #: Landmarks below this visibility count as missing (weight 0) in the optimisation.
-    min_keypoint_conf: float = 0.3
-    #: Refuse the clip when the person is found in fewer than this fraction of frames.
-    min_person_fraction: float = 0.5
+
+@dataclass
+class PersonsConfig:
+    """Finding and following the person: detection, tracking, masks."""
+
     #: Run the HOG people detector on this many evenly spaced frames to count and pick people.
     detect_samples: int = 8
+    #: Refuse the clip when the person is found in fewer than this fraction of frames.
+    min_person_fraction: float = 0.5
+    #: Person masks: "mediapipe" (segmentation of the pose model, offline default) or "sam2".
+    mask_backend: MaskBackend = "mediapipe"
+    #: SAM2 checkpoint (.pt) for ``mask_backend=sam2`` (a local file; hashed by content).
+    sam2_checkpoint: Path | None = None
+    #: SAM2 model config (.yaml) for ``mask_backend=sam2``.
+    sam2_config: Path | None = None
 
-    # --- camera / SfM ---
+    def __post_init__(self) -> None:
+        _choices("persons.mask_backend", self.mask_backend, MaskBackend)
+        _as_path(self, "sam2_checkpoint", "sam2_config")
+        if self.detect_samples < 1:
+            raise ConfigError("persons.detect_samples must be >= 1")
+        if not 0.0 < self.min_person_fraction <= 1.0:
+            raise ConfigError("persons.min_person_fraction must be in (0, 1]")
+
+
+@dataclass
+class KeypointsConfig:
+    """2D keypoints and the per-frame 3D pose prior."""
+
+    #: 2D keypoints: "mediapipe" (offline default) or "vitpose" (an ONNX file you provide).
+    backend: KeypointBackend = "mediapipe"
+    #: ViTPose ONNX file for ``backend=vitpose`` (input (1,3,256,192), heatmaps (1,17,64,48)).
+    vitpose_onnx: Path | None = None
+    #: Undo stretches of frames where the 2D detector swapped the left and right legs' labels.
+    fix_leg_swaps: bool = True
+    #: Cost of one swapped frame in the leg-swap fix (px): higher keeps the detector's labels more.
+    leg_swap_cost_px: float = 5.0
+
+    def __post_init__(self) -> None:
+        _choices("keypoints.backend", self.backend, KeypointBackend)
+        _as_path(self, "vitpose_onnx")
+
+
+@dataclass
+class CamerasConfig:
+    """The camera path and sparse scene points (offline default: pycolmap SfM on the background)."""
+
+    #: "colmap" (SfM on the masked video, offline default) or "megasam" (an npz you provide).
+    backend: CameraBackend = "colmap"
+    #: Output of MegaSaM/MonST3R (npz with depths, poses, intrinsics) for ``backend=megasam``.
+    megasam_npz: Path | None = None
     #: Camera regime (``cameras.REGIMES``): None = measured from the background; "static" (tripod),
     #: "rotation" (pan/tilt) or "translating" (SfM) forces one.
-    camera_regime: str | None = None
+    regime: CameraRegime | None = None
     #: The camera counts as static when the background moves less than this (px, median feature
-    #: displacement from the first frame), and as rotating (not translating) when one homography per
-    #: half second explains 95 % of the background tracks to within ``camera_parallax_px``.
-    camera_static_px: float = 1.5
-    camera_parallax_px: float = 2.5
+    #: displacement from the first frame).
+    static_px: float = 1.5
+    #: The camera counts as rotating (not translating) when one homography per half second explains
+    #: 95 % of the background tracks to within this (px).
+    parallax_px: float = 2.5
+    #: Unknown focal: the phone prior, this factor x the longer image side (0.8 ~ a 24-28 mm
+    #: equivalent main camera, 64 deg across the long side), used when neither SfM nor a rotating
+    #: camera's self-calibration gives one; also SfM's start (COLMAP's usual 1.2 converged to a wrong
+    #: focal on short, small-baseline clips). ``info.json``'s ``focal_source`` says which was used.
+    focal_init_factor: float = 0.8
     #: Number of keyframes given to SfM (evenly spaced); other frames are interpolated.
     sfm_keyframes: int = 30
     #: Max SIFT features per keyframe.
@@ -94,38 +136,69 @@ class PipelineConfig:
     sfm_min_registered: float = 0.6
     #: COLMAP camera model when the focal is estimated: SIMPLE_PINHOLE (f, cx, cy) is the most
     #: stable for short clips; SIMPLE_RADIAL adds one distortion term for wide phone lenses.
-    sfm_camera_model: str = "SIMPLE_PINHOLE"
+    sfm_camera_model: SfmCameraModel = "SIMPLE_PINHOLE"
     #: The person mask is dilated by this many pixels before masking features (shadows, edges).
     mask_dilate_px: int = 15
 
-    # --- joint optimisation ---
+    def __post_init__(self) -> None:
+        _choices("cameras.backend", self.backend, CameraBackend)
+        _choices("cameras.sfm_camera_model", self.sfm_camera_model, SfmCameraModel)
+        if self.regime is not None:
+            _choices("cameras.regime", self.regime, CameraRegime)
+        _as_path(self, "megasam_npz")
+        if self.sfm_keyframes < 3 or self.sfm_max_features < 100 or self.sfm_overlap < 1:
+            raise ConfigError("cameras: sfm_keyframes >= 3, sfm_max_features >= 100 and sfm_overlap >= 1")
+        if not 0.0 < self.sfm_min_registered <= 1.0 or self.focal_init_factor <= 0:
+            raise ConfigError("cameras: sfm_min_registered must be in (0, 1] and focal_init_factor > 0")
+
+
+@dataclass
+class FitConfig:
+    """The joint human-scene optimisation (``real2sim/optimize.py``)."""
+
+    #: Body model giving the bone lengths at the person's height: "skeleton" (the open body
+    #: model, default) or "smpl" (model files you provide).
+    body_backend: BodyBackend = "skeleton"
+    #: Folder holding ``smpl/SMPL_NEUTRAL.pkl`` (or SMPL-X) for ``body_backend=smpl``.
+    smpl_model_dir: Path | None = None
+    #: Keypoints below this confidence count as missing (weight 0) in the fit and its initialisation.
+    min_keypoint_conf: float = 0.3
     #: L-BFGS iterations per pass (60 stopped well short of convergence; 300 frames take ~2-3 s).
     opt_iters: int = 150
     #: Estimate the person's leg/arm proportions from the 2D keypoints (height stays fixed) before
-    #: fitting; average proportions bias the depth, and so the scene scale, by a few percent.
-    #: Experimental, off: on the benchmark clips it barely moved from the average (not yet useful).
+    #: fitting. Experimental, off: on the benchmark clips it barely moved from the average.
     opt_proportions: bool = False
     #: Term weights of the joint fit (``fit/terms.py``): a residual of one ``*_sigma`` on every
-    #: element costs the term its weight. Robust 2D reprojection; bone lengths; the 3D pose prior;
-    #: joint accelerations; planted feet not sliding; planted feet on the surface; a seated pelvis
-    #: on the seat.
+    #: element costs the term its weight. Weight of the robust 2D reprojection term.
     w_reproj: float = 1.0
+    #: Weight of the bone-length term (bones keep the body model's lengths at the given height).
     w_bone: float = 0.3
+    #: Weight of the 3D pose prior (the keypoint model's per-frame 3D pose).
     w_pose_prior: float = 0.03
+    #: Weight of the joint-acceleration (smoothness) term.
     w_smooth: float = 0.03
+    #: Weight of the planted-feet no-slide term.
     w_contact: float = 0.1
+    #: Weight of the planted-feet-on-the-surface term.
     w_floor: float = 0.1
+    #: Weight of the seated-pelvis-on-the-seat term.
     w_seat: float = 0.1
-    #: Normalisers (m) of those terms: bone length error, pose prior distance, per-frame joint
-    #: acceleration (second difference), planted-foot motion per frame, planted ankle off its
-    #: surface height, seated pelvis off the seat height, and a hidden joint's shortfall behind the
-    #: body part hiding it.
+    #: Weight of the occlusion term: a joint the detector reports as not visible, whose 2D position
+    #: lies on a visible part of the body, is kept behind that part (``fit.body.occlusion_pairs``).
+    w_occlusion: float = 0.3
+    #: Normaliser (m) of the bone-length error.
     bone_sigma_m: float = 0.02
+    #: Normaliser (m) of the distance to the pose prior.
     pose_sigma_m: float = 0.05
+    #: Normaliser (m) of a joint's per-frame acceleration (second difference).
     accel_sigma_m: float = 0.01
+    #: Normaliser (m) of a planted foot's motion per frame.
     slide_sigma_m: float = 0.005
+    #: Normaliser (m) of a planted ankle off its surface height.
     floor_sigma_m: float = 0.02
+    #: Normaliser (m) of a seated pelvis off the seat height.
     seat_sigma_m: float = 0.02
+    #: Normaliser (m) of a hidden joint's shortfall behind the body part hiding it.
     occlusion_sigma_m: float = 0.03
     #: Fit once without the foot terms, detect contacts and the surface under the feet on that
     #: smooth result, then fit again with them (the per-frame initialisation's depth jitter hides
@@ -135,116 +208,181 @@ class PipelineConfig:
     #: surface estimate far from a stance foot (step edges, sparse points) must not drag the leg there.
     opt_floor_robust_m: float = 0.05
     #: Fraction of the 3D pose prior's trunk lean along the horizontal viewing direction that is kept
-    #: (1 = as MediaPipe estimates it; that lean is its least certain degree of freedom, gravity is known).
+    #: (1 = as the keypoint model estimates it; its least certain degree of freedom, gravity is known).
     opt_prior_lean: float = 0.5
-    #: Weight of the occlusion term: a joint the detector reports as not visible, whose 2D position
-    #: lies on a visible part of the body, is kept behind that part (``fit.body.occlusion_pairs``).
-    w_occlusion: float = 0.3
     #: Robust (Geman-McClure style) scale for 2D residuals, in pixels.
     reproj_robust_px: float = 15.0
-    #: Ankle speed below which a foot counts as in contact (m/s), and max height above the floor (m).
+    #: Ankle speed below which a foot counts as in contact (m/s).
     contact_speed: float = 0.35
+    #: Max ankle height above the surface under it for a contact (m).
     contact_height: float = 0.20
     #: Refine the scale after the scene-free first pass: stance feet's ground points must lie on
     #: the scene surface along their camera rays (``fit.scale.scale_from_stance_rays``).
     surface_scale: bool = True
     #: Gravity without scene planes (static and rotating cameras, bare scenes): how far (deg) the
-    #: person's mean body axis and the cameras' roll may be from upright, and the height noise (m)
-    #: of a stance foot's ground point; each cue counts by that precision (``gravity.fuse_up``).
+    #: person's mean body axis may be from upright; each cue counts by its precision (``gravity.fuse_up``).
     gravity_person_sigma_deg: float = 5.0
+    #: How far (deg) the cameras' roll may be from upright, for the same fusion.
     gravity_roll_sigma_deg: float = 3.0
+    #: Height noise (m) of a stance foot's ground point, for the same fusion.
     gravity_feet_sigma_m: float = 0.03
     #: Stance feet whose ground heights differ by more than this (m) stand on different levels
     #: (floor, a step, a curb); within it, one level.
     level_tolerance_m: float = 0.05
-    #: Ankle joint height above the sole when standing (m), for the floor term.
+    #: Ankle joint height above the sole when standing (m), for the floor term and the scene.
     ankle_height_m: float = 0.08
-    #: Bidirectional One-Euro-like smoothing cutoff (Hz) applied after the optimisation; 0 = off.
+    #: Bidirectional low-pass cutoff (Hz) applied after the optimisation; 0 = off.
     smooth_cutoff_hz: float = 6.0
 
-    # --- scene ---
+    def __post_init__(self) -> None:
+        _choices("fit.body_backend", self.body_backend, BodyBackend)
+        _as_path(self, "smpl_model_dir")
+        negative = [f.name for f in dataclasses.fields(self) if f.name.startswith("w_") and getattr(self, f.name) < 0]
+        if negative:
+            raise ConfigError(f"fit: {', '.join(negative)} must be >= 0 (a weight; 0 switches the term off)")
+        if not 0.0 <= self.opt_prior_lean <= 1.0:
+            raise ConfigError(f"fit.opt_prior_lean={self.opt_prior_lean} must be in [0, 1] (the fraction of lean kept)")
+        if self.opt_floor_robust_m < 0:
+            raise ConfigError("fit.opt_floor_robust_m must be >= 0 (0 = plain least squares)")
+        sigmas = [
+            f.name for f in dataclasses.fields(self) if f.name.endswith("_sigma_m") and getattr(self, f.name) <= 0
+        ]
+        if sigmas:
+            raise ConfigError(f"fit: {', '.join(sigmas)} must be > 0 (a residual size in metres)")
+        if not 0.0 <= self.min_keypoint_conf < 1.0:
+            raise ConfigError("fit.min_keypoint_conf must be in [0, 1)")
+        if self.opt_iters < 1:
+            raise ConfigError("fit.opt_iters must be >= 1")
+
+
+@dataclass
+class DenseConfig:
+    """Plane-sweep stereo between SfM keyframes (``real2sim/densify.py``), for ``mesh_backend=tsdf``."""
+
+    #: Image scale for matching.
+    scale: float = 0.5
+    #: Depth hypotheses (planes) per reference keyframe.
+    planes: int = 48
+    #: ZNCC window (pixels, at the matching scale).
+    window: int = 7
+    #: Keyframes matched against each reference, as offsets in the keyframe list.
+    neighbour_offsets: tuple[int, ...] = (-4, -2, 2, 4)
+    #: Every ref_step-th keyframe gets a depth map (2 halves the time, ~10 % worse Chamfer).
+    ref_step: int = 1
+    #: Lowest accepted ZNCC score.
+    min_zncc: float = 0.5
+    #: Intensity std (0-1) in the window below which a pixel is untextured (flat sky, blur).
+    min_texture_std: float = 0.005
+    #: Best ZNCC minus the best one ``ambiguity_px`` or more away must exceed this.
+    min_margin: float = 0.01
+    #: Distance (px) beyond which a second good match makes a pixel ambiguous.
+    ambiguity_px: float = 2.0
+    #: Relative depth agreement with another keyframe's map for a depth to be kept.
+    consistency: float = 0.02
+    #: Person mask growth (pixels at the matching scale).
+    mask_dilate_px: int = 8
+
+    def __post_init__(self) -> None:
+        if not 0.1 <= self.scale <= 1.0 or self.planes < 8:
+            raise ConfigError("scene.dense.scale must be in [0.1, 1] and scene.dense.planes >= 8")
+        self.neighbour_offsets = tuple(int(k) for k in self.neighbour_offsets)
+
+
+@dataclass
+class SceneConfig:
+    """The scene the robot will stand on: heightfield and mesh."""
+
     #: Heightfield cell size (m).
     hf_resolution: float = 0.05
     #: Cells without points are filled only when a seen cell is within this distance (m); others stay NaN.
     hf_fill_radius: float = 0.15
     #: Minimum points per cell for the cell to count as seen.
     hf_min_points: int = 1
-    #: Dense stereo for ``mesh_backend="tsdf"``: image scale, depth planes per keyframe, and the TSDF
-    #: voxel size, truncation distance and the farthest depth fused (m; stereo depth error grows
-    #: with the square of the distance, so far walls are left out rather than fused noisily).
-    dense_scale: float = 0.5
-    dense_planes: int = 48
+    #: Scene mesh: "tsdf" = dense plane-sweep stereo between SfM keyframes fused in a TSDF volume;
+    #: "heightfield" = the heightfield's own triangles; "poisson"; "nksr" (not installable here).
+    mesh_backend: MeshBackend = "tsdf"
+    #: TSDF voxel size (m).
     tsdf_voxel_m: float = 0.03
+    #: TSDF truncation distance (m).
     tsdf_trunc_m: float = 0.1
+    #: Farthest depth fused (m): stereo depth error grows with the square of the distance, so far
+    #: walls are left out rather than fused noisily.
     tsdf_max_depth_m: float = 8.0
-    #: Poisson depth and density quantile trimmed away (for ``mesh_backend="poisson"``).
+    #: Poisson reconstruction depth (``mesh_backend=poisson``).
     poisson_depth: int = 8
+    #: Density quantile trimmed away from the Poisson mesh.
     poisson_trim_quantile: float = 0.1
-
-    # --- outputs ---
-    write_overlay: bool = True
-    write_snapshot: bool = True
-    #: Show per-stage progress bars.
-    progress: bool = True
-    extra: dict[str, Any] = field(default_factory=dict)
+    dense: DenseConfig = field(default_factory=DenseConfig)
 
     def __post_init__(self) -> None:
-        self.validate()
+        _choices("scene.mesh_backend", self.mesh_backend, MeshBackend)
+        if (
+            min(self.tsdf_voxel_m, self.tsdf_trunc_m, self.tsdf_max_depth_m) <= 0
+            or self.tsdf_trunc_m < self.tsdf_voxel_m
+        ):
+            raise ConfigError(
+                "scene: tsdf_voxel_m, tsdf_trunc_m and tsdf_max_depth_m must be > 0, with tsdf_trunc_m >= tsdf_voxel_m"
+            )
+        if self.hf_resolution <= 0 or self.hf_fill_radius < 0:
+            raise ConfigError("scene: hf_resolution must be > 0 and hf_fill_radius >= 0")
+
+
+@dataclass
+class OutputsConfig:
+    """What is written besides the contract artifacts."""
+
+    #: Write overlay.mp4 (the fitted body drawn on every frame).
+    write_overlay: bool = True
+    #: Write snapshot.png (a static 3D picture for reports).
+    write_snapshot: bool = True
+
+
+@dataclass
+class PipelineConfig:
+    """Everything the reconstruction can be told (see the module docstring)."""
+
+    #: The person's height in metres, the metric ruler of the whole scene; None = ``height_prior_m``.
+    height_m: float | None = None
+    #: Height used when ``height_m`` is not given (adult average; the scale error follows the guess).
+    height_prior_m: float = 1.70
+    #: Which person to reconstruct when several are visible: 0 = most visible, 1 = next, ...
+    person: int = 0
+    #: Use only the first N frames (None = all); long clips are cut, not subsampled.
+    max_frames: int | None = None
+    #: Focal length in pixels at the processed resolution, if known; None = estimated.
+    focal_px: float | None = None
+    #: Show progress bars and stage names on the terminal.
+    progress: bool = setting(True, hashed=False)
+    video: VideoConfig = field(default_factory=VideoConfig)
+    persons: PersonsConfig = field(default_factory=PersonsConfig)
+    keypoints: KeypointsConfig = field(default_factory=KeypointsConfig)
+    cameras: CamerasConfig = field(default_factory=CamerasConfig)
+    fit: FitConfig = field(default_factory=FitConfig)
+    scene: SceneConfig = field(default_factory=SceneConfig)
+    outputs: OutputsConfig = field(default_factory=OutputsConfig)
+
+    def __post_init__(self) -> None:
+        lo, hi = VALID_HEIGHT_M
+        for name in ("height_m", "height_prior_m"):
+            v = getattr(self, name)
+            if v is not None and not lo <= v <= hi:
+                raise ConfigError(
+                    f"{name}={v} m is outside {lo}..{hi} m (the body model's range): give the person's height "
+                    "in metres, e.g. --height-m 1.75"
+                )
+        if self.person < 0:
+            raise ConfigError("person must be >= 0 (0 = the most visible person)")
+        if self.max_frames is not None and self.max_frames < 1:
+            raise ConfigError("max_frames must be >= 1 (or None for all frames)")
+        if self.focal_px is not None and self.focal_px <= 0:
+            raise ConfigError("focal_px must be > 0 (pixels at the processed resolution)")
 
     @property
     def height(self) -> float:
         """The metric ruler actually used."""
         return float(self.height_m if self.height_m is not None else self.height_prior_m)
 
-    def validate(self) -> None:
-        """Reject impossible values with one line that says what to change."""
-        for name, allowed in (
-            ("mask_backend", MASK_BACKENDS),
-            ("keypoint_backend", KEYPOINT_BACKENDS),
-            ("body_backend", BODY_BACKENDS),
-            ("camera_backend", CAMERA_BACKENDS),
-            ("mesh_backend", MESH_BACKENDS),
-        ):
-            if getattr(self, name) not in allowed:
-                raise ConfigError(f"{name}={getattr(self, name)!r} is unknown; use one of {', '.join(allowed)}")
-        if self.height_m is not None and not 0.8 <= self.height_m <= 2.5:
-            raise ConfigError(f"height_m={self.height_m} is not a human height; give metres, e.g. 1.75")
-        if self.camera_regime is not None and self.camera_regime not in ("static", "rotation", "translating"):
-            raise ConfigError(
-                f"camera_regime={self.camera_regime!r} is unknown; use static, rotation, translating or leave it unset"
-            )
-        if self.person < 0:
-            raise ConfigError("person must be >= 0 (0 = the most visible person)")
-        if self.min_frames < 2:
-            raise ConfigError("min_frames must be at least 2")
-        negative = [f.name for f in fields(self) if f.name.startswith("w_") and getattr(self, f.name) < 0]
-        if negative:
-            raise ConfigError(f"{', '.join(negative)} must be >= 0 (a weight; 0 switches the term off)")
-        if not 0.0 <= self.opt_prior_lean <= 1.0:
-            raise ConfigError(f"opt_prior_lean={self.opt_prior_lean} must be in [0, 1] (the fraction of lean kept)")
-        sigmas = [f.name for f in fields(self) if f.name.endswith("_sigma_m") and getattr(self, f.name) <= 0]
-        if sigmas:
-            raise ConfigError(f"{', '.join(sigmas)} must be > 0 (a residual size in metres)")
-        if self.opt_floor_robust_m < 0:
-            raise ConfigError("opt_floor_robust_m must be >= 0 (0 = plain least squares)")
-        if not 0.1 <= self.dense_scale <= 1.0 or self.dense_planes < 8:
-            raise ConfigError("dense_scale must be in [0.1, 1] and dense_planes >= 8")
-        if (
-            min(self.tsdf_voxel_m, self.tsdf_trunc_m, self.tsdf_max_depth_m) <= 0
-            or self.tsdf_trunc_m < self.tsdf_voxel_m
-        ):
-            raise ConfigError(
-                "tsdf_voxel_m, tsdf_trunc_m and tsdf_max_depth_m must be > 0, with tsdf_trunc_m >= tsdf_voxel_m"
-            )
-        for name in ("sam2_checkpoint", "sam2_config", "vitpose_onnx", "smpl_model_dir", "megasam_npz"):
-            v = getattr(self, name)
-            if v is not None and not isinstance(v, Path):
-                setattr(self, name, Path(v))
-
-    def section(self, *names: str) -> dict[str, Any]:
-        """The named fields as a JSON-able dict, for a stage's input hash."""
-        d = dataclasses.asdict(self)
-        return {n: (str(d[n]) if isinstance(d[n], Path) else d[n]) for n in names}
-
-    def to_dict(self) -> dict[str, Any]:
-        return {k: (str(v) if isinstance(v, Path) else v) for k, v in dataclasses.asdict(self).items()}
+    @property
+    def height_source(self) -> str:
+        """Where the ruler came from: "given" (``height_m``) or "prior" (``height_prior_m``)."""
+        return "given" if self.height_m is not None else "prior"

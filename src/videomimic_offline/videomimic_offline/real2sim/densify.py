@@ -29,20 +29,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-
-@dataclass
-class DenseConfig:
-    scale: float = 0.5  # image scale for matching
-    planes: int = 48  # depth hypotheses per reference keyframe (PipelineConfig.dense_planes)
-    window: int = 7  # ZNCC window (pixels, at the matching scale)
-    neighbour_offsets: tuple[int, ...] = (-4, -2, 2, 4)  # keyframes matched against each reference
-    ref_step: int = 1  # every ref_step-th keyframe gets a depth map (2 halves the time, ~10 % worse Chamfer)
-    min_zncc: float = 0.5
-    min_texture_std: float = 0.005  # intensity std (0-1) in the window; flat sky and blur score nothing
-    min_margin: float = 0.01  # best ZNCC minus the best one ambiguity_px or more away
-    ambiguity_px: float = 2.0
-    consistency: float = 0.02  # relative depth agreement with another keyframe's map
-    mask_dilate_px: int = 8  # person mask growth at the matching scale
+from videomimic_offline.real2sim.config import DenseConfig
 
 
 def _scaled_k(K: np.ndarray, s: float) -> np.ndarray:
@@ -176,7 +163,7 @@ def dense_depths(
     T_world_cam: np.ndarray,
     keyframes: np.ndarray,
     sparse_points_w: np.ndarray,
-    cfg: DenseConfig | None = None,
+    cfg: DenseConfig,
     progress: bool = False,
 ) -> DenseDepths:
     """Depth maps of ``keyframes`` by plane-sweep stereo, kept where another keyframe agrees.
@@ -185,7 +172,6 @@ def dense_depths(
     (T,4,4) camera-to-world poses in the same frame as ``sparse_points_w`` (which set each
     keyframe's depth range).
     """
-    cfg = cfg or DenseConfig()
     kf = [int(k) for k in keyframes if 0 <= int(k) < len(frames)]
     H0, W0 = frames.shape[1:3]
     Ks = _scaled_k(K, cfg.scale)
@@ -249,7 +235,7 @@ def depths_to_points(dd: DenseDepths, stride: int = 2) -> tuple[np.ndarray, np.n
     return np.concatenate(pts), np.concatenate(cols).astype(np.uint8)
 
 
-def tsdf_mesh(dd: DenseDepths, voxel: float = 0.03, trunc: float = 0.1, max_depth: float = 8.0) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+def tsdf_mesh(dd: DenseDepths, voxel: float, trunc: float, max_depth: float) -> tuple[np.ndarray, np.ndarray]:
     """Fuse the depth maps into a truncated signed distance volume (Open3D) and mesh its zero level.
 
     Only voxels some depth map observed get a surface, so nothing the camera never saw is

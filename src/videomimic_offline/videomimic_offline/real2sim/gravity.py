@@ -78,7 +78,7 @@ def rotation_to_z(up: np.ndarray, forward_hint: np.ndarray | None = None) -> np.
 
 
 def estimate_gravity(
-    points: np.ndarray, person_up: np.ndarray, scale_hint: float, feet: np.ndarray | None = None, ankle_h: float = 0.08
+    points: np.ndarray, person_up: np.ndarray, scale_hint: float, feet: np.ndarray | None, ankle_h: float
 ) -> tuple[np.ndarray, float, dict]:
     """Up vector and floor offset (n.x = d) from scene points (metric), falling back to the person.
 

@@ -106,7 +106,7 @@ _LEGS = (
 
 
 def fix_leg_swaps(
-    kp2d: np.ndarray, conf: np.ndarray, local3d: np.ndarray, swap_cost_px: float = 5.0
+    kp2d: np.ndarray, conf: np.ndarray, local3d: np.ndarray, swap_cost_px: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Undo stretches of frames where the detector labelled the left leg right and vice versa.
 

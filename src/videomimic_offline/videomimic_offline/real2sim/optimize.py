@@ -70,7 +70,8 @@ class OptInputs:
     T_world_cam: np.ndarray  # (T,4,4) SfM frame
     points: np.ndarray  # (N,3) SfM frame
     fps: float
-    height_m: float
+    height_m: float  # the metric ruler (the one place the fit reads the height from)
+    keypoint_backend: str  # which detector produced kp2d (its landmarks' bone and sole offsets)
     regime: str = "translating"  # cameras.REGIMES: static and rotation cameras have no path to scale
 
 
@@ -86,7 +87,7 @@ class OptResult:
 
 
 def optimize(inp: OptInputs, cfg, progress: bool = False) -> OptResult:  # type: ignore[no-untyped-def]
-    """Run the whole joint optimisation (see module docstring); ``cfg`` is a PipelineConfig."""
+    """Run the whole joint optimisation (see module docstring); ``cfg`` is the ``FitConfig``."""
     import torch
 
     t0 = time.perf_counter()
@@ -117,7 +118,7 @@ class _CameraBody:
 def _camera_body(inp: OptInputs, cfg) -> _CameraBody:  # type: ignore[no-untyped-def]
     """Step 1: per-frame metric body in the camera frame (depth from the body's known size)."""
     # fit in the detector's landmark space (see keypoints.MEDIAPIPE_BONE_SCALE)
-    bones = bone_lengths(inp.height_m, cfg.body_backend, cfg.smpl_model_dir) * landmark_bone_scale(cfg.keypoint_backend)
+    bones = bone_lengths(inp.height_m, cfg.body_backend, cfg.smpl_model_dir) * landmark_bone_scale(inp.keypoint_backend)
     conf = np.where(inp.conf >= cfg.min_keypoint_conf, inp.conf, 0.0)
     valid = np.isfinite(inp.local3d).all(axis=(1, 2)) & (conf.sum(axis=1) > 0)
     if valid.sum() < 2:
@@ -162,7 +163,7 @@ def _path_scale(body: _CameraBody, inp: OptInputs, cfg) -> tuple[float, dict]:  
     up_w = np.einsum("tij,tj->i", R[body.valid], cam[body.valid, NECK] - cam[body.valid, PELVIS])
     feet_w = np.einsum("tij,tkj->tki", R, cam[:, list(FEET)]) @ (up_w / np.linalg.norm(up_w))
     lower = np.argmin(feet_w, axis=1)
-    drop = sole_drop(cfg.keypoint_backend) * inp.height_m
+    drop = sole_drop(inp.keypoint_backend) * inp.height_m
     down_cam = np.einsum("tji,j->ti", R, -up_w / np.linalg.norm(up_w))
     ground = 0.5 * (cam[np.arange(len(cam)), np.array(FEET)[lower]] + cam[np.arange(len(cam)), np.array(TOES)[lower]])
     ground = ground + drop * down_cam
@@ -286,7 +287,7 @@ def _optimize(inp: OptInputs, cfg, t0: float) -> OptResult:  # type: ignore[no-u
         scene-free joints ``X``; the body keeps its metric offset from each camera. Returns k."""
         nonlocal Twc_w, pts_w, scale, data
         k, kinfo = scale_from_stance_rays(
-            X, Twc_w[:, :3, 3], pts_w[near], inp.fps, sole_drop(cfg.keypoint_backend) * inp.height_m, cfg.contact_speed
+            X, Twc_w[:, :3, 3], pts_w[near], inp.fps, sole_drop(inp.keypoint_backend) * inp.height_m, cfg.contact_speed
         )
         sinfo.update(kinfo)
         if k is None:

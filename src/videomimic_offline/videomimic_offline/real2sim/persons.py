@@ -186,7 +186,7 @@ def run_mediapipe(frames: np.ndarray, crop_boxes: np.ndarray | None, progress: b
 
 
 def track_person(
-    frames: np.ndarray, person: int = 0, samples: int = 8, min_fraction: float = 0.5, progress: bool = False
+    frames: np.ndarray, person: int, samples: int, min_fraction: float, progress: bool = False
 ) -> PersonTrack:
     """Find, choose and follow one person; InputError when nobody (or not that person) is there."""
     T, H, W = frames.shape[:3]

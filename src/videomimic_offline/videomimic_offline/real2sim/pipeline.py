@@ -1,12 +1,15 @@
 """The reconstruction pipeline: video -> metric, gravity-aligned human motion + scene.
 
-Stages (each cached under ``<out>/stages/<name>/`` by the hash of its inputs and config fields,
-written atomically, so an interrupted run resumes at the first unfinished stage):
+Stages (each cached under ``<out>/stages/<name>/`` by the hash of its inputs and of the config it
+reads, ``STAGE_READS``; written atomically, so an interrupted run resumes at the first unfinished
+stage):
 
     persons -> keypoints -> cameras -> optimize -> scene -> export (+ overlay, snapshot)
 
-``run_pipeline(video_path, out_dir, config)`` is the one entry point used by the tools, the bench
-and the main job; ``run_until`` stops after a named stage (one console tool per stage).
+``run_pipeline(video_path, out_dir, config)`` is the one entry point used by the bench and the
+main job; ``run_until`` stops after a named stage; ``run_stages`` (the tools) also says which
+stages ran and which were reused. With ``config.progress`` each stage is named on stderr as it
+runs, with a progress bar where it takes long.
 """
 
 from __future__ import annotations
@@ -14,13 +17,15 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from videomimic_offline import artifacts
+from videomimic_offline import artifacts, settings
 from videomimic_offline.body.skeleton import HUMAN_JOINTS
 from videomimic_offline.errors import ArtifactError, InputError
 from videomimic_offline.real2sim.config import PipelineConfig
@@ -29,7 +34,70 @@ from videomimic_offline.real2sim.video import VideoInfo, probe, read_frames
 log = logging.getLogger(__name__)
 
 STAGES = ("persons", "keypoints", "cameras", "optimize", "scene", "export")
-PIPELINE_VERSION = 4
+PIPELINE_VERSION = 5
+
+#: What each stage does, as the terminal names it.
+STAGE_TITLES = {
+    "persons": "finding and following the person",
+    "keypoints": "2D keypoints and the 3D pose prior",
+    "cameras": "the camera's regime and path (SfM when it translates)",
+    "optimize": "joint fit of the body, camera scale and gravity",
+    "scene": "scene heightfield and mesh",
+    "export": "writing motion, cameras, scene, overlay and report",
+}
+
+#: What each stage reads from the config: sub-configs (hashed whole, so a new field is hashed by
+#: default) and top-level fields ("height" is the resolved ruler). Later stages also depend on
+#: the hashes of the stages they read, so e.g. ``video`` invalidates everything. Export hashes
+#: the whole config.
+STAGE_READS: dict[str, tuple[str, ...]] = {
+    "persons": ("video", "persons", "person", "max_frames"),
+    "keypoints": ("keypoints",),
+    "cameras": ("cameras", "focal_px"),
+    "optimize": ("fit", "height"),
+    "scene": ("scene",),
+}
+
+
+def stage_settings(cfg: PipelineConfig, stage: str) -> dict[str, object]:
+    """The part of ``cfg`` that goes into ``stage``'s cache key (``hashed=False`` fields left out)."""
+    return {name: settings.cache_key(getattr(cfg, name)) for name in STAGE_READS[stage]}
+
+
+def check_backends(cfg: PipelineConfig) -> None:
+    """Refuse an unusable backend (missing package, missing or wrong local file) before any work."""
+    if cfg.scene.mesh_backend == "nksr":
+        from videomimic_offline.real2sim.scene import nksr_mesh
+
+        nksr_mesh()
+    if cfg.persons.mask_backend == "sam2":
+        from videomimic_offline.real2sim.backends.sam2 import check_sam2
+
+        check_sam2(cfg.persons.sam2_checkpoint, cfg.persons.sam2_config)
+    if cfg.keypoints.backend == "vitpose":
+        from videomimic_offline.real2sim.backends.vitpose import VitPose
+
+        VitPose(cfg.keypoints.vitpose_onnx)
+    if cfg.fit.body_backend == "smpl":
+        from videomimic_offline.real2sim.backends.smpl import load_smpl
+
+        load_smpl(cfg.fit.smpl_model_dir)
+    if cfg.cameras.backend == "megasam":
+        from videomimic_offline.real2sim.backends.megasam import open_megasam
+
+        open_megasam(cfg.cameras.megasam_npz)
+
+
+@dataclass
+class RunSummary:
+    """What one call of :func:`run_stages` did."""
+
+    out: Path  # the output folder
+    result: Path  # the last stage's folder (the output folder for export)
+    info: VideoInfo  # the clip at the processing resolution
+    ran: list[str] = field(default_factory=list)  # stages computed now, in order
+    reused: list[str] = field(default_factory=list)  # stages whose cached result was kept
+    seconds: float = 0.0
 
 
 class _Run:
@@ -37,36 +105,47 @@ class _Run:
 
     def __init__(self, video: Path, out: Path, cfg: PipelineConfig) -> None:
         self.video, self.out, self.cfg = Path(video), Path(out), cfg
-        self.info: VideoInfo = probe(self.video, cfg.max_side_px, cfg.max_frames, cfg.min_frames)
+        self.info: VideoInfo = probe(self.video, cfg.video.max_side_px, cfg.max_frames, cfg.video.min_frames)
         self._frames: np.ndarray | None = None
         self.hashes: dict[str, str] = {}
         self.timings: dict[str, float] = {}
         self.video_hash = artifacts.hash_inputs(self.video)
+        self.ran: list[str] = []
+        self.reused: list[str] = []
+
+    def say(self, name: str, what: str) -> None:
+        """Name a stage on the terminal (stderr, so stdout stays the tool's result)."""
+        if self.cfg.progress:
+            print(f"[{STAGES.index(name) + 1}/{len(STAGES)}] {name}: {what}", file=sys.stderr, flush=True)
 
     @property
     def frames(self) -> np.ndarray:
         if self._frames is None:
-            self._frames = read_frames(self.video, self.cfg.max_side_px, self.cfg.max_frames)
+            self._frames = read_frames(self.video, self.cfg.video.max_side_px, self.cfg.max_frames)
         return self._frames
 
     def stage_dir(self, name: str) -> Path:
         return self.out / "stages" / name
 
-    def run_stage(self, name: str, deps: tuple[str, ...], fields: tuple[str, ...], fn: Callable[[Path], None]) -> Path:
-        """Run ``fn(tmp_dir)`` unless the cached result for the same inputs exists."""
-        h = artifacts.hash_inputs(
-            PIPELINE_VERSION, name, self.video_hash, [self.hashes[d] for d in deps], self.cfg.section(*fields)
-        )
+    def run_stage(self, name: str, deps: tuple[str, ...], fn: Callable[[Path], None]) -> Path:
+        """Run ``fn(tmp_dir)`` unless the cached result for the same inputs and settings exists."""
+        reads = stage_settings(self.cfg, name)
+        h = artifacts.hash_inputs(PIPELINE_VERSION, name, self.video_hash, [self.hashes[d] for d in deps], reads)
         self.hashes[name] = h
         d = self.stage_dir(name)
         if artifacts.stage_done(d, h):
-            log.info("stage %s: cached", name)
+            self.reused.append(name)
+            self.say(name, "reused (same inputs and settings as before)")
             return d
+        self.say(name, STAGE_TITLES[name] + " ...")
         t0 = time.perf_counter()
         with artifacts.atomic_dir(d) as tmp:
             fn(tmp)
+            artifacts.write_json(tmp / "config.json", {k: settings.resolved(getattr(self.cfg, k)) for k in reads})
             artifacts.mark_stage(tmp, name, h, seconds=time.perf_counter() - t0)
         self.timings[name] = time.perf_counter() - t0
+        self.ran.append(name)
+        self.say(name, f"done in {self.timings[name]:.0f} s")
         return d
 
 
@@ -78,13 +157,14 @@ def _stage_persons(run: _Run) -> Path:
 
     def fn(tmp: Path) -> None:
         predictor = None
-        if cfg.mask_backend == "sam2":
+        pc = cfg.persons
+        if pc.mask_backend == "sam2":
             from videomimic_offline.real2sim.backends.sam2 import load_sam2
 
-            predictor = load_sam2(cfg.sam2_checkpoint, cfg.sam2_config)  # raises unless usable
+            predictor = load_sam2(pc.sam2_checkpoint, pc.sam2_config)  # raises unless usable
         from videomimic_offline.real2sim.persons import track_person
 
-        tr = track_person(run.frames, cfg.person, cfg.detect_samples, cfg.min_person_fraction, cfg.progress)
+        tr = track_person(run.frames, cfg.person, pc.detect_samples, pc.min_person_fraction, cfg.progress)
         if predictor is not None:
             import cv2
 
@@ -103,16 +183,11 @@ def _stage_persons(run: _Run) -> Path:
         )  # fmt: skip
         artifacts.write_json(tmp / "video.json", run.info.to_dict())
 
-    return run.run_stage(
-        "persons",
-        (),
-        ("max_side_px", "max_frames", "person", "detect_samples", "min_person_fraction", "mask_backend"),
-        fn,
-    )
+    return run.run_stage("persons", (), fn)
 
 
 def _stage_keypoints(run: _Run) -> Path:
-    cfg = run.cfg
+    cfg = run.cfg.keypoints
     pdir = run.stage_dir("persons")
 
     def fn(tmp: Path) -> None:
@@ -120,7 +195,7 @@ def _stage_keypoints(run: _Run) -> Path:
 
         p = artifacts.read_npz(pdir / "persons.npz", schema="videomimic.r2s_persons", max_version=1)
         kp2d, conf, local3d = from_mediapipe(p["mp_2d"], p["mp_3d"])
-        if cfg.keypoint_backend == "vitpose":
+        if cfg.backend == "vitpose":
             from videomimic_offline.real2sim.backends.vitpose import VitPose
 
             kp2d, conf = VitPose(cfg.vitpose_onnx).predict_video(run.frames, p["boxes"], kp2d, conf)
@@ -132,19 +207,19 @@ def _stage_keypoints(run: _Run) -> Path:
         artifacts.write_npz(
             tmp / "keypoints.npz", schema="videomimic.r2s_keypoints", version=1,
             kp2d=kp2d, conf=conf, local3d=local3d, joint_names=np.array(HUMAN_JOINTS), leg_swapped=swapped,
+            backend=np.array(cfg.backend),
         )  # fmt: skip
 
-    fields = ("keypoint_backend", "vitpose_onnx", "fix_leg_swaps", "leg_swap_cost_px")
-    return run.run_stage("keypoints", ("persons",), fields, fn)
+    return run.run_stage("keypoints", ("persons",), fn)
 
 
 def _stage_cameras(run: _Run) -> Path:
-    cfg = run.cfg
+    cfg = run.cfg.cameras
     pdir = run.stage_dir("persons")
 
     def fn(tmp: Path) -> None:
         W, H = run.info.width, run.info.height
-        if cfg.camera_backend == "megasam":
+        if cfg.backend == "megasam":
             from videomimic_offline.real2sim.backends.megasam import read_megasam
 
             ct = read_megasam(cfg.megasam_npz, run.info.num_frames, (W, H))
@@ -152,16 +227,9 @@ def _stage_cameras(run: _Run) -> Path:
             from videomimic_offline.real2sim.cameras import estimate_cameras
 
             p = artifacts.read_npz(pdir / "persons.npz", schema="videomimic.r2s_persons", max_version=1)
-            sfm = {
-                "num_keyframes": cfg.sfm_keyframes, "max_features": cfg.sfm_max_features, "overlap": cfg.sfm_overlap,
-                "min_registered": cfg.sfm_min_registered, "dilate_px": cfg.mask_dilate_px,
-                "camera_model": cfg.sfm_camera_model,
-            }  # fmt: skip
             ct = estimate_cameras(
-                run.frames, p["masks"], run.info.fps, tmp / "colmap", focal_px=cfg.focal_px,
-                focal_prior_factor=cfg.focal_init_factor, static_px=cfg.camera_static_px,
-                parallax_px=cfg.camera_parallax_px, regime=cfg.camera_regime, dilate_px=cfg.mask_dilate_px, sfm=sfm,
-            )  # fmt: skip
+                run.frames, p["masks"], run.info.fps, tmp / "colmap", cfg, run.cfg.focal_px, progress=run.cfg.progress
+            )
         artifacts.write_npz(
             tmp / "sfm.npz", schema="videomimic.r2s_sfm", version=1,
             K=ct.K, T_world_cam=ct.T_world_cam, points=ct.points, colors=ct.colors, keyframes=ct.keyframes,
@@ -169,10 +237,7 @@ def _stage_cameras(run: _Run) -> Path:
         )  # fmt: skip
         artifacts.write_json(tmp / "info.json", {"regime": ct.regime, "focal_source": ct.focal_source, **ct.info})
 
-    fields = ("camera_backend", "megasam_npz", "focal_px", "focal_init_factor", "sfm_keyframes", "sfm_max_features")
-    fields += ("sfm_overlap", "sfm_min_registered", "mask_dilate_px", "sfm_camera_model")
-    fields += ("camera_regime", "camera_static_px", "camera_parallax_px")
-    return run.run_stage("cameras", ("persons",), fields, fn)
+    return run.run_stage("cameras", ("persons",), fn)
 
 
 def _stage_optimize(run: _Run) -> Path:
@@ -185,20 +250,11 @@ def _stage_optimize(run: _Run) -> Path:
             run.stage_dir("keypoints") / "keypoints.npz", schema="videomimic.r2s_keypoints", max_version=1
         )
         c = artifacts.read_npz(run.stage_dir("cameras") / "sfm.npz", schema="videomimic.r2s_sfm", max_version=1)
-        res = optimize(
-            OptInputs(
-                k["kp2d"],
-                k["conf"],
-                k["local3d"],
-                c["K"],
-                c["T_world_cam"],
-                c["points"],
-                run.info.fps,
-                cfg.height,
-                str(c["regime"]) if "regime" in c else "translating",
-            ),
-            cfg,
-        )
+        inp = OptInputs(
+            k["kp2d"], k["conf"], k["local3d"], c["K"], c["T_world_cam"], c["points"], run.info.fps, cfg.height,
+            str(k["backend"]), str(c["regime"]),
+        )  # fmt: skip
+        res = optimize(inp, cfg.fit)
         artifacts.write_npz(
             tmp / "result.npz", schema="videomimic.r2s_opt", version=1,
             joints_w=res.joints_w, contacts=res.contacts, T_world_cam=res.T_world_cam, points=res.points,
@@ -206,20 +262,11 @@ def _stage_optimize(run: _Run) -> Path:
         )  # fmt: skip
         artifacts.write_json(tmp / "info.json", res.info)
 
-    fields = tuple(
-        f
-        for f in cfg.to_dict()
-        if f.startswith(("w_", "opt_", "contact_", "reproj_", "smooth_", "surface_"))
-        or f.endswith("_sigma_m")
-        or f.startswith(("gravity_", "level_"))
-        or f in ("ankle_height_m", "min_keypoint_conf")
-    )
-    fields += ("height_m", "height_prior_m", "body_backend", "smpl_model_dir")
-    return run.run_stage("optimize", ("keypoints", "cameras"), fields, fn)
+    return run.run_stage("optimize", ("keypoints", "cameras"), fn)
 
 
 def _stage_scene(run: _Run) -> Path:
-    cfg = run.cfg
+    cfg = run.cfg.scene
 
     def fn(tmp: Path) -> None:
         from videomimic_offline.contracts.heightfield import Heightfield, write_heightfield
@@ -229,7 +276,7 @@ def _stage_scene(run: _Run) -> Path:
         dense_info: dict[str, object] = {}
         r = artifacts.read_npz(run.stage_dir("optimize") / "result.npz", schema="videomimic.r2s_opt", max_version=1)
         pts = _scene_points(r["points"], r["joints_w"], r["T_world_cam"])
-        soles_xy, sole_z = _planted_soles(r["joints_w"], r["contacts"], cfg.ankle_height_m)
+        soles_xy, sole_z = _planted_soles(r["joints_w"], r["contacts"], run.cfg.fit.ankle_height_m)
         hf = scene.grid_heightfield(
             pts, cfg.hf_resolution, cfg.hf_fill_radius, cfg.hf_min_points, extent_xy=soles_xy.reshape(-1, 2)
         )
@@ -267,25 +314,11 @@ def _stage_scene(run: _Run) -> Path:
             "fused with) a planted foot's sole: the person hid that ground from the camera",
         }  # fmt: skip
         write_scene_info(
-            tmp / "scene.json", SceneInfo.of_mesh(f"real2sim {cfg.camera_backend} + {cfg.mesh_backend}", verts, faces,
+            tmp / "scene.json", SceneInfo.of_mesh(f"real2sim {run.cfg.cameras.backend} + {cfg.mesh_backend}", verts, faces,
                                                   stats=stats)
         )  # fmt: skip
 
-    fields = (
-        "ankle_height_m",
-        "hf_resolution",
-        "hf_fill_radius",
-        "hf_min_points",
-        "mesh_backend",
-        "poisson_depth",
-        "poisson_trim_quantile",
-        "dense_scale",
-        "dense_planes",
-        "tsdf_voxel_m",
-        "tsdf_trunc_m",
-        "tsdf_max_depth_m",
-    )
-    return run.run_stage("scene", ("optimize",), fields, fn)
+    return run.run_stage("scene", ("optimize",), fn)
 
 
 def _dense_mesh(run: _Run, r: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, dict[str, object]]:
@@ -293,18 +326,15 @@ def _dense_mesh(run: _Run, r: dict[str, np.ndarray]) -> tuple[np.ndarray, np.nda
 
     Uses the optimised (metric, gravity-aligned) cameras, so the mesh is in the motion's world frame.
     """
-    from dataclasses import replace
+    from videomimic_offline.real2sim.densify import dense_depths, tsdf_mesh
 
-    from videomimic_offline.real2sim.densify import DenseConfig, dense_depths, tsdf_mesh
-
-    cfg = run.cfg
+    cfg = run.cfg.scene
     sfm = artifacts.read_npz(run.stage_dir("cameras") / "sfm.npz", schema="videomimic.r2s_sfm", max_version=1)
     masks = artifacts.read_npz(
         run.stage_dir("persons") / "persons.npz", schema="videomimic.r2s_persons", max_version=1
     )["masks"]
-    dcfg = replace(DenseConfig(), scale=cfg.dense_scale, planes=cfg.dense_planes)
     dd = dense_depths(
-        run.frames, masks, r["K"], r["T_world_cam"], sfm["keyframes"], r["points"], dcfg, progress=cfg.progress
+        run.frames, masks, r["K"], r["T_world_cam"], sfm["keyframes"], r["points"], cfg.dense, progress=run.cfg.progress
     )
     verts, faces = tsdf_mesh(dd, cfg.tsdf_voxel_m, cfg.tsdf_trunc_m, cfg.tsdf_max_depth_m)
     return verts, faces, {k: round(v, 4) for k, v in dd.info.items()}
@@ -349,21 +379,24 @@ def _export(run: _Run) -> Path:
 
     out, cfg = run.out, run.cfg
     # a re-run with the same stages and settings leaves the finished outputs untouched (batch resume)
-    settings = {k: v for k, v in cfg.to_dict().items() if k != "progress"}
-    export_hash = artifacts.hash_inputs(PIPELINE_VERSION, "export", run.hashes, settings)
-    wanted = ["motion.npz", "cameras.npz", "heightfield.npz", "scene_mesh.ply", "scene.json", "report.json"]
-    wanted += ["overlay.mp4"] * cfg.write_overlay + ["snapshot.png"] * cfg.write_snapshot
+    export_hash = artifacts.hash_inputs(PIPELINE_VERSION, "export", run.hashes, settings.cache_key(cfg))
+    wanted = ["motion.npz", "cameras.npz", "heightfield.npz", "scene_mesh.ply", "scene.json", "config.json"]
+    wanted += ["report.json"] + ["overlay.mp4"] * cfg.outputs.write_overlay
+    wanted += ["snapshot.png"] * cfg.outputs.write_snapshot
     if all((out / n).is_file() for n in wanted):
         try:
             if artifacts.read_json(out / "report.json").get("export_hash") == export_hash:
-                log.info("export: cached")
+                run.reused.append("export")
+                run.say("export", "reused (the outputs are up to date)")
                 return out
         except (OSError, ValueError, ArtifactError):
             pass
+    run.say("export", STAGE_TITLES["export"] + " ...")
+    t0 = time.perf_counter()
     r = artifacts.read_npz(run.stage_dir("optimize") / "result.npz", schema="videomimic.r2s_opt", max_version=1)
     sdir = run.stage_dir("scene")
     joints = r["joints_w"]
-    rest = rest_joints(cfg.height, cfg.body_backend, cfg.smpl_model_dir)
+    rest = rest_joints(cfg.height, cfg.fit.body_backend, cfg.fit.smpl_model_dir)
     joint_rot_w, body_pose = joint_rotations(joints, rest)
     write_human_motion(
         out / "motion.npz",
@@ -371,30 +404,74 @@ def _export(run: _Run) -> Path:
             run.info.fps, joints, r["contacts"], cfg.height, rest, joint_rot_w, body_pose, source=str(run.video)
         ),
     )
+    cam_info = artifacts.read_json(run.stage_dir("cameras") / "info.json")
+    regime, focal_source = cam_info.get("regime"), cam_info.get("focal_source")
     write_cameras(
-        out / "cameras.npz", Cameras(r["K"], r["T_world_cam"], (run.info.width, run.info.height), run.info.fps)
+        out / "cameras.npz",
+        Cameras(r["K"], r["T_world_cam"], (run.info.width, run.info.height), run.info.fps, regime, focal_source),
     )
     for name in ("heightfield.npz", "scene_mesh.ply", "scene.json"):
         artifacts.atomic_write_bytes(out / name, (sdir / name).read_bytes())
-    if cfg.write_overlay:
+    if cfg.outputs.write_overlay:
         from videomimic_offline.real2sim.visualize import write_overlay
 
         write_overlay(run.frames, joints, r["T_world_cam"], r["K"], out / "overlay.mp4", run.info.fps)
-    if cfg.write_snapshot:
+    if cfg.outputs.write_snapshot:
         from videomimic_offline.real2sim.visualize import write_snapshot
 
         write_snapshot(out, out / "snapshot.png")
     opt_info = json.loads((run.stage_dir("optimize") / "info.json").read_text())
+    p = artifacts.read_npz(run.stage_dir("persons") / "persons.npz", schema="videomimic.r2s_persons", max_version=1)
+    settings.save_resolved(cfg, out / "config.json")
+    run.timings["export"] = time.perf_counter() - t0
     artifacts.write_json(
         out / "report.json",
         {
-            "video": str(run.video), "video_info": run.info.to_dict(), "height_m": cfg.height,
-            "height_source": "user" if cfg.height_m is not None else "prior", "config": cfg.to_dict(),
-            "stage_hashes": run.hashes, "stage_seconds": run.timings, "optimize": opt_info,
-            "export_hash": export_hash,
+            "video": str(run.video), "video_info": run.info.to_dict(),
+            "inputs": inputs_record(cfg), "height_m": cfg.height, "height_source": cfg.height_source,
+            "persons": {"num_people": int(p["num_people"]), "person": int(p["person"])},
+            "camera": {"regime": regime, "focal_source": focal_source, "focal_px": round(float(r["K"][0, 0]), 2)},
+            "quality": _quality(run, r, joints),
+            "config": settings.resolved(cfg), "stage_hashes": run.hashes, "stage_seconds": run.timings,
+            "optimize": opt_info, "export_hash": export_hash,
         },
     )  # fmt: skip
+    run.ran.append("export")
+    run.say("export", f"done in {run.timings['export']:.0f} s")
     return out
+
+
+def inputs_record(cfg: PipelineConfig) -> dict[str, object]:
+    """What the user told the reconstruction about the clip, and what it assumed instead (report.json)."""
+    height = (
+        f"{cfg.height:.2f} m, given"
+        if cfg.height_m is not None
+        else f"{cfg.height:.2f} m, the prior (height_prior_m; --height-m gives the person's real height)"
+    )
+    return {
+        "height_m": cfg.height, "height_source": cfg.height_source, "height": height, "person": cfg.person,
+        "focal_px": cfg.focal_px, "max_frames": cfg.max_frames,
+    }  # fmt: skip
+
+
+def _quality(run: _Run, r: dict[str, np.ndarray], joints: np.ndarray) -> dict[str, object]:
+    """Ground-truth-free figures of the fit (``real2sim/quality.py``) for report.json."""
+    from videomimic_offline.contracts.heightfield import read_heightfield
+    from videomimic_offline.real2sim.quality import quality
+
+    k = artifacts.read_npz(
+        run.stage_dir("keypoints") / "keypoints.npz", schema="videomimic.r2s_keypoints", max_version=1
+    )
+    hf = read_heightfield(run.out / "heightfield.npz")
+
+    def ground(xy: np.ndarray) -> np.ndarray:
+        return np.where(hf.known_at(xy), hf.height_at(xy), np.nan)
+
+    fit = run.cfg.fit
+    return quality(
+        joints, r["contacts"], run.info.fps, r["T_world_cam"], r["K"], run.info.height, k["kp2d"], k["conf"],
+        fit.min_keypoint_conf, ground, fit.ankle_height_m,
+    )  # fmt: skip
 
 
 _ORDER: dict[str, Callable[[_Run], Path]] = {
@@ -409,15 +486,24 @@ _ORDER: dict[str, Callable[[_Run], Path]] = {
 
 def run_until(video_path: Path, out_dir: Path, config: PipelineConfig | None = None, last: str = "export") -> Path:
     """Run (or resume) the stages up to and including ``last``; returns that stage's folder."""
+    return run_stages(video_path, out_dir, config, last).result
+
+
+def run_stages(
+    video_path: Path, out_dir: Path, config: PipelineConfig | None = None, last: str = "export"
+) -> RunSummary:
+    """Run (or resume) the stages up to and including ``last``; says which ran and which were reused."""
     if last not in _ORDER:
         raise InputError(f"unknown stage {last!r}; stages are {', '.join(STAGES)}")
     cfg = config or PipelineConfig()
+    check_backends(cfg)
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise InputError(f"{out} is a file; give a folder for the outputs")
     if out.is_dir() and any(out.iterdir()) and not (out / "stages").is_dir() and not (out / "report.json").exists():
         raise InputError(f"{out} already holds other files; give an empty or new folder for the outputs")
     created = not out.exists()
+    t0 = time.perf_counter()
     try:
         run = _Run(Path(video_path), out, cfg)  # probes: bad files fail before anything is written
         result = out
@@ -425,7 +511,7 @@ def run_until(video_path: Path, out_dir: Path, config: PipelineConfig | None = N
             result = _ORDER[name](run)
             if name == last:
                 break
-        return result
+        return RunSummary(out, result, run.info, run.ran, run.reused, time.perf_counter() - t0)
     except BaseException:
         if created and out.is_dir() and not any((out / "stages").glob("*/stage.json")):
             shutil.rmtree(out, ignore_errors=True)  # nothing finished: leave no empty or partial folder

@@ -31,7 +31,7 @@ def grid_heightfield(
     points: np.ndarray,
     resolution: float,
     fill_radius: float,
-    min_points: int = 1,
+    min_points: int,
     percentile: float = 90.0,
     extent_xy: np.ndarray | None = None,
 ) -> Heightfield:
@@ -157,8 +157,8 @@ def poisson_mesh(points: np.ndarray, depth: int, trim_quantile: float) -> tuple[
 def nksr_mesh(*_args, **_kwargs):  # type: ignore[no-untyped-def]
     """NKSR has no installable release for this stack (PyPI ``nksr`` is an empty placeholder)."""
     raise BackendUnavailableError(
-        "mesh_backend=nksr is not available: NKSR needs CUDA wheels from its authors and a downloaded "
-        "checkpoint; use mesh_backend=heightfield (default) or poisson"
+        "--scene.mesh-backend nksr is not available: NKSR needs CUDA wheels from its authors and a downloaded "
+        "checkpoint; use the default tsdf (dense stereo), or heightfield or poisson"
     )
 
 

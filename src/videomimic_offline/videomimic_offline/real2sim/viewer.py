@@ -66,18 +66,23 @@ class ReconstructionView:
         self.frustum.position = self.Twc[t, :3, 3]
 
 
-def build_view(out_dir: Path, port: int = 8080):  # type: ignore[no-untyped-def]
-    """Start a viser server on ``port`` and populate it; returns (server, view)."""
+def build_view(out_dir: Path, port: int, host: str):  # type: ignore[no-untyped-def]
+    """Start a viser server on ``host:port`` and populate it; returns (server, view)."""
     import viser
 
-    server = viser.ViserServer(host="127.0.0.1", port=port, verbose=False)
+    server = viser.ViserServer(host=host, port=port, verbose=False)
     return server, ReconstructionView(server, out_dir)
 
 
-def serve(out_dir: Path, port: int = 8080) -> None:
+def serve(out_dir: Path, port: int, host: str) -> None:
     """Serve the view until Ctrl-C, animating at the clip's frame rate while 'play' is ticked."""
-    server, view = build_view(out_dir, port)
-    print(f"open http://localhost:{port} (Ctrl-C to stop)")
+    server, view = build_view(out_dir, port, host)
+    where = (
+        "localhost"
+        if host in ("127.0.0.1", "localhost")
+        else ("<this machine's address>" if host == "0.0.0.0" else host)
+    )
+    print(f"open http://{where}:{port} (Ctrl-C to stop)")
     try:
         while True:
             if view.play.value:

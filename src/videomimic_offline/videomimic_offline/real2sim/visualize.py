@@ -19,11 +19,12 @@ _LEFT = np.array([n.startswith("left") for n in HUMAN_JOINTS])
 
 
 def project(joints_w: np.ndarray, T_world_cam: np.ndarray, K: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(T,J,2) pixels and (T,J) depth of world joints in each frame's camera."""
+    """(T,J,2) pixels and (T,J) depth of world joints in each frame's camera (``K`` (3,3) or (T,3,3))."""
     R_cw = np.transpose(T_world_cam[:, :3, :3], (0, 2, 1))
     pc = np.einsum("tij,tkj->tki", R_cw, joints_w - T_world_cam[:, None, :3, 3])
     z = pc[..., 2]
-    uv = np.einsum("ij,tkj->tki", K, pc)[..., :2] / np.maximum(z, 1e-6)[..., None]
+    Ks = np.broadcast_to(np.asarray(K, np.float64), (len(pc), 3, 3))
+    uv = np.einsum("tij,tkj->tki", Ks, pc)[..., :2] / np.maximum(z, 1e-6)[..., None]
     return uv, z
 
 

@@ -18,12 +18,12 @@ from videomimic_offline.real2sim.cameras import CameraTrack
 REQUIRED = ("depths", "intrinsic", "cam_c2w")
 
 
-def read_megasam(
-    path: Path | None, num_frames: int, image_size: tuple[int, int], stride: int = 8, max_views: int = 40
-) -> CameraTrack:
-    """CameraTrack at the processing resolution ``image_size`` (w, h) from a MegaSaM npz."""
+def open_megasam(path: Path | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Depths (T,h,w), intrinsics (3,3) and camera-to-world poses (T,4,4) of a MegaSaM npz, checked."""
     if path is None:
-        raise ConfigError("camera_backend=megasam needs megasam_npz: the local path of MegaSaM's output npz")
+        raise ConfigError(
+            "--cameras.backend megasam needs --cameras.megasam-npz: the local path of MegaSaM's output npz"
+        )
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path} does not exist: run MegaSaM/MonST3R yourself and give the output npz")
@@ -43,10 +43,18 @@ def read_megasam(
         raise InputError(f"{path} is not a readable npz ({type(exc).__name__}: {exc})") from exc
     if depths.ndim != 3 or c2w.shape != (len(depths), 4, 4) or K.shape != (3, 3):
         raise InputError(f"{path}: shapes depths {depths.shape}, cam_c2w {c2w.shape}, intrinsic {K.shape} disagree")
-    if len(depths) != num_frames:
-        raise InputError(f"{path} has {len(depths)} frames but the video has {num_frames}: give the matching run")
     if not (np.isfinite(c2w).all() and np.isfinite(K).all()):
         raise InputError(f"{path} holds NaN/inf poses or intrinsics")
+    return depths, K, c2w
+
+
+def read_megasam(
+    path: Path | None, num_frames: int, image_size: tuple[int, int], stride: int = 8, max_views: int = 40
+) -> CameraTrack:
+    """CameraTrack at the processing resolution ``image_size`` (w, h) from a MegaSaM npz."""
+    depths, K, c2w = open_megasam(path)
+    if len(depths) != num_frames:
+        raise InputError(f"{path} has {len(depths)} frames but the video has {num_frames}: give the matching run")
     T, h, w = depths.shape
     W, H = image_size
     sx, sy = W / w, H / h

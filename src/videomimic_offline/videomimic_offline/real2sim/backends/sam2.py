@@ -20,7 +20,9 @@ def validate_checkpoint(checkpoint: Path | None, config: Path | None) -> dict:
     import yaml
 
     if checkpoint is None or config is None:
-        raise ConfigError("mask_backend=sam2 needs sam2_checkpoint (.pt) and sam2_config (.yaml) local paths")
+        raise ConfigError(
+            "--persons.mask-backend sam2 needs --persons.sam2-checkpoint (.pt) and --persons.sam2-config (.yaml): local paths"
+        )
     checkpoint, config = Path(checkpoint), Path(config)
     for p in (checkpoint, config):
         if not p.is_file():
@@ -44,16 +46,23 @@ def validate_checkpoint(checkpoint: Path | None, config: Path | None) -> dict:
     return ckpt["model"]
 
 
+def check_sam2(checkpoint: Path | None, config: Path | None) -> None:
+    """Refuse unusable SAM2 files or a missing ``sam2`` package (run before any work starts)."""
+    import importlib.util
+
+    validate_checkpoint(checkpoint, config)
+    if importlib.util.find_spec("sam2") is None:
+        raise BackendUnavailableError(
+            "--persons.mask-backend sam2 needs the 'sam2' package, which is not installed (its wheel pulls a CUDA "
+            "torchvision); install it in a GPU environment or use the default mediapipe"
+        )
+
+
 def load_sam2(checkpoint: Path | None, config: Path | None):  # type: ignore[no-untyped-def]
     """Validated SAM2 video predictor on CPU; BackendUnavailableError when ``sam2`` is missing."""
-    validate_checkpoint(checkpoint, config)
-    try:
-        from sam2.build_sam import build_sam2_video_predictor  # type: ignore[import-not-found]
-    except ImportError as exc:
-        raise BackendUnavailableError(
-            "mask_backend=sam2 needs the 'sam2' package, which is not installed (its wheel pulls a CUDA "
-            "torchvision); install it in a GPU environment or use mask_backend=mediapipe (default)"
-        ) from exc
+    check_sam2(checkpoint, config)
+    from sam2.build_sam import build_sam2_video_predictor  # type: ignore[import-not-found]
+
     return build_sam2_video_predictor(str(config), str(checkpoint), device="cpu")
 
 

@@ -27,7 +27,7 @@ SMPL_INDEX = {
 def load_smpl(model_dir: Path | None, model_type: str = "smpl"):  # type: ignore[no-untyped-def]
     """An ``smplx`` body model from ``model_dir``; InputError naming the missing file."""
     if model_dir is None:
-        raise ConfigError("body_backend=smpl needs smpl_model_dir: a folder holding smpl/SMPL_NEUTRAL.pkl")
+        raise ConfigError("--fit.body-backend smpl needs --fit.smpl-model-dir: a folder holding smpl/SMPL_NEUTRAL.pkl")
     model_dir = Path(model_dir)
     expected = model_dir / model_type / ("SMPL_NEUTRAL.pkl" if model_type == "smpl" else "SMPLX_NEUTRAL.npz")
     if not expected.is_file():
@@ -35,7 +35,7 @@ def load_smpl(model_dir: Path | None, model_type: str = "smpl"):  # type: ignore
     try:
         import smplx
     except ImportError as exc:
-        raise BackendUnavailableError("body_backend=smpl needs the 'smplx' package: pip install smplx") from exc
+        raise BackendUnavailableError("--fit.body-backend smpl needs the 'smplx' package: pip install smplx") from exc
     try:
         return smplx.create(str(model_dir), model_type=model_type, gender="neutral", batch_size=1)
     except Exception as exc:

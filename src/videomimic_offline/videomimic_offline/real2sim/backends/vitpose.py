@@ -45,7 +45,9 @@ class VitPose:
 
     def __init__(self, onnx_path: Path | None) -> None:
         if onnx_path is None:
-            raise ConfigError("keypoint_backend=vitpose needs vitpose_onnx: the local path of a ViTPose .onnx file")
+            raise ConfigError(
+                "--keypoints.backend vitpose needs --keypoints.vitpose-onnx: the local path of a ViTPose .onnx file"
+            )
         onnx_path = Path(onnx_path)
         if not onnx_path.is_file():
             raise InputError(f"{onnx_path} does not exist: export ViTPose to ONNX yourself and give its local path")
@@ -53,7 +55,7 @@ class VitPose:
             import onnxruntime as ort
         except ImportError as exc:
             raise BackendUnavailableError(
-                "keypoint_backend=vitpose needs onnxruntime: pip install onnxruntime"
+                "--keypoints.backend vitpose needs onnxruntime: pip install onnxruntime"
             ) from exc
         try:
             self.session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])

@@ -9,11 +9,12 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from videomimic_offline.real2sim.config import FitConfig
 from videomimic_offline.real2sim.fit.body import PELVIS
 from videomimic_offline.real2sim.fit.terms import CHILDREN, FitData, FitWeights
 
 
-def weights_from_config(cfg) -> FitWeights:  # type: ignore[no-untyped-def]
+def weights_from_config(cfg: FitConfig) -> FitWeights:
     """The one place config fields become term weights and normalisers."""
     return FitWeights(
         reproj=cfg.w_reproj,

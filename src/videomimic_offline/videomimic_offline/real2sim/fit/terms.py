@@ -32,26 +32,26 @@ Tensor = torch.Tensor
 
 @dataclass(frozen=True)
 class FitWeights:
-    """Weight and normaliser of every term (built from the pipeline config in one place,
-    ``fit.problem.weights_from_config``)."""
+    """Weight and normaliser of every term, built from the ``FitConfig`` in one place
+    (``fit.problem.weights_from_config``): the defaults are the FitConfig's, never repeated here."""
 
-    reproj: float = 1.0
-    reproj_robust_px: float = 15.0  # Geman-McClure scale: keypoints further off stop pulling
-    bone: float = 0.3
-    bone_sigma_m: float = 0.02
-    pose_prior: float = 0.03
-    pose_sigma_m: float = 0.05
-    smooth: float = 0.03
-    accel_sigma_m: float = 0.01  # per-frame second difference of a joint
-    occlusion: float = 0.3
-    occlusion_sigma_m: float = 0.03
-    contact: float = 0.1
-    slide_sigma_m: float = 0.005  # per-frame motion of a planted foot
-    floor: float = 0.1
-    floor_sigma_m: float = 0.02
-    floor_robust_m: float = 0.05  # 0 = plain least squares
-    seat: float = 0.1
-    seat_sigma_m: float = 0.02
+    reproj: float
+    reproj_robust_px: float  # Geman-McClure scale: keypoints further off stop pulling
+    bone: float
+    bone_sigma_m: float
+    pose_prior: float
+    pose_sigma_m: float
+    smooth: float
+    accel_sigma_m: float  # per-frame second difference of a joint
+    occlusion: float
+    occlusion_sigma_m: float
+    contact: float
+    slide_sigma_m: float  # per-frame motion of a planted foot
+    floor: float
+    floor_sigma_m: float
+    floor_robust_m: float  # 0 = plain least squares
+    seat: float
+    seat_sigma_m: float
 
 
 @dataclass
