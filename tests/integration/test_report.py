@@ -210,9 +210,11 @@ def test_report_renders_in_headless_chromium(tmp_path: Path) -> None:
             play_pause.dispatch_event("click")
             resumed = _until_changed(page, clock, held)  # and plays again
             page.evaluate("document.querySelectorAll('video').forEach(v => v.pause())")
-            page.locator("#scene3d").scroll_into_view_if_needed()
+            page.locator("#scene3d").scroll_into_view_if_needed(timeout=120_000)
             page.wait_for_timeout(3000)
-            box = page.locator("#scene3d").bounding_box()  # (an element screenshot waits for a still page)
+            box = page.locator("#scene3d").bounding_box(
+                timeout=120_000
+            )  # (an element screenshot waits for a still page)
             page.screenshot(path=str(shot), clip=box, timeout=120_000)
         finally:
             browser.close()
