@@ -14,15 +14,20 @@ from sensor_msgs.msg import Joy
 from unitree_hg.msg import LowState
 
 from videomimic_nodes.core.joy_script import JoyScript
-from videomimic_nodes.ros_common import TOPIC_QOS, params, run, topic_param
+from videomimic_nodes.ros_common import TOPIC_QOS, Params, counted, params, run, topic_param
+
+PARAMS: Params = {
+    "script": ("", "the gamepad script (YAML, e.g. config/joy_demo.yaml); required"),
+    "rate_hz": (50.0, "Hz: Joy rate"),
+}
 
 
 class JoyScriptNode(Node):
     def __init__(self) -> None:
         super().__init__("joy_script")
-        p = params(self, {"script": "", "rate_hz": 50.0})
+        p = params(self, PARAMS)
         self.script = JoyScript.load(p["script"])
-        self.pub = self.create_publisher(Joy, topic_param(self, "joy"), TOPIC_QOS["joy"])
+        self.pub = counted(self.create_publisher(Joy, topic_param(self, "joy"), TOPIC_QOS["joy"]))
         self.t0: float | None = None
         self._sub = self.create_subscription(LowState, topic_param(self, "lowstate"), self.on_lowstate,
                                              TOPIC_QOS["lowstate"])  # fmt: skip
@@ -46,7 +51,3 @@ class JoyScriptNode(Node):
 
 def main() -> None:
     run(JoyScriptNode)
-
-
-if __name__ == "__main__":
-    main()

@@ -2,7 +2,9 @@
 
 Physics runs in its own thread, paced to the wall clock (real time, or ``realtime_factor`` times
 it); if the machine cannot keep up, simulated time falls behind rather than jumping, and the
-node logs it. LowCmd with a wrong CRC is dropped, as the robot's firmware drops it.
+node logs it. LowCmd with a wrong CRC is dropped, as the robot's firmware drops it. The robot
+starts at ``spawn`` on known terrain, hung from a gantry; the node reports (log + /vm/events, so
+bags keep it) where it spawned, and when the robot leaves the known terrain, falls or gets up.
 """
 
 from __future__ import annotations
@@ -24,22 +26,42 @@ from videomimic_offline.sim.terrain import load_heightfield, step_heightfield
 from videomimic_nodes.core.cloud import pose_matrix, xyz_to_cloud2_fields
 from videomimic_nodes.core.lowcmd import lowcmd_crc, msg_to_record, record_to_arrays
 from videomimic_nodes.core.sim import LidarConfig, SimConfig, SimG1
-from videomimic_nodes.ros_common import TOPIC_QOS, counted, params, run, topic_param
+from videomimic_nodes.core.sim_watch import SimWatch, WatchConfig
+from videomimic_nodes.core.spawn import resolve_spawn
+from videomimic_nodes.ros_common import TOPIC_QOS, Events, Params, counted, params, run, topic_param
+
+PARAMS: Params = {
+    "scene": ("", "scene folder or heightfield.npz of a reconstruction; empty: flat ground and a step"),
+    "spawn": (
+        "",
+        "where the robot starts: a robot_motion.npz (its first frame), x,y[,yaw] (m, m, rad), or empty "
+        "(the origin if it is on known terrain, else the nearest known spot)",
+    ),
+    "step_x": (0.35, "default scene: m from the origin to the step edge"),
+    "step_height": (0.1, "default scene: m, height of the step"),
+    "physics_dt": (0.002, "s: physics and PD step (500 Hz, like the G1's motor drivers)"),
+    "lowstate_decimation": (1, "publish LowState every N physics steps (1: 500 Hz, as the robot)"),
+    "odom_hz": (50.0, "Hz: true odometry of torso_link"),
+    "realtime_factor": (1.0, "simulated seconds per wall-clock second"),
+    "gantry": (True, "hang the pelvis from a gantry at the start"),
+    "gantry_release_s": (-1.0, "s of simulated time after which the gantry lets go (<= 0: never by time)"),
+    "release_gantry_on_policy": (True, "let go when the bridge enters policy mode"),
+    "lidar_points_per_scan": (20000, "simulated MID-360 points per scan (the real one: 20000)"),
+    "lidar_hz": (10.0, "Hz: scans"),
+    "lidar_mount_xyz": ([0.0, 0.0, 0.4], "m: LiDAR origin in torso_link (keep equal to lidar_ingest's mount)"),
+    "lidar_mount_rpy": ([3.14159265, 0.35, 0.0], "rad: LiDAR orientation in torso_link"),
+    "lidar_noise_std": (0.01, "m: range noise"),
+    "lidar_frame": ("livox_frame", "frame_id of the clouds"),
+    "fall_tilt": (WatchConfig.fall_tilt, "rad: reported as a fall when the pelvis stays tilted beyond this"),
+    "fall_height": (WatchConfig.fall_height, "m: ... or stays this low above the lowest ground nearby"),
+    "seed": (0, "LiDAR noise seed"),
+}
 
 
 class SimG1Node(Node):
     def __init__(self) -> None:
         super().__init__("sim_g1")
-        p = params(
-            self,
-            {
-                "scene": "", "step_x": 0.35, "step_height": 0.1, "physics_dt": 0.002, "lowstate_decimation": 1,
-                "odom_hz": 50.0, "realtime_factor": 1.0, "gantry": True, "gantry_release_s": -1.0,
-                "release_gantry_on_policy": True, "lidar_points_per_scan": 20000, "lidar_hz": 10.0,
-                "lidar_mount_xyz": [0.0, 0.0, 0.4], "lidar_mount_rpy": [3.14159265, 0.35, 0.0],
-                "lidar_noise_std": 0.01, "lidar_frame": "livox_frame", "seed": 0,
-            },
-        )  # fmt: skip
+        p = params(self, PARAMS)
         self.p = p
         scene = str(p["scene"]).strip()
         field = load_heightfield(scene) if scene else step_heightfield(p["step_x"], p["step_height"])
@@ -50,7 +72,10 @@ class SimG1Node(Node):
                         gantry_release_s=float(p["gantry_release_s"]), lidar=lidar)  # fmt: skip
         if cfg.physics_dt <= 0 or cfg.physics_dt > 0.01:
             raise InputError(f"physics_dt {cfg.physics_dt} s is outside (0, 0.01]; PD needs a fast physics rate")
-        self.sim = SimG1(cfg, field, seed=int(p["seed"]))
+        spawn = resolve_spawn(field, str(p["spawn"]))
+        self.sim = SimG1(cfg, field, seed=int(p["seed"]), spawn=spawn)
+        self.watch = SimWatch(field, WatchConfig(fall_tilt=float(p["fall_tilt"]), fall_height=float(p["fall_height"])))
+        self.events = Events(self)
         q = TOPIC_QOS
         self.pub_state = counted(self.create_publisher(LowState, topic_param(self, "lowstate"), q["lowstate"]))
         self.pub_odom = counted(self.create_publisher(Odometry, topic_param(self, "odom"), q["odom"]))
@@ -67,6 +92,10 @@ class SimG1Node(Node):
         self._thread = threading.Thread(target=self.loop, name="physics", daemon=True)
         self._thread.start()
         self.get_logger().info(f"sim_g1 up: scene {scene or 'default step'}, physics {1 / cfg.physics_dt:.0f} Hz")
+        x, y = (float(v) for v in spawn.xy)
+        self.events.report("spawn", f"robot spawned at {spawn.describe()}", level="info", x=x, y=y,
+                           yaw=float(spawn.yaw), ground_z=float(spawn.ground_z),
+                           stand_torso_height=self.sim.stand_torso_height, scene=scene)  # fmt: skip
 
     def on_lowcmd(self, msg: LowCmd) -> None:
         try:
@@ -113,6 +142,7 @@ class SimG1Node(Node):
                     self.publish_lowstate(step)
                 if step % odom_every == 0:
                     self.publish_odom()
+                    self.watch_robot()
                 if step % scan_every == 0:
                     self.publish_scan()
             except RCLError:
@@ -148,6 +178,16 @@ class SimG1Node(Node):
             m = msg.motor_state[i]
             m.q, m.dq, m.tau_est = float(q[i]), float(dq[i]), float(tau[i])
         self.pub_state.publish(msg)
+
+    def watch_robot(self) -> None:
+        """Report leaving the known terrain, falls and getting up (simulated time)."""
+        with self._lock:
+            pos, quat = self.sim.pelvis_pose()
+            t = self.sim.time
+        for r in self.watch.update(t, pos, quat):
+            x, y, z = (float(v) for v in pos)
+            self.events.report(r.kind, r.text, level="info" if r.kind in ("on_terrain", "upright") else "warning",
+                               t_sim=t, x=x, y=y, z=z)  # fmt: skip
 
     def publish_odom(self) -> None:
         pos, quat, lin, ang = self.sim.torso_pose()
