@@ -11,7 +11,10 @@ from videomimic_nodes.entry import NODES as NODE_NAMES  # noqa: E402  (imports n
 
 # Every node executable is bin/vm_node under the node's name (installed as data, not an entry point:
 # see bin/vm_node); the operator tool is an ordinary console script.
-CONSOLE_SCRIPTS: list[str] = [f"vm_operator = {PACKAGE}.operator:main"]
+CONSOLE_SCRIPTS: list[str] = [
+    f"vm_operator = {PACKAGE}.operator:main",
+    f"vm_deploy_check = {PACKAGE}.core.deploy_check:main",
+]
 
 setup(
     name=PACKAGE,

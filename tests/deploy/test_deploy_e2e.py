@@ -290,6 +290,15 @@ def test_sim_deploy_graph_end_to_end(tmp_path: Path, ros_domain: int, smoke_stud
         assert max(sim_lat_ms) <= 100, f"an e-stop took {max(sim_lat_ms)} ms of sim time (> 5 cycles)"
     assert t_policy - t_stand >= 2.0
 
+    # --- physical sense: spawned on the terrain, the torso at the default pose's height in stand,
+    # no fall (it hangs from the gantry), nothing off the known terrain -------------------------------
+    from videomimic_nodes.core.deploy_check import check_deploy, summary
+
+    check = check_deploy(bag_dir / "e2e")
+    print(summary(check))
+    assert check.ok and check.stand_samples > 50 and not check.falls_seen and check.off_terrain_s == 0, summary(check)
+    assert abs(check.stand_height_error) < 0.02  # on the gantry the pose is held exactly
+
     # --- the bag: every configured topic, with the counts the run implies ---------------------
     from videomimic_offline.bag_types import interface_typestore
 

@@ -131,24 +131,42 @@ def step_train(ctx: Context) -> None:
 
 
 def step_deploy(ctx: Context) -> None:
-    """The deploy graph in simulation on the reconstructed scene, recorded to a rosbag."""
+    """The deploy graph in simulation on the reconstructed scene, recorded to a rosbag, then checked for
+    physical sense: the robot spawns where the retargeted motion starts (on the terrain, facing its way),
+    stands at the default pose's height, and every fall is caught and reported (``vm_deploy_check``)."""
     launcher = _workspace_tool("videomimic", "vm_launch")
     bag_dir = ctx.out / "deploy"
     bag_dir.mkdir(parents=True, exist_ok=True)
     scene = ctx.artifacts["recon"] / "heightfield.npz"
     cmd = [str(launcher), "deploy", "sim:=true", "record:=true", "joy_script:=joy_demo.yaml", f"scene:={scene}",
-           f"policy:={ctx.artifacts['policy']}", "--duration", str(ctx.deploy_seconds)]  # fmt: skip
+           f"spawn:={ctx.artifacts['robot_motion']}", f"policy:={ctx.artifacts['policy']}",
+           "--duration", str(ctx.deploy_seconds)]  # fmt: skip
     env = {**os.environ, "VM_BAG_DIR": str(bag_dir)}
     log_path = bag_dir / "launch.log"
     before = {p for p in bag_dir.iterdir() if p.is_dir()}
     with open(log_path, "w") as log:
-        rc = subprocess.call(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+        try:
+            rc = proc.wait()
+        except KeyboardInterrupt:  # Ctrl-C reached the graph too (same process group): let it close the bag
+            proc.wait()
+            raise
     if rc != 0:
         raise InputError(f"the deploy graph exited with code {rc}; see {log_path}")
-    bags = sorted((p for p in bag_dir.iterdir() if p.is_dir() and p not in before), key=lambda p: p.stat().st_mtime)
+    bags = sorted((p for p in bag_dir.iterdir() if p.is_dir() and p not in before and not p.name.startswith(".")),
+                  key=lambda p: p.stat().st_mtime)  # fmt: skip
     if not bags:
         raise InputError(f"the deploy run recorded no bag; see {log_path}")
     ctx.artifacts["bag"] = bags[-1]
+    check = subprocess.run([str(_workspace_tool("videomimic_nodes", "vm_deploy_check")), str(bags[-1]), "--scene",
+                            str(scene), "--json"], capture_output=True, text=True)  # fmt: skip
+    try:
+        ctx.info["deploy_check"] = verdict = json.loads(check.stdout.strip().splitlines()[-1])
+    except (IndexError, json.JSONDecodeError) as exc:
+        raise InputError(f"vm_deploy_check failed on {bags[-1]}: {check.stderr.strip()[-500:]}") from exc
+    if not verdict["ok"]:
+        raise InputError(f"the simulated deploy run makes no physical sense: {'; '.join(verdict['problems'])} "
+                         f"(bag {bags[-1]}, log {log_path})")  # fmt: skip
 
 
 def step_report(ctx: Context) -> None:
@@ -163,7 +181,7 @@ STEPS: tuple[Step, ...] = (
     Step("reconstruction", 3, ("video",), step_reconstruct),
     Step("retargeting", 4, ("recon",), step_retarget),
     Step("training + export", 5, ("robot_motion",), step_train),
-    Step("deploy in simulation", 6, ("recon", "policy"), step_deploy),
+    Step("deploy in simulation", 6, ("recon", "robot_motion", "policy"), step_deploy),
     Step("report", 7, (), step_report),
 )
 
