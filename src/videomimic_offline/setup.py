@@ -35,6 +35,9 @@ TOOLS: dict[str, list[str]] = {
         "plot_training = videomimic_offline.training.tools:plot_training",
         "make_mocap = videomimic_offline.training.tools:make_mocap",
     ],
+    "seeing": [
+        "render_egoview = videomimic_offline.egoview.tool:main",
+    ],
 }
 
 setup(

@@ -10,9 +10,10 @@ from videomimic_nodes.core.cloud import pose_matrix
 from videomimic_nodes.core.lowcmd import MotorArrays
 from videomimic_nodes.core.sim import LidarConfig, SimConfig, SimG1
 from videomimic_offline.artifacts import write_npz
+from videomimic_offline.contracts.heightfield import Heightfield, read_heightfield, write_heightfield
 from videomimic_offline.errors import ArtifactError
 from videomimic_offline.robot import g1
-from videomimic_offline.sim.terrain import load_heightfield, step_heightfield
+from videomimic_offline.sim.terrain import step_heightfield
 
 
 def stand_command() -> MotorArrays:
@@ -31,11 +32,11 @@ def test_heightfield_npz_loads_with_yaw_and_offset(tmp_path):
     T[:3, 3] = [1.0, 0.0, 0.05]
     write_npz(tmp_path / "heightfield.npz", schema="videomimic.heightfield", version=1, heights=h,
               known=np.isfinite(h), origin_xy=np.array([0.0, -0.5]), resolution=np.array(0.05), T_world_scene=T)  # fmt: skip
-    f = load_heightfield(tmp_path)
+    f = read_heightfield(tmp_path)
     assert f.height_at(np.array([[1.1, 0.0], [1.9, 0.0]])) == pytest.approx([0.05, 0.25])
     with pytest.raises(ArtifactError):
         write_npz(tmp_path / "x.npz", schema="other", version=1, a=np.zeros(1))
-        load_heightfield(tmp_path / "x.npz")
+        read_heightfield(tmp_path / "x.npz")
 
 
 def test_sim_stands_on_gantry_and_lidar_sees_the_step():
@@ -71,7 +72,7 @@ def test_sim_spawns_on_a_raised_scene(tmp_path):
     h = np.full((50, 50), 0.5)  # a plateau at 0.5 m around the origin
     write_npz(tmp_path / "heightfield.npz", schema="videomimic.heightfield", version=1, heights=h,
               known=np.ones_like(h, bool), origin_xy=np.array([-1.0, -1.0]), resolution=np.array(0.04))  # fmt: skip
-    sim = SimG1(SimConfig(lidar=LidarConfig(points_per_scan=100)), load_heightfield(tmp_path))
+    sim = SimG1(SimConfig(lidar=LidarConfig(points_per_scan=100)), read_heightfield(tmp_path))
     assert sim.torso_pose()[0][2] > 0.5 + 0.8
 
 
@@ -85,29 +86,28 @@ def _scan_like_field(tmp_path, x0: float = 1.2, x1: float = 7.9) -> Path:
     h = np.where((xs >= x0) & (xs <= x1), 0.02, np.nan)[None, :] * np.ones((60, 1))
     h[:, xs >= 4.0] = np.where(np.isfinite(h[:, xs >= 4.0]), 0.17, np.nan)  # a step up at x = 4
     path = tmp_path / "heightfield.npz"
-    write_npz(path, schema="videomimic.heightfield", version=1, heights=h, known=np.isfinite(h),
-              origin_xy=np.array([0.0, -1.5]), resolution=np.array(res))  # fmt: skip
+    write_heightfield(path, Heightfield(h, np.array([0.0, -1.5]), res))
     return path
 
 
 def _robot_motion(tmp_path, xy, yaw: float) -> Path:
-    from videomimic_offline.retarget.output import SCHEMA, VERSION
+    from videomimic_offline.contracts.robot_motion import RobotMotion, write_robot_motion
 
-    T, names = 3, [g1.ROOT_LINK, g1.TORSO_LINK]
+    T, names = 3, (g1.ROOT_LINK, g1.TORSO_LINK)
     pos = np.zeros((T, 2, 3), np.float32)
     pos[:, :, :2] = xy
     quat = np.zeros((T, 2, 4), np.float32)
     quat[..., 0], quat[..., 3] = np.cos(yaw / 2), np.sin(yaw / 2)
+    z29, z2 = np.zeros((T, 29), np.float32), np.zeros((T, 2, 3), np.float32)
     path = tmp_path / "robot_motion.npz"
-    write_npz(path, schema=SCHEMA, version=VERSION, fps=np.array(50.0), body_pos_w=pos, body_quat_w=quat,
-              body_names=np.array(names), joint_pos=np.zeros((T, 29), np.float32))  # fmt: skip
+    write_robot_motion(path, RobotMotion(50.0, z29, z29, pos, quat, z2, z2, names, np.zeros((T, 2), bool)))
     return path
 
 
 def test_spawn_follows_the_robot_motion_onto_known_terrain(tmp_path):
     from videomimic_nodes.core.spawn import resolve_spawn
 
-    field = load_heightfield(_scan_like_field(tmp_path))
+    field = read_heightfield(_scan_like_field(tmp_path))
     sp = resolve_spawn(field, str(_robot_motion(tmp_path, (5.0, 0.3), np.pi / 2)))
     assert sp.xy == pytest.approx([5.0, 0.3], abs=1e-5) and sp.yaw == pytest.approx(np.pi / 2, abs=1e-5)
     assert sp.ground_z == pytest.approx(0.17)
@@ -122,7 +122,7 @@ def test_spawn_off_the_scan_is_refused_or_moved(tmp_path):
     from videomimic_nodes.core.spawn import resolve_spawn
     from videomimic_offline.errors import InputError
 
-    field = load_heightfield(_scan_like_field(tmp_path))
+    field = read_heightfield(_scan_like_field(tmp_path))
     with pytest.raises(InputError, match="not on known terrain"):
         resolve_spawn(field, "0,0")  # where the camera stood: nothing was scanned there
     with pytest.raises(InputError, match="x,y"):
@@ -137,7 +137,7 @@ def test_robot_off_the_scan_stays_in_the_world_and_is_reported(tmp_path):
     from videomimic_nodes.core.sim_watch import SimWatch
     from videomimic_nodes.core.spawn import resolve_spawn
 
-    field = load_heightfield(_scan_like_field(tmp_path))
+    field = read_heightfield(_scan_like_field(tmp_path))
     sim = SimG1(SimConfig(lidar=LidarConfig(points_per_scan=100)), field, spawn=resolve_spawn(field, "1.45,0,3.1416"))
     watch = SimWatch(field)
     reports = []

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from videomimic_offline.contracts.report_inputs import ReportInputs
 from videomimic_offline.report import deploy_plots, write_report
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -92,7 +93,7 @@ def test_report_renders_in_headless_chromium(tmp_path: Path) -> None:
 
     out = tmp_path / "run"
     arts = {"recon": _recon(out / "recon"), "bag": _bag(tmp_path / "bag")}
-    page_path = write_report(out, arts, {"retarget": {"verdict": "usable"}})
+    page_path = write_report(ReportInputs(out, {}, arts, {"retarget": {"verdict": "usable"}}))
     assert page_path == out / "report" / "index.html"
     assert not list(out.glob(".report.partial-*"))
     with sync_playwright() as p:

@@ -70,17 +70,6 @@ def test_output_is_a_file(noise_video: Path, tmp_path: Path) -> None:
         run_pipeline(noise_video, f, FAST)
 
 
-def test_static_camera(shared_video: Path, tmp_path: Path) -> None:
-    """A tripod clip (tai chi, static camera) stops at the camera stage with the static-camera message."""
-    cfg = PipelineConfig(progress=False, max_frames=40, write_overlay=False, write_snapshot=False)
-    out = tmp_path / "out"
-    with pytest.raises(InputError, match="camera is static"):
-        run_until(shared_video / "hybrik_taiji.mp4", out, cfg, "cameras")
-    # the finished stages are kept for resuming, nothing half-written beside them
-    assert sorted(p.name for p in (out / "stages").iterdir()) == ["keypoints", "persons"]
-    assert (out / "stages/persons/stage.json").is_file()
-
-
 def test_cli_one_line_error(tmp_path: Path) -> None:
     p = tmp_path / "notes.mp4"
     p.write_text("not a video")

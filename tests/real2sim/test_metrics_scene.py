@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from videomimic_offline.body.skeleton import HUMAN_JOINTS
+from videomimic_offline.contracts.heightfield import Heightfield, write_heightfield
 from videomimic_offline.real2sim import metrics
 from videomimic_offline.real2sim.synthetic.clip import load_gt, make_clip
 from videomimic_offline.real2sim.synthetic.heightfield import gt_heights, terrain_faces
 from videomimic_offline.real2sim.synthetic.scenes import top_surface_height
-from videomimic_offline.retarget.terrain import write_heightfield
 
 from videomimic_offline import artifacts
 
@@ -129,7 +129,7 @@ def _as_reconstruction(clip: Path, out: Path, shift=(0.0, 0.0, 0.0), height_scal
                         K=np.repeat(gt["K"][None], len(Tw), 0), T_world_cam=Tw, image_size=gt["image_size"],
                         fps=gt["fps"])  # fmt: skip
     H, origin, res = gt_heights(gt)
-    write_heightfield(out / "heightfield.npz", H * height_scale + shift[2], origin + shift[:2], res)
+    write_heightfield(out / "heightfield.npz", Heightfield(H * height_scale + shift[2], origin + shift[:2], res))
     return out
 
 

@@ -7,12 +7,15 @@ import pickle
 import numpy as np
 import pytest
 from videomimic_offline.body.skeleton import HUMAN_JOINTS
+from videomimic_offline.cli import EXIT_UNUSABLE
+from videomimic_offline.contracts.feasibility import read_feasibility
+from videomimic_offline.contracts.heightfield import Heightfield, write_heightfield
+from videomimic_offline.contracts.human_motion import write_human_motion
+from videomimic_offline.contracts.robot_motion import read_robot_motion
 from videomimic_offline.errors import InputError
 from videomimic_offline.motion_io.bvh import read_bvh
-from videomimic_offline.motion_io.human_motion import write_motion_npz
 from videomimic_offline.motion_io.lafan_csv import write_lafan_csv
 from videomimic_offline.retarget import terrain as tr
-from videomimic_offline.retarget.output import read_robot_motion
 from videomimic_offline.retarget.procedural import fk_clip, walking_clip
 from videomimic_offline.retarget.tool import main
 
@@ -25,24 +28,24 @@ def _run(argv):
 
 def _check_output(out, frames_min=10):
     data = read_robot_motion(out / "robot_motion.npz")
-    T = len(data["joint_pos"])
-    assert float(data["fps"]) == 50.0 and frames_min <= T
-    assert data["joint_pos"].shape == (T, 29) and data["joint_vel"].shape == (T, 29)
-    B = len(data["body_names"])
+    T = data.length
+    assert data.fps == 50.0 and frames_min <= T
+    assert data.joint_pos.shape == (T, 29) and data.joint_vel.shape == (T, 29)
+    B = len(data.body_names)
     for k in ("body_pos_w", "body_lin_vel_w", "body_ang_vel_w"):
-        assert data[k].shape == (T, B, 3)
-    assert data["body_quat_w"].shape == (T, B, 4)
-    assert np.allclose(np.linalg.norm(data["body_quat_w"], axis=-1), 1.0, atol=1e-4)
-    assert data["contacts"].shape == (T, 2)
+        assert getattr(data, k).shape == (T, B, 3)
+    assert data.body_quat_w.shape == (T, B, 4)
+    assert np.allclose(np.linalg.norm(data.body_quat_w, axis=-1), 1.0, atol=1e-4)
+    assert data.contacts.shape == (T, 2)
     assert (out / "feasibility.json").is_file()
     return data
 
 
 def test_motion_npz_with_scene(tmp_path, stairs, stair_holds):
     human = walking_clip(stairs, stair_holds[:5])
-    write_motion_npz(tmp_path / "motion.npz", human)
+    write_human_motion(tmp_path / "motion.npz", human)
     h, o, res = tr.staircase()
-    tr.write_heightfield(tmp_path / "heightfield.npz", h, o, res)
+    write_heightfield(tmp_path / "heightfield.npz", Heightfield(h, o, res))
     assert (
         _run(
             [str(tmp_path / "motion.npz"), "--scene", str(tmp_path / "heightfield.npz"), "--out", str(tmp_path / "out")]
@@ -50,8 +53,8 @@ def test_motion_npz_with_scene(tmp_path, stairs, stair_holds):
         == 0
     )
     data = _check_output(tmp_path / "out")
-    assert str(data["scene"]) == "../heightfield.npz"
-    assert data["contacts"].any()
+    assert data.scene == (tmp_path / "heightfield.npz").resolve()
+    assert data.contacts.any()
 
 
 def _bvh_text(scale: float) -> str:
@@ -136,10 +139,12 @@ def test_lafan_csv(tmp_path):
     _, Q = fk_clip(60, fps=30.0)
     Q[:, 2] -= 0.15  # stand on the floor
     write_lafan_csv(tmp_path / "walk.csv", Q)
-    assert _run([str(tmp_path / "walk.csv"), "--out", str(tmp_path / "out")]) == 0
+    code = _run([str(tmp_path / "walk.csv"), "--out", str(tmp_path / "out")])
+    # this made-up clip sinks its feet 3 cm into the floor: written, but the verdict and exit status say so
+    assert code == EXIT_UNUSABLE and not read_feasibility(tmp_path / "out" / "feasibility.json").usable
     data = _check_output(tmp_path / "out")
-    assert len(data["joint_pos"]) == 99  # 59 frames at 30 fps -> 1.967 s at 50 fps
-    assert np.allclose(data["joint_pos"][0], Q[0, 7:], atol=1e-5)
+    assert data.length == 99  # 59 frames at 30 fps -> 1.967 s at 50 fps
+    assert np.allclose(data.joint_pos[0], Q[0, 7:], atol=1e-5)
 
 
 def _synthetic_smpl(root):
@@ -201,7 +206,7 @@ def test_side_by_side_video(tmp_path):
     import cv2
 
     motion, _ = fk_clip(25)
-    write_motion_npz(tmp_path / "motion.npz", motion)
+    write_human_motion(tmp_path / "motion.npz", motion)
     assert _run([str(tmp_path / "motion.npz"), "--out", str(tmp_path / "out"), "--video"]) == 0
     cap = cv2.VideoCapture(str(tmp_path / "out" / "retarget.mp4"))
     frames = []
@@ -216,7 +221,7 @@ def test_side_by_side_video(tmp_path):
 
 def test_rerun_is_skipped_when_up_to_date(tmp_path, capsys):
     motion, _ = fk_clip(20)
-    write_motion_npz(tmp_path / "motion.npz", motion)
+    write_human_motion(tmp_path / "motion.npz", motion)
     assert _run([str(tmp_path / "motion.npz"), "--out", str(tmp_path / "out")]) == 0
     capsys.readouterr()
     assert _run([str(tmp_path / "motion.npz"), "--out", str(tmp_path / "out")]) == 0
@@ -231,13 +236,13 @@ def test_output_loads_in_mjlab_motion_loader(tmp_path):
     from videomimic_offline.robot import g1
 
     motion, _ = fk_clip(30)
-    write_motion_npz(tmp_path / "motion.npz", motion)
+    write_human_motion(tmp_path / "motion.npz", motion)
     assert _run([str(tmp_path / "motion.npz"), "--out", str(tmp_path / "out")]) == 0
     data = read_robot_motion(tmp_path / "out" / "robot_motion.npz")
-    names = [str(n) for n in data["body_names"]]
+    names = list(data.body_names)
     idx = torch.tensor([names.index(n) for n in g1.TRACKED_LINKS])
     loader = MotionLoader(str(tmp_path / "out" / "robot_motion.npz"), idx)
-    assert loader.time_step_total == len(data["joint_pos"])
-    assert loader.body_pos_w.shape == (len(data["joint_pos"]), len(g1.TRACKED_LINKS), 3)
+    assert loader.time_step_total == data.length
+    assert loader.body_pos_w.shape == (data.length, len(g1.TRACKED_LINKS), 3)
     pelvis = names.index("pelvis")
-    assert np.allclose(loader.body_pos_w[:, 0].numpy(), data["body_pos_w"][:, pelvis])
+    assert np.allclose(loader.body_pos_w[:, 0].numpy(), data.body_pos_w[:, pelvis])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from videomimic_offline.retarget.config import RetargetConfig
 from videomimic_offline.retarget.pipeline import retarget
 from videomimic_offline.retarget.procedural import fk_clip, walking_clip
 from videomimic_offline.retarget.refine import _band_solve
@@ -37,7 +38,7 @@ def test_band_solve_matches_dense():
 def test_refined_staircase_is_smoother_and_keeps_contacts(stairs, stair_holds):
     human = walking_clip(stairs, stair_holds)
     base = retarget(human, stairs)
-    ref = retarget(human, stairs, refine=True)
+    ref = retarget(human, stairs, RetargetConfig(refine=True))
     rb, rr = base.report, ref.report
     assert ref.refine_fallback_frames == 0
     assert rr.joint_accel_rms < 0.8 * rb.joint_accel_rms, (rb.joint_accel_rms, rr.joint_accel_rms)
@@ -56,7 +57,7 @@ def test_refined_staircase_is_smoother_and_keeps_contacts(stairs, stair_holds):
 
 def test_refined_fk_round_trip_recovers_joints():
     motion, Q = fk_clip(T=100, seed=0)
-    res = retarget(motion, refine=True)
+    res = retarget(motion, cfg=RetargetConfig(refine=True))
     q = res.motion.qpos
     idx = [g1.JOINT_NAMES_29.index(n) for n in OBSERVABLE]
     err = np.abs(q[:, 7:][:, idx] - Q[: len(q), 7:][:, idx])

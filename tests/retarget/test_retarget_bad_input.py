@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from videomimic_offline.body.skeleton import HUMAN_JOINTS
+from videomimic_offline.contracts.human_motion import SCHEMA, write_human_motion
 from videomimic_offline.errors import InputError
-from videomimic_offline.motion_io.human_motion import SCHEMA, read_motion_npz, write_motion_npz
+from videomimic_offline.motion_io.load import load_human
 from videomimic_offline.retarget import terrain as tr
 from videomimic_offline.retarget.pipeline import retarget
 from videomimic_offline.retarget.procedural import fk_clip, walking_clip
@@ -24,7 +25,7 @@ def test_wrong_skeleton(tmp_path):
     names = [f"bone{i}" for i in range(18)]
     _write(tmp_path / "m.npz", names, np.zeros((50, 18, 3)))
     with pytest.raises(InputError, match="wrong skeleton"):
-        read_motion_npz(tmp_path / "m.npz")
+        load_human(tmp_path / "m.npz")
 
 
 def test_missing_joints(tmp_path):
@@ -32,22 +33,22 @@ def test_missing_joints(tmp_path):
     keep = [i for i, n in enumerate(HUMAN_JOINTS) if n != "left_wrist"]
     _write(tmp_path / "m.npz", [HUMAN_JOINTS[i] for i in keep], motion.joints_w[:, keep])
     with pytest.raises(InputError, match=r"missing joints \['left_wrist'\]"):
-        read_motion_npz(tmp_path / "m.npz")
+        load_human(tmp_path / "m.npz")
 
 
 def test_nan_frames(tmp_path):
     motion, _ = fk_clip(50)
     motion.joints_w[10:13, 4] = np.nan
-    write_motion_npz(tmp_path / "m.npz", motion)
+    write_human_motion(tmp_path / "m.npz", motion)
     with pytest.raises(InputError, match=r"3 frame\(s\) contain NaN.*first \[10, 11, 12\]"):
-        read_motion_npz(tmp_path / "m.npz")
+        load_human(tmp_path / "m.npz")
 
 
 def test_too_short(tmp_path):
     motion, _ = fk_clip(6)
-    write_motion_npz(tmp_path / "m.npz", motion)
+    write_human_motion(tmp_path / "m.npz", motion)
     with pytest.raises(InputError, match="clip too short"):
-        read_motion_npz(tmp_path / "m.npz")
+        load_human(tmp_path / "m.npz")
 
 
 def test_scene_does_not_cover_motion(stairs):

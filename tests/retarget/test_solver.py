@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from videomimic_offline.retarget.config import RetargetConfig
 from videomimic_offline.retarget.keypoints import ANKLE_HEIGHT
 from videomimic_offline.retarget.pipeline import retarget
 from videomimic_offline.retarget.procedural import fk_clip, walking_clip
@@ -51,7 +52,7 @@ def test_staircase_contacts_kept(stairs, stair_holds):
 
 def test_23dof_variant_keeps_wrists_at_zero():
     motion, _ = fk_clip(T=30, seed=0)
-    res = retarget(motion, variant="23dof", report=False)
+    res = retarget(motion, cfg=RetargetConfig(variant="23dof"), report=False)
     wrists = [g1.JOINT_NAMES_29.index(n) for n in g1.LOCKED_JOINTS_23]
     assert res.motion.joint_pos.shape[1] == 29
     assert np.abs(res.motion.joint_pos[:, wrists]).max() == 0.0

@@ -1,39 +1,23 @@
-"""The heightfield contract: unknown cells stay unknown, the scene-to-world shift is applied, rotations refused."""
+"""The retargeter's terrain: the heightfield's surface (unknown cells low, never planted on) and its dilation."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from videomimic_offline.errors import InputError
 from videomimic_offline.retarget import terrain as tr
 
-from videomimic_offline import artifacts
 
-
-def _write(path, heights, known, T):
-    artifacts.write_npz(path, schema=tr.SCHEMA, version=1, heights=heights, known=known,
-                        origin_xy=np.array([-1.0, -1.0]), resolution=np.float64(0.1), T_world_scene=T)  # fmt: skip
-
-
-def test_read_heightfield_mask_and_shift(tmp_path):
+def test_unknown_cells_are_low_ground_but_not_seen():
     h = np.full((20, 30), 0.2)
-    known = np.ones_like(h, bool)
-    known[:, 20:] = False  # x >= 1.0 never seen
-    T = np.eye(4)
-    T[:3, 3] = [0.5, 0.0, 0.1]
-    _write(tmp_path / "hf.npz", h, known, T)
-    ter = tr.read_heightfield(tmp_path / "hf.npz")
-    z = ter.height(np.array([[-0.5, 0.0], [1.2, 0.0], [1.6, 0.0], [9.0, 0.0]]))
-    assert z[0] == pytest.approx(0.3) and z[1] == pytest.approx(0.3)  # shifted 0.5 m in x, 0.1 m up
-    assert np.isnan(z[2]) and np.isnan(z[3])  # unseen, outside
-
-
-def test_rotated_scene_refused(tmp_path):
-    T = np.eye(4)
-    T[:2, :2] = [[0.0, -1.0], [1.0, 0.0]]
-    _write(tmp_path / "hf.npz", np.zeros((5, 5)), np.ones((5, 5), bool), T)
-    with pytest.raises(InputError, match="rotates the scene"):
-        tr.read_heightfield(tmp_path / "hf.npz")
+    h[5, 5] = 0.0
+    h[:, 20:] = np.nan  # x >= 1.0 never seen
+    ter = tr.from_heights(h, [-1.0, -1.0], 0.1, source="hf.npz")
+    xy = np.array([[-0.5, 0.0], [1.2, 0.0], [9.0, 0.0]])
+    z = ter.height(xy)
+    assert z[0] == pytest.approx(0.2) and z[1] == pytest.approx(0.0)  # unseen: the lowest known height
+    assert np.isnan(z[2])  # outside the grid
+    assert ter.known(xy).tolist() == [True, False, False]
+    assert tr.flat().known(xy).all() and (tr.flat().height(xy) == 0).all()
 
 
 def test_dilation_keeps_step_edges_conservative():

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from videomimic_offline.contracts.heightfield import read_heightfield
+from videomimic_offline.contracts.robot_motion import read_robot_motion, write_robot_motion
 from videomimic_offline.errors import IncompatibleError, InputError
 from videomimic_offline.policy.layout import StudentLayout
 from videomimic_offline.robot import g1
-from videomimic_offline.training import motions, stages, terrain
+from videomimic_offline.training import motions, stages
 from videomimic_offline.training.export import export_student, parity, policy_from_checkpoint
 
 
@@ -26,12 +29,11 @@ def test_generated_mocap_is_contract_and_feet_touch_ground(data):
 
 
 def test_motion_in_another_joint_order_is_remapped(data, tmp_path):
-    with np.load(data["mocap"] / "stand.npz") as d:
-        arr = {k: d[k] for k in d.files if k not in ("schema", "version", "scene")}
+    m = read_robot_motion(data["mocap"] / "stand.npz")
     perm = np.arange(29)[::-1]
-    arr["joint_names"] = arr["joint_names"][perm]
-    arr["joint_pos"], arr["joint_vel"] = arr["joint_pos"][:, perm], arr["joint_vel"][:, perm]
-    motions.write_motion(tmp_path / "rev.npz", arr)
+    names = tuple(m.joint_names[i] for i in perm)
+    write_robot_motion(tmp_path / "rev.npz", replace(m, joint_names=names, joint_pos=m.joint_pos[:, perm],
+                                                     joint_vel=m.joint_vel[:, perm]))  # fmt: skip
     a = motions.load_clip(data["mocap"] / "stand.npz", g1.TRACKED_LINKS)
     b = motions.load_clip(tmp_path / "rev.npz", g1.TRACKED_LINKS)
     assert np.array_equal(a.joint_pos, b.joint_pos)
@@ -46,24 +48,23 @@ def test_motion_without_terrain_is_refused_for_the_teacher(data, tmp_path):
     with pytest.raises(InputError, match="names no terrain"):
         motions.load_clip(data["mocap"] / "stand.npz", g1.TRACKED_LINKS, need_scene=True)
     # names a terrain file that is gone
-    with np.load(data["clip"]) as d:
-        arr = {k: d[k] for k in d.files if k not in ("schema", "version", "scene")}
-    motions.write_motion(tmp_path / "lost.npz", arr, scene="gone/heightfield.npz")
+    write_robot_motion(
+        tmp_path / "lost.npz", replace(read_robot_motion(data["clip"]), scene=tmp_path / "gone" / "heightfield.npz")
+    )
     with pytest.raises(InputError, match="terrain .* is missing"):
         motions.load_clip(tmp_path / "lost.npz", g1.TRACKED_LINKS, need_scene=True)
 
 
 def test_nan_in_motion_is_refused(data, tmp_path):
-    with np.load(data["mocap"] / "stand.npz") as d:
-        arr = {k: d[k] for k in d.files if k not in ("schema", "version", "scene")}
-    arr["body_pos_w"][3, 2, 1] = np.nan
-    motions.write_motion(tmp_path / "nan.npz", arr)
+    m = read_robot_motion(data["mocap"] / "stand.npz")
+    m.body_pos_w[3, 2, 1] = np.nan
+    write_robot_motion(tmp_path / "nan.npz", m)
     with pytest.raises(InputError, match="NaN"):
         motions.load_clip(tmp_path / "nan.npz", g1.TRACKED_LINKS)
 
 
 def test_heightfield_patch_origin_maps_scene_centre_to_patch_centre(data):
-    hf = terrain.load_heightfield(data["clip"].parent / "heightfield.npz")
+    hf = read_heightfield(data["clip"].parent / "heightfield.npz")
     assert np.allclose(hf.center_xy, [-1.0 + 1.45, -1.5 + 1.45])
     assert hf.height_at(np.array([1.0, 0.0])) == pytest.approx(0.1)
     assert hf.height_at(np.array([0.0, 0.0])) == pytest.approx(0.0)

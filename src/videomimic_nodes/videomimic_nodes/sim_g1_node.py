@@ -20,8 +20,9 @@ from rclpy.node import Node
 from sensor_msgs.msg import PointCloud2, PointField
 from std_msgs.msg import String
 from unitree_hg.msg import LowCmd, LowState
+from videomimic_offline.contracts.heightfield import read_heightfield
 from videomimic_offline.errors import InputError
-from videomimic_offline.sim.terrain import load_heightfield, step_heightfield
+from videomimic_offline.sim.terrain import step_heightfield
 
 from videomimic_nodes.core.cloud import pose_matrix, xyz_to_cloud2_fields
 from videomimic_nodes.core.lowcmd import lowcmd_crc, msg_to_record, record_to_arrays
@@ -64,7 +65,7 @@ class SimG1Node(Node):
         p = params(self, PARAMS)
         self.p = p
         scene = str(p["scene"]).strip()
-        field = load_heightfield(scene) if scene else step_heightfield(p["step_x"], p["step_height"])
+        field = read_heightfield(scene) if scene else step_heightfield(p["step_x"], p["step_height"])
         lidar = LidarConfig(points_per_scan=int(p["lidar_points_per_scan"]), scan_hz=float(p["lidar_hz"]),
                             noise_std=float(p["lidar_noise_std"]),
                             T_torso_lidar=pose_matrix(np.array(p["lidar_mount_xyz"]), np.array(p["lidar_mount_rpy"])))  # fmt: skip

@@ -25,6 +25,24 @@ from videomimic_offline.errors import ArtifactError
 STAGE_FILE = "stage.json"
 
 
+def _umask() -> int:
+    """The process's file-creation mask (read without changing it where Linux allows)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)  # elsewhere: read it by setting it, and put it back at once
+    os.umask(mask)
+    return mask
+
+
+def _publish(path: str | Path, directory: bool = False) -> None:
+    """Give a temp file (mkstemp: 0600) or folder (mkdtemp: 0700) the mode a plain create would: the user's umask."""
+    os.chmod(path, (0o777 if directory else 0o666) & ~_umask())
+
+
 def hash_inputs(*items: Any) -> str:
     """Stable SHA-256 over files (by content), folders (by file contents) and JSON-able values."""
     h = hashlib.sha256()
@@ -48,6 +66,7 @@ def atomic_dir(final: Path) -> Iterator[Path]:
     final = Path(final)
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.partial-", dir=final.parent))
+    _publish(tmp, directory=True)
     try:
         yield tmp
     except BaseException:
@@ -58,21 +77,30 @@ def atomic_dir(final: Path) -> Iterator[Path]:
     os.replace(tmp, final)
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temp file + rename (readers never see a partial file)."""
+@contextlib.contextmanager
+def atomic_path(path: Path, suffix: str = "") -> Iterator[Path]:
+    """Yield a temp file path beside ``path`` for a writer that opens files by name (npz, video);
+    on success it becomes ``path`` (with the user's umask), on failure it is deleted."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=suffix or path.suffix, dir=path.parent)
+    os.close(fd)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+        yield Path(tmp)
+        _publish(tmp)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temp file + rename (readers never see a partial file)."""
+    with atomic_path(Path(path)) as tmp, open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
 
 
 def write_json(path: Path, obj: Mapping[str, Any]) -> None:
@@ -93,17 +121,8 @@ def read_json(path: Path) -> dict[str, Any]:
 
 def write_npz(path: Path, *, schema: str, version: int, **arrays: Any) -> None:
     """Atomically write an npz stamped with ``schema`` and ``version`` keys."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".npz", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(Path(path), ".npz") as tmp:
         np.savez_compressed(tmp, schema=np.array(schema), version=np.array(version), **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 def read_npz(path: Path, *, schema: str, max_version: int) -> dict[str, np.ndarray]:

@@ -4,8 +4,9 @@ The original system trained on 123 clips, processed by "sequential" shell loops.
 one Ray task running the same pipeline as `reconstruct` (and retargeting when present), so the
 same command uses a local Ray on one machine or, unchanged, a Ray cluster (``RAY_ADDRESS`` or
 ``--address``). Every stage caches by input hash, so a re-run (after a crash, Ctrl-C or a failed
-clip) redoes only unfinished work. The summary (per clip: success, metrics, time, failure
-reason) is rewritten atomically as each task finishes, so nothing finished is ever lost.
+clip) redoes only unfinished work. The summary (per clip: whether it was processed, whether its
+robot motion is usable for training, the feasibility figures, time, and why not) is rewritten
+atomically as each task finishes, so nothing finished is ever lost.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from videomimic_offline import artifacts
-from videomimic_offline.cli import run_tool
+from videomimic_offline.cli import EXIT_UNUSABLE, finished, run_tool
+from videomimic_offline.contracts.feasibility import FILE as FEASIBILITY
+from videomimic_offline.contracts.feasibility import Feasibility, read_feasibility
 from videomimic_offline.errors import InputError, VideomimicError
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm")
@@ -46,19 +49,24 @@ def clip_name(video: Path, root: Path) -> str:
 
 
 def process_video(video: str, out_dir: str, config: dict[str, Any], retarget: bool) -> dict[str, Any]:
-    """Run one clip through the pipeline; never raises (failures become a row with a reason)."""
+    """Run one clip through the pipeline; never raises (failures become a row with a reason).
+
+    ``ok``: the clip was processed; ``usable``: its robot motion can be trained on (None when not
+    retargeted); ``reason``: why not, for either.
+    """
     from videomimic_offline.real2sim.config import PipelineConfig
     from videomimic_offline.real2sim.pipeline import run_pipeline
 
     t0 = time.perf_counter()
-    row: dict[str, Any] = {"clip": Path(out_dir).name, "video": video, "ok": False, "reason": "", "metrics": {}}
+    row: dict[str, Any] = {"clip": Path(out_dir).name, "video": video, "ok": False, "usable": None, "reason": "",
+                           "metrics": {}}  # fmt: skip
     try:
         result = Path(run_pipeline(Path(video), Path(out_dir), PipelineConfig(**config)))
-        quality = result / "quality.json"
-        if quality.is_file():
-            row["metrics"] = artifacts.read_json(quality)
         if retarget:
-            row["metrics"].update(_retarget(result))
+            rep = _retarget(result)
+            row["usable"] = rep.usable
+            row["reason"] = "; ".join(rep.reasons + rep.advice)
+            row["metrics"] = {f"retarget_{k}": v for k, v in rep.as_dict().items() if isinstance(v, (int, float))}
         row["ok"] = True
     except VideomimicError as exc:
         row["reason"] = str(exc)
@@ -68,15 +76,14 @@ def process_video(video: str, out_dir: str, config: dict[str, Any], retarget: bo
     return row
 
 
-def _retarget(recon_dir: Path) -> dict[str, Any]:
-    """Retarget a reconstruction to the G1 with the `retarget` tool; its feasibility figures."""
+def _retarget(recon_dir: Path) -> Feasibility:
+    """Retarget a reconstruction to the G1 with the `retarget` tool; its feasibility report."""
     from videomimic_offline.toolrun import run_tool_process
 
     out = recon_dir / "robot"
     run_tool_process("retarget", str(recon_dir / "motion.npz"), "--scene", str(recon_dir / "heightfield.npz"),
-                     "--out", str(out), log=recon_dir / "retarget.log")  # fmt: skip
-    report = artifacts.read_json(out / "feasibility.json")
-    return {f"retarget_{k}": v for k, v in report.items() if isinstance(v, (int, float, str, bool))}
+                     "--out", str(out), log=recon_dir / "retarget.log", ok=(0, EXIT_UNUSABLE))  # fmt: skip
+    return read_feasibility(out / FEASIBILITY)
 
 
 def run_batch(folder: Path, out_root: Path, config: dict[str, Any], *, address: str | None = None,
@@ -108,7 +115,7 @@ def run_batch(folder: Path, out_root: Path, config: dict[str, Any], *, address: 
                 try:
                     rows.append(ray.get(ref))
                 except Exception as exc:  # the worker itself died (OOM, segfault)
-                    rows.append({"clip": clip_name(video, folder), "video": str(video), "ok": False,
+                    rows.append({"clip": clip_name(video, folder), "video": str(video), "ok": False, "usable": None,
                                  "reason": f"worker died: {exc}", "metrics": {}, "seconds": None})  # fmt: skip
                 artifacts.write_json(out_root / SUMMARY, {"rows": sorted(rows, key=lambda r: r["clip"])})
                 progress.advance(bar)
@@ -118,23 +125,46 @@ def run_batch(folder: Path, out_root: Path, config: dict[str, Any], *, address: 
     return rows
 
 
-def print_summary(rows: Sequence[dict[str, Any]]) -> None:
-    """The per-clip table: success, key metrics, time, failure reason."""
+def _verdict(row: dict[str, Any]) -> str:
+    if not row["ok"]:
+        return "failed"
+    return {True: "usable", False: "NOT usable", None: "not retargeted"}[row.get("usable")]
+
+
+def print_summary(rows: Sequence[dict[str, Any]]) -> dict[str, int]:
+    """The per-clip table (processed, usable for training, figures, time, why not); returns the counts."""
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"batch: {sum(r['ok'] for r in rows)}/{len(rows)} clips succeeded")
-    for col in ("clip", "ok", "seconds", "metrics", "reason"):
+    counts = {k: sum(_verdict(r) == k for r in rows) for k in ("usable", "NOT usable", "failed", "not retargeted")}
+    title = f"batch: {counts['usable']}/{len(rows)} clips usable for training"
+    title += "".join(f", {n} {k}" for k, n in counts.items() if k != "usable" and n)
+    table = Table(title=title)
+    for col in ("clip", "processed", "usable", "seconds", "figures", "why not"):
         table.add_column(col, overflow="fold")
     for r in rows:
-        metrics = ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in r["metrics"].items())
-        table.add_row(r["clip"], "yes" if r["ok"] else "NO", f"{r['seconds']}", metrics[:120], r["reason"][:200])
+        figures = ", ".join(
+            f"{k.removeprefix('retarget_')}={v:.3g}" if isinstance(v, float) else f"{k.removeprefix('retarget_')}={v}"
+            for k, v in r["metrics"].items()
+            if k in _SHOWN
+        )
+        usable = {True: "yes", False: "NO", None: "-"}[r.get("usable")]
+        table.add_row(r["clip"], "yes" if r["ok"] else "NO", usable, f"{r['seconds']}", figures, r["reason"][:200])
     Console().print(table)
+    return counts
+
+
+#: Feasibility figures shown in the table (all of them are in batch_summary.json).
+_SHOWN = tuple(f"retarget_{k}" for k in ("max_penetration_mm", "foot_slide_mm_per_frame", "limit_violations",
+                                         "self_collisions", "keypoint_err_mm"))  # fmt: skip
 
 
 @run_tool
 def main(argv: Sequence[str] | None = None) -> int:
-    """CLI: ``vm_batch VIDEO_FOLDER OUT_FOLDER [--address ray://...] [--height-m 1.75]``."""
+    """CLI: ``vm_batch VIDEO_FOLDER OUT_FOLDER [--address ray://...] [--height-m 1.75]``.
+
+    Exit status: 0 every clip usable, 3 all processed but some not usable, 1 some failed.
+    """
     parser = argparse.ArgumentParser(prog="vm_batch", description=__doc__.split("\n\n")[0])
     parser.add_argument("videos", type=Path, help="folder of videos (or of <clip>/video.mp4)")
     parser.add_argument("out", type=Path, help="output folder: one sub-folder per clip + batch_summary.json")
@@ -145,6 +175,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     ns = parser.parse_args(argv)
     config = {"height_m": ns.height_m} if ns.height_m else {}
     rows = run_batch(ns.videos, ns.out, config, address=ns.address, num_cpus=ns.num_cpus, retarget=not ns.no_retarget)
-    print_summary(rows)
-    print(f"summary: {ns.out / SUMMARY}")
-    return 0 if all(r["ok"] for r in rows) else 1
+    counts = print_summary(rows)
+    bad = [r["clip"] for r in rows if _verdict(r) in ("failed", "NOT usable")]
+    finished(
+        "vm_batch",
+        f"{len(rows)} clips: {counts['usable']} usable, {counts['NOT usable']} not usable, {counts['failed']} failed"
+        + (f", {counts['not retargeted']} not retargeted" if counts["not retargeted"] else ""),
+        *([f"see why for: {', '.join(bad[:8])}{' ...' if len(bad) > 8 else ''} (the table above)"] if bad else []),
+        look=[ns.out / SUMMARY, ns.out / "<clip>" / "robot" / FEASIBILITY],
+    )
+    if counts["failed"]:
+        return 1
+    return EXIT_UNUSABLE if counts["NOT usable"] else 0

@@ -1,10 +1,12 @@
-"""Shared wrapper for console tools: one clear line on user mistakes, clean Ctrl-C."""
+"""Shared pieces of every console tool: one clear line on user mistakes, clean Ctrl-C, and the
+closing summary (what the tool did and where to look)."""
 
 from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TypeVar
 
 from videomimic_offline.errors import VideomimicError
@@ -32,3 +34,23 @@ def run_tool(func: F) -> F:
         sys.exit(code or 0)
 
     return wrapper  # type: ignore[return-value]
+
+
+#: Exit status of a tool that wrote its outputs but whose verdict says they are not fit for use
+#: (e.g. ``retarget``: the robot motion is not usable for training). 2 is a user mistake, 130 Ctrl-C.
+EXIT_UNUSABLE = 3
+
+
+def finished(tool: str, did: str, *details: str, look: Sequence[str | Path] = ()) -> None:
+    """Print a tool's closing summary, 2 to 5 lines: what it did, the figures that matter, where to look.
+
+    ``did`` is one line ("wrote out/x.npz (209 frames): usable"); each of ``details`` one more;
+    ``look`` the files or folders to open next. Every tool ends with this, so a user always finds
+    the verdict and the outputs in the last lines of the terminal.
+    """
+    lines = [f"{tool}: {did}", *(f"  {d}" for d in details)]
+    if look:
+        lines.append("  look at: " + ", ".join(str(p) for p in look))
+    if not 2 <= len(lines) <= 5:
+        raise ValueError(f"a tool's summary is 2 to 5 lines, got {len(lines)}: {lines}")
+    print("\n".join(lines), flush=True)

@@ -4,14 +4,14 @@ video → reconstruction → retargeting → training (CPU scale) or the shipped
 deploy graph in simulation on the reconstructed scene, recorded to a rosbag → HTML report.
 
 Each step is real and resumable: steps write their artifacts atomically and cache by input hash,
-so a re-run reuses every finished step. A step whose code is not part of this checkout yet is
-reported plainly as "not built yet" — never faked — and the steps that need its output are skipped.
+so a re-run reuses every finished step. A step that fails is reported as "failed: <why>" (the run
+goes on; the steps that need its output are skipped) and the job exits non-zero. What the run made
+is recorded in ``main_job.json`` (:mod:`contracts.report_inputs`), from which the report is built.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import subprocess
@@ -22,14 +22,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from videomimic_offline.cli import run_tool
-from videomimic_offline.errors import InputError
+from videomimic_offline.cli import EXIT_UNUSABLE, finished, run_tool
+from videomimic_offline.contracts.report_inputs import FILE as RUN_FILE
+from videomimic_offline.contracts.report_inputs import ReportInputs, write_report_inputs
+from videomimic_offline.errors import InputError, VideomimicError
 
 DEFAULT_OUT = Path("runs") / "main"
-
-
-class NotBuiltError(Exception):
-    """The code for a step is not in this checkout yet."""
 
 
 @dataclass
@@ -43,14 +41,17 @@ class Context:
     train_iterations: int
     artifacts: dict[str, Path] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
+    outcome: dict[str, str] = field(default_factory=dict)
+
+    def record(self) -> ReportInputs:
+        return ReportInputs(self.out, dict(self.outcome), dict(self.artifacts), dict(self.info))
 
 
 @dataclass
 class Step:
     name: str
-    issue: int
     needs: tuple[str, ...]
-    run: Callable[[Context], None]
+    run: Callable[[Context], str | None]  # returns a note for the outcome line, or None
 
 
 # ---------------------------------------------------------------------------------------- steps
@@ -63,10 +64,8 @@ def step_input(ctx: Context) -> None:
             raise InputError(f"video {ctx.video} not found: pass an existing file with --video")
         ctx.artifacts["video"] = ctx.video
         return
-    try:
-        from videomimic_offline.real2sim.synthetic.api import DEFAULT_CLIP, make_default_clip
-    except ImportError as exc:
-        raise NotBuiltError("synthetic clip generator (real2sim.synthetic)") from exc
+    from videomimic_offline.real2sim.synthetic.api import DEFAULT_CLIP, make_default_clip
+
     clip = make_default_clip(ctx.out / "input")
     ctx.artifacts["video"] = clip / "video.mp4"
     ctx.artifacts["gt"] = clip / "gt.npz"
@@ -76,23 +75,30 @@ def step_input(ctx: Context) -> None:
 
 def step_reconstruct(ctx: Context) -> None:
     """Video → metric, gravity-aligned human motion + scene (real2sim)."""
-    try:
-        from videomimic_offline.real2sim.config import PipelineConfig
-        from videomimic_offline.real2sim.pipeline import run_pipeline
-    except ImportError as exc:
-        raise NotBuiltError("reconstruction pipeline (real2sim.pipeline)") from exc
+    from videomimic_offline.real2sim.config import PipelineConfig
+    from videomimic_offline.real2sim.pipeline import run_pipeline
+
     recon = Path(run_pipeline(ctx.artifacts["video"], ctx.out / "recon", PipelineConfig(height_m=ctx.height_m)))
     ctx.artifacts["recon"] = recon
 
 
-def step_retarget(ctx: Context) -> None:
-    """Human motion on its scene → feasible G1 motion (retarget), with the side-by-side video."""
+def step_retarget(ctx: Context) -> str | None:
+    """Human motion on its scene → G1 motion (retarget), with the side-by-side video.
+
+    A motion that is written but not usable for training goes on (this is a demonstration at CPU
+    scale); the outcome line and the report say so.
+    """
+    from videomimic_offline.contracts.feasibility import FILE, read_feasibility
+
     recon, robot = ctx.artifacts["recon"], ctx.out / "robot"
     _tool(
-        "retarget", str(recon / "motion.npz"), "--scene", str(recon / "heightfield.npz"), "--out", str(robot), "--video"
-    )
+        "retarget", str(recon / "motion.npz"), "--scene", str(recon / "heightfield.npz"), "--out", str(robot),
+        "--video", ok=(0, EXIT_UNUSABLE),
+    )  # fmt: skip
     ctx.artifacts["robot_motion"] = robot / "robot_motion.npz"
-    ctx.info["retarget"] = json.loads((robot / "feasibility.json").read_text())
+    rep = read_feasibility(robot / FILE)
+    ctx.info["retarget"] = rep.as_dict()
+    return None if rep.usable else f"robot motion {rep.verdict}"
 
 
 #: CPU scale for the main job: every stage really runs (a few PPO/DAgger iterations on a few
@@ -133,17 +139,22 @@ def step_train(ctx: Context) -> None:
 def step_deploy(ctx: Context) -> None:
     """The deploy graph in simulation on the reconstructed scene, recorded to a rosbag, then checked for
     physical sense: the robot spawns where the retargeted motion starts (on the terrain, facing its way),
-    stands at the default pose's height, and every fall is caught and reported (``vm_deploy_check``)."""
+    stands at the default pose's height, and every fall is caught and reported (``vm_deploy_check``).
+
+    Each run records into its own new folder (``deploy/run_<time>``), and the bag it finds there is
+    this run's: a re-run never reports an older run's bag, nor an older run this one's.
+    """
     launcher = _workspace_tool("videomimic", "vm_launch")
-    bag_dir = ctx.out / "deploy"
-    bag_dir.mkdir(parents=True, exist_ok=True)
+    run_dir = ctx.out / "deploy" / time.strftime("run_%Y%m%d_%H%M%S")
+    while run_dir.exists():  # two runs within a second
+        run_dir = run_dir.with_name(run_dir.name + "_")
+    run_dir.mkdir(parents=True)
     scene = ctx.artifacts["recon"] / "heightfield.npz"
     cmd = [str(launcher), "deploy", "sim:=true", "record:=true", "joy_script:=joy_demo.yaml", f"scene:={scene}",
            f"spawn:={ctx.artifacts['robot_motion']}", f"policy:={ctx.artifacts['policy']}",
            "--duration", str(ctx.deploy_seconds)]  # fmt: skip
-    env = {**os.environ, "VM_BAG_DIR": str(bag_dir)}
-    log_path = bag_dir / "launch.log"
-    before = {p for p in bag_dir.iterdir() if p.is_dir()}
+    env = {**os.environ, "VM_BAG_DIR": str(run_dir)}
+    log_path = run_dir / "launch.log"
     with open(log_path, "w") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
         try:
@@ -153,47 +164,44 @@ def step_deploy(ctx: Context) -> None:
             raise
     if rc != 0:
         raise InputError(f"the deploy graph exited with code {rc}; see {log_path}")
-    bags = sorted((p for p in bag_dir.iterdir() if p.is_dir() and p not in before and not p.name.startswith(".")),
-                  key=lambda p: p.stat().st_mtime)  # fmt: skip
-    if not bags:
-        raise InputError(f"the deploy run recorded no bag; see {log_path}")
-    ctx.artifacts["bag"] = bags[-1]
-    check = subprocess.run([str(_workspace_tool("videomimic_nodes", "vm_deploy_check")), str(bags[-1]), "--scene",
+    bags = [p for p in run_dir.iterdir() if p.is_dir() and (p / "metadata.yaml").is_file()]
+    if len(bags) != 1:
+        raise InputError(f"the deploy run recorded {len(bags)} bags in {run_dir}, expected one; see {log_path}")
+    ctx.artifacts["bag"] = bags[0]
+    check = subprocess.run([str(_workspace_tool("videomimic_nodes", "vm_deploy_check")), str(bags[0]), "--scene",
                             str(scene), "--json"], capture_output=True, text=True)  # fmt: skip
     try:
         ctx.info["deploy_check"] = verdict = json.loads(check.stdout.strip().splitlines()[-1])
     except (IndexError, json.JSONDecodeError) as exc:
-        raise InputError(f"vm_deploy_check failed on {bags[-1]}: {check.stderr.strip()[-500:]}") from exc
+        raise InputError(f"vm_deploy_check failed on {bags[0]}: {check.stderr.strip()[-500:]}") from exc
     if not verdict["ok"]:
         raise InputError(f"the simulated deploy run makes no physical sense: {'; '.join(verdict['problems'])} "
-                         f"(bag {bags[-1]}, log {log_path})")  # fmt: skip
+                         f"(bag {bags[0]}, log {log_path})")  # fmt: skip
 
 
 def step_report(ctx: Context) -> None:
-    """One self-contained HTML report of everything above."""
+    """One self-contained HTML report of everything above, built from ``main_job.json``."""
+    from videomimic_offline.contracts.report_inputs import read_report_inputs
     from videomimic_offline.report import write_report
 
-    ctx.artifacts["report"] = write_report(ctx.out, ctx.artifacts, ctx.info)
+    write_report_inputs(ctx.out / RUN_FILE, ctx.record())
+    ctx.artifacts["report"] = write_report(read_report_inputs(ctx.out / RUN_FILE))
 
 
 STEPS: tuple[Step, ...] = (
-    Step("input video", 3, (), step_input),
-    Step("reconstruction", 3, ("video",), step_reconstruct),
-    Step("retargeting", 4, ("recon",), step_retarget),
-    Step("training + export", 5, ("robot_motion",), step_train),
-    Step("deploy in simulation", 6, ("recon", "robot_motion", "policy"), step_deploy),
-    Step("report", 7, (), step_report),
+    Step("input video", (), step_input),
+    Step("reconstruction", ("video",), step_reconstruct),
+    Step("retargeting", ("recon",), step_retarget),
+    Step("training + export", ("robot_motion",), step_train),
+    Step("deploy in simulation", ("recon", "robot_motion", "policy"), step_deploy),
+    Step("report", (), step_report),
 )
 
 
-def _tool(name: str, *args: str) -> None:
-    from videomimic_offline.errors import BackendUnavailableError
+def _tool(name: str, *args: str, ok: tuple[int, ...] = (0,)) -> int:
     from videomimic_offline.toolrun import run_tool_process
 
-    try:
-        run_tool_process(name, *args)
-    except BackendUnavailableError as exc:
-        raise NotBuiltError(str(exc)) from exc
+    return run_tool_process(name, *args, ok=ok)
 
 
 def _workspace_tool(package: str, name: str) -> Path:
@@ -208,29 +216,32 @@ def _workspace_tool(package: str, name: str) -> Path:
 
 
 def run(ctx: Context) -> dict[str, str]:
-    """Run every step in order; returns step -> outcome (done / not built yet / skipped / failed)."""
+    """Run every step in order; returns step -> outcome ("done in N s[; note]", "failed: why", "skipped (...)").
+
+    A step that raises a :class:`VideomimicError` (a missing tool, a bad input, a deploy graph that
+    exited non-zero) fails; the run goes on with the steps that do not need its output.
+    """
     from rich.console import Console
 
     console = Console()
-    outcome: dict[str, str] = {}
     for i, step in enumerate(STEPS, 1):
         missing = [k for k in step.needs if k not in ctx.artifacts]
         head = f"[{i}/{len(STEPS)}] {step.name}"
         if missing:
-            outcome[step.name] = f"skipped (needs {', '.join(missing)})"
-            console.print(f"{head}: [yellow]{outcome[step.name]}[/]")
+            ctx.outcome[step.name] = f"skipped (needs {', '.join(missing)})"
+            console.print(f"{head}: [yellow]{ctx.outcome[step.name]}[/]")
             continue
         console.print(f"{head} ...")
         t0 = time.perf_counter()
         try:
-            step.run(ctx)
-        except NotBuiltError as exc:
-            outcome[step.name] = f"not built yet: {exc} (issue #{step.issue})"
-            console.print(f"{head}: [yellow]{outcome[step.name]}[/]")
+            note = step.run(ctx)
+        except VideomimicError as exc:
+            ctx.outcome[step.name] = f"failed: {exc}"
+            console.print(f"{head}: [red]{ctx.outcome[step.name]}[/]")
             continue
-        outcome[step.name] = f"done in {time.perf_counter() - t0:.1f} s"
-        console.print(f"{head}: [green]{outcome[step.name]}[/]")
-    return outcome
+        ctx.outcome[step.name] = f"done in {time.perf_counter() - t0:.1f} s" + (f"; {note}" if note else "")
+        console.print(f"{head}: [green]{ctx.outcome[step.name]}[/]")
+    return ctx.outcome
 
 
 @run_tool
@@ -245,14 +256,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     ctx = Context(out=ns.out.resolve(), video=ns.video, height_m=ns.height_m, deploy_seconds=ns.deploy_seconds,
                   train_iterations=ns.train_iterations)  # fmt: skip
     ctx.out.mkdir(parents=True, exist_ok=True)
-    outcome = run(ctx)
-    summary = {"outcome": outcome, "artifacts": {k: str(v) for k, v in ctx.artifacts.items()}}
-    from videomimic_offline.artifacts import write_json
-
-    write_json(ctx.out / "main_job.json", summary)
-    print(json.dumps(summary, indent=2))
-    failed = [k for k, v in outcome.items() if v.startswith("failed")]
-    return 1 if failed else 0
+    run(ctx)
+    rec = ctx.record()
+    write_report_inputs(ctx.out / RUN_FILE, rec)
+    done = sum(v.startswith("done") for v in rec.outcome.values())
+    notes = [f"{k}: {v}" for k, v in rec.outcome.items() if not v.startswith("done in") or ";" in v]
+    finished(
+        "vm_main_job",
+        f"{done}/{len(STEPS)} steps done" + (f", failed: {', '.join(rec.failed)}" if rec.failed else ""),
+        *[n[:200] for n in notes[:2]],
+        look=[rec.artifacts.get("report", ctx.out / "report"), ctx.out / RUN_FILE],
+    )
+    return 1 if rec.failed else 0
 
 
 if __name__ == "__main__":

@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from videomimic_offline.contracts.report_inputs import ReportInputs
+
 REPORT_DIR = "report"
 
 
@@ -141,11 +143,11 @@ def _summary(figures: Mapping[str, Any]) -> str:
     return "; ".join(parts)
 
 
-def write_report(out: Path, artifacts: Mapping[str, Path], info: Mapping[str, Any]) -> Path:
-    """Write ``<out>/report/index.html`` (+ ``assets/``) and return its path."""
+def write_report(inputs: ReportInputs) -> Path:
+    """Write ``<run>/report/index.html`` (+ ``assets/``) from a run's record (``main_job.json``); returns its path."""
     from videomimic_offline.artifacts import atomic_dir
 
-    out = Path(out)
+    out, artifacts, info = Path(inputs.out), inputs.artifacts, inputs.info
     final = out / REPORT_DIR
     with atomic_dir(final) as tmp:
         assets = tmp / "assets"

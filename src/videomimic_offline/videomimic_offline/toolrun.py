@@ -24,14 +24,15 @@ def find_tool(name: str) -> Path:
     raise BackendUnavailableError(f"console tool '{name}' is not installed: run ./vm build (or source the workspace)")
 
 
-def run_tool_process(name: str, *args: str, log: Path | None = None) -> None:
-    """Run tool ``name``; raise InputError naming it (and its log) when it fails."""
+def run_tool_process(name: str, *args: str, log: Path | None = None, ok: tuple[int, ...] = (0,)) -> int:
+    """Run tool ``name``; its exit status, or InputError naming it (and its log) when that is not in ``ok``."""
     cmd = [str(find_tool(name)), *args]
     if log is None:
         rc = subprocess.call(cmd)
     else:
         with open(log, "a") as fh:
             rc = subprocess.call(cmd, stdout=fh, stderr=subprocess.STDOUT)
-    if rc != 0:
+    if rc not in ok:
         where = f"; see {log}" if log else " (its message is above)"
         raise InputError(f"'{name}' failed with exit code {rc}{where}")
+    return rc

@@ -24,7 +24,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
-from videomimic_offline.sim.terrain import Heightfield, load_heightfield, step_heightfield
+from videomimic_offline.contracts.heightfield import Heightfield, read_heightfield
+from videomimic_offline.sim.terrain import step_heightfield
 
 from videomimic_nodes.core.fall import tilt_of
 from videomimic_nodes.core.sim_watch import SimWatch, WatchConfig
@@ -79,7 +80,7 @@ def read_topics(bag: Path, topics: tuple[str, ...] = TOPICS) -> dict[str, list[t
 
 
 def _field(scene: str) -> Heightfield:
-    return load_heightfield(Path(scene)) if scene and scene != "default step" else step_heightfield()
+    return read_heightfield(Path(scene)) if scene and scene != "default step" else step_heightfield()
 
 
 def check_deploy(bag: Path, scene: str | None = None, ramp_s: float = 2.0, tol: float = 0.05) -> DeployCheck:
@@ -104,14 +105,14 @@ def check_deploy(bag: Path, scene: str | None = None, ramp_s: float = 2.0, tol: 
     quat = [(m.pose.pose.orientation.w, m.pose.pose.orientation.x, m.pose.pose.orientation.y,
              m.pose.pose.orientation.z) for _, m in odom]  # fmt: skip
     tilt = np.array([tilt_of(np.array(q)) for q in quat])
-    ground = field_.height_at(pos[:, :2])
-    floor = float(np.nanmin(field_.heights))
+    ground = field_.height_at(pos[:, :2])  # unknown cells: the lowest known height; off the grid: NaN
+    floor = float(field_.surface.min())  # the simulator's floor beyond the scan
     above = pos[:, 2] - np.where(np.isfinite(ground), ground, floor)
     c.min_height_above_terrain = float(above.min())
     if above.min() < -0.05:
         c.problems.append(f"the torso went {-above.min():.2f} m below the terrain: the robot fell out of the world")
     dt = np.diff(t, append=t[-1])
-    off = ~np.isfinite(ground)
+    off = ~field_.known_at(pos[:, :2])
     c.off_terrain_s = float(dt[off].sum())
     if off.any() and not any(e.get("kind") == "off_terrain" for e in c.events):
         c.problems.append(f"the robot was off the known terrain for {c.off_terrain_s:.1f} s and nobody reported it")

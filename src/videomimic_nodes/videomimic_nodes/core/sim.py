@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from videomimic_offline.robot import g1
 from videomimic_offline.sim.pd import JointPD, MotorCommand
-from videomimic_offline.sim.terrain import TERRAIN_GROUP, Heightfield, scene_spec, step_heightfield
+from videomimic_offline.contracts.heightfield import Heightfield
+from videomimic_offline.sim.terrain import TERRAIN_GROUP, scene_spec, step_heightfield
 
 from videomimic_nodes.core.lowcmd import MotorArrays
 from videomimic_nodes.core.spawn import Spawn, resolve_spawn
@@ -70,7 +71,7 @@ class SimG1:
         floor = spec.worldbody.add_geom()  # beyond the scan: the lowest known height, as unknown cells inside it
         floor.name, floor.type, floor.group = "floor_beyond_scan", mujoco.mjtGeom.mjGEOM_PLANE, TERRAIN_GROUP
         floor.size = [0.0, 0.0, 1.0]
-        floor.pos = [0.0, 0.0, float(np.nanmin(self.field.heights))]
+        floor.pos = [0.0, 0.0, float(self.field.surface.min())]
         if self.cfg.gantry:
             eq = spec.add_equality()
             eq.name = "gantry"

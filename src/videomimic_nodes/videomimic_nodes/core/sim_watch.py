@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from videomimic_offline.sim.terrain import Heightfield
+from videomimic_offline.contracts.heightfield import Heightfield
 
 from videomimic_nodes.core.fall import Held, tilt_of
 from videomimic_nodes.core.spawn import footprint
@@ -38,7 +38,7 @@ class SimWatch:
 
     def __init__(self, field: Heightfield, cfg: WatchConfig | None = None) -> None:
         self.field, self.cfg = field, cfg or WatchConfig()
-        self.floor = float(np.nanmin(field.heights))
+        self.floor = float(field.surface.min())
         self.on_terrain = True
         self.fallen = False
         self._fall = Held(self.cfg.hold_s)
@@ -48,13 +48,13 @@ class SimWatch:
 
     def height_above_ground(self, pelvis_pos: np.ndarray) -> float:
         """Pelvis height above the lowest ground within ``near_radius`` (the floor where none is known)."""
-        h = self.field.height_at(footprint(pelvis_pos[:2], self.cfg.near_radius, step=0.1))
+        h = self.field.height_at(footprint(pelvis_pos[:2], self.cfg.near_radius, step=0.1))  # NaN off the grid
         return float(pelvis_pos[2] - (np.nanmin(h) if np.isfinite(h).any() else self.floor))
 
     def update(self, t: float, pelvis_pos: np.ndarray, pelvis_quat: np.ndarray) -> list[Report]:
         out: list[Report] = []
         x, y, z = (float(v) for v in pelvis_pos)
-        known = bool(np.isfinite(self.field.height_at(np.array([x, y]))))
+        known = bool(self.field.known_at(np.array([x, y])))
         if known != self.on_terrain:
             self.on_terrain = known
             if known:

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from videomimic_offline.errors import InputError
 from videomimic_offline.robot import g1
-from videomimic_offline.sim.terrain import Heightfield
+from videomimic_offline.contracts.heightfield import Heightfield
 
 #: m: radius of the G1's footprint (feet apart in the default stance, plus margin).
 FOOTPRINT_RADIUS = 0.2
@@ -45,19 +45,17 @@ def footprint(xy: np.ndarray, radius: float = FOOTPRINT_RADIUS, step: float = 0.
 
 
 def ground_under(field: Heightfield, xy: np.ndarray, radius: float = FOOTPRINT_RADIUS) -> float:
-    """Highest known ground within the footprint at ``xy`` (the feet rest on it); NaN if any cell is unknown."""
-    h = field.height_at(footprint(xy, radius))
-    return float(h.max()) if np.isfinite(h).all() else float("nan")
+    """Highest ground within the footprint at ``xy`` (the feet rest on it); NaN unless every cell was observed."""
+    pts = footprint(xy, radius)
+    return float(field.height_at(pts).max()) if field.known_at(pts).all() else float("nan")
 
 
 def nearest_known(field: Heightfield, xy: np.ndarray) -> np.ndarray | None:
     """The cell centre nearest ``xy`` whose whole footprint is known terrain, or None."""
     h, w = field.heights.shape
-    jj, ii = np.meshgrid(np.arange(w), np.arange(h))
-    c, s = np.cos(field.yaw), np.sin(field.yaw)
-    local = np.stack([jj.ravel(), ii.ravel()], axis=1) * field.resolution
-    cells = field.origin_xy + local @ np.array([[c, s], [-s, c]])
-    known = np.isfinite(field.heights.ravel())
+    cols, rows = np.meshgrid(np.arange(w), np.arange(h))
+    cells = field.origin_xy + np.stack([cols.ravel(), rows.ravel()], axis=1) * field.resolution
+    known = field.known.ravel()
     order = np.argsort(np.linalg.norm(cells - xy, axis=1))
     for k in order[known[order]]:
         if np.isfinite(ground_under(field, cells[k])):
@@ -67,15 +65,14 @@ def nearest_known(field: Heightfield, xy: np.ndarray) -> np.ndarray | None:
 
 def motion_start(path: Path) -> tuple[np.ndarray, float]:
     """Pelvis xy and heading of the first frame of a ``robot_motion.npz``."""
-    from videomimic_offline.retarget.output import read_robot_motion
+    from videomimic_offline.contracts.robot_motion import read_robot_motion
 
-    data = read_robot_motion(Path(path))
-    names = [str(n) for n in data["body_names"]]
-    if g1.ROOT_LINK not in names:
+    motion = read_robot_motion(Path(path))
+    if g1.ROOT_LINK not in motion.body_names:
         raise InputError(f"{path}: no '{g1.ROOT_LINK}' body; re-run retargeting")
-    k = names.index(g1.ROOT_LINK)
-    pos = np.asarray(data["body_pos_w"][0, k], dtype=np.float64)
-    w, x, y, z = np.asarray(data["body_quat_w"][0, k], dtype=np.float64)
+    k = motion.body_names.index(g1.ROOT_LINK)
+    pos = np.asarray(motion.body_pos_w[0, k], dtype=np.float64)
+    w, x, y, z = np.asarray(motion.body_quat_w[0, k], dtype=np.float64)
     return pos[:2], float(np.arctan2(2 * (w * z + x * y), 1 - 2 * (y * y + z * z)))
 
 

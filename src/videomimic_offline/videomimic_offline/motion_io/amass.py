@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from videomimic_offline.contracts.human_motion import HumanMotion, from_named_joints
 from videomimic_offline.errors import BackendUnavailableError, InputError
-from videomimic_offline.motion_io.human_motion import HumanMotion, from_named_joints
 
 #: SMPL joint index for each skeleton joint (toe = SMPL "foot" joint, wrist = SMPL wrist).
 SMPL_INDEX: dict[str, int] = {

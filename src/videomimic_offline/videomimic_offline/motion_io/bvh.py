@@ -16,8 +16,8 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from videomimic_offline.body.skeleton import HUMAN_JOINTS
+from videomimic_offline.contracts.human_motion import HumanMotion, from_named_joints
 from videomimic_offline.errors import InputError
-from videomimic_offline.motion_io.human_motion import HumanMotion, from_named_joints
 
 UNITS: dict[str, float] = {"m": 1.0, "cm": 0.01, "mm": 0.001, "inch": 0.0254, "cmu": 0.056444}
 LEG_RANGE_M = (0.55, 1.2)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
+from videomimic_offline.contracts.human_motion import HumanMotion, read_human_motion, validate
 from videomimic_offline.errors import InputError
-from videomimic_offline.motion_io.human_motion import HumanMotion, read_motion_npz
 
 FORMATS = ("auto", "npz", "bvh", "amass", "lafan-csv")
 
@@ -36,19 +36,19 @@ def detect_format(path: Path) -> str:
 
 def load_human(path: Path, fmt: str = "auto", units: str = "auto", up: str = "auto", floor: str = "auto",
                smpl_model: Path | None = None) -> HumanMotion:  # fmt: skip
-    """Read a human motion in any supported format."""
+    """Read a human motion in any supported format, checked for retargeting (:func:`validate`)."""
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path} does not exist")
     fmt = detect_format(path) if fmt == "auto" else fmt
     if fmt == "npz":
-        return read_motion_npz(path)
+        return validate(read_human_motion(path))
     if fmt == "bvh":
         from videomimic_offline.motion_io.bvh import read_bvh
 
-        return read_bvh(path, units=units, up=up, floor=floor)
+        return validate(read_bvh(path, units=units, up=up, floor=floor))
     if fmt == "amass":
         from videomimic_offline.motion_io.amass import read_amass
 
-        return read_amass(path, smpl_model)
+        return validate(read_amass(path, smpl_model))
     raise InputError(f"format {fmt!r} is not a human motion; use one of {FORMATS}")

@@ -37,9 +37,11 @@ class PipelineConfig:
     min_frames: int = 10
     #: Frames are resized so their longer side is at most this many pixels (speed).
     max_side_px: int = 640
-    #: Focal length in pixels at the processed resolution; None = estimated by SfM, initialised at
-    #: ``focal_init_factor`` x the longer side (0.8 ~ a phone main camera, 60-70 deg horizontal FOV;
-    #: COLMAP's usual 1.2 converged to a wrong focal on short, small-baseline clips).
+    #: Focal length in pixels at the processed resolution; None = estimated (SfM for a translating
+    #: camera, self-calibration for one that rotates far enough), else the phone prior
+    #: ``focal_init_factor`` x the longer side (0.8 ~ a 24-28 mm equivalent phone main camera, 64 deg
+    #: across the long side; also SfM's start: COLMAP's usual 1.2 converged to a wrong focal on short,
+    #: small-baseline clips). ``info.json``'s ``focal_source`` says which was used.
     focal_px: float | None = None
     focal_init_factor: float = 0.8
 
@@ -74,6 +76,14 @@ class PipelineConfig:
     detect_samples: int = 8
 
     # --- camera / SfM ---
+    #: Camera regime (``cameras.REGIMES``): None = measured from the background; "static" (tripod),
+    #: "rotation" (pan/tilt) or "translating" (SfM) forces one.
+    camera_regime: str | None = None
+    #: The camera counts as static when the background moves less than this (px, median feature
+    #: displacement from the first frame), and as rotating (not translating) when one homography per
+    #: half second explains 95 % of the background tracks to within ``camera_parallax_px``.
+    camera_static_px: float = 1.5
+    camera_parallax_px: float = 2.5
     #: Number of keyframes given to SfM (evenly spaced); other frames are interpolated.
     sfm_keyframes: int = 30
     #: Max SIFT features per keyframe.
@@ -138,6 +148,15 @@ class PipelineConfig:
     #: Refine the scale after the scene-free first pass: stance feet's ground points must lie on
     #: the scene surface along their camera rays (``fit.scale.scale_from_stance_rays``).
     surface_scale: bool = True
+    #: Gravity without scene planes (static and rotating cameras, bare scenes): how far (deg) the
+    #: person's mean body axis and the cameras' roll may be from upright, and the height noise (m)
+    #: of a stance foot's ground point; each cue counts by that precision (``gravity.fuse_up``).
+    gravity_person_sigma_deg: float = 5.0
+    gravity_roll_sigma_deg: float = 3.0
+    gravity_feet_sigma_m: float = 0.03
+    #: Stance feet whose ground heights differ by more than this (m) stand on different levels
+    #: (floor, a step, a curb); within it, one level.
+    level_tolerance_m: float = 0.05
     #: Ankle joint height above the sole when standing (m), for the floor term.
     ankle_height_m: float = 0.08
     #: Bidirectional One-Euro-like smoothing cutoff (Hz) applied after the optimisation; 0 = off.
@@ -190,6 +209,10 @@ class PipelineConfig:
                 raise ConfigError(f"{name}={getattr(self, name)!r} is unknown; use one of {', '.join(allowed)}")
         if self.height_m is not None and not 0.8 <= self.height_m <= 2.5:
             raise ConfigError(f"height_m={self.height_m} is not a human height; give metres, e.g. 1.75")
+        if self.camera_regime is not None and self.camera_regime not in ("static", "rotation", "translating"):
+            raise ConfigError(
+                f"camera_regime={self.camera_regime!r} is unknown; use static, rotation, translating or leave it unset"
+            )
         if self.person < 0:
             raise ConfigError("person must be >= 0 (0 = the most visible person)")
         if self.min_frames < 2:

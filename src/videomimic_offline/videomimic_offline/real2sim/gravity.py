@@ -109,3 +109,68 @@ def estimate_gravity(
     strong = support >= 0.25 * support.max()
     info["floor"] = "lowest plane"
     return up, float(offsets[strong].min()), info
+
+
+def fuse_up(
+    init: np.ndarray,
+    person_up: np.ndarray | None = None,
+    person_sigma_rad: float = 0.1,
+    cam_x: np.ndarray | None = None,
+    roll_sigma_rad: float = 0.05,
+    levels: list[np.ndarray] | None = None,
+    feet_sigma_m: float = 0.03,
+) -> tuple[np.ndarray, dict]:
+    """Up from the cues a scene without reconstructed planes still has, each weighted by its precision.
+
+    - ``person_up``: the person's mean body axis; a standing or walking body is upright to within
+      a few degrees, but its lean along the view is what a monocular pose knows least;
+    - ``cam_x`` (T,3): the cameras' x axes; a phone or tripod is held with little roll, so they are
+      horizontal (a panning camera's x axes span the whole horizontal plane);
+    - ``levels``: ground points (metres) where stance feet stood, one array per level (floor, each
+      step); each level is horizontal, so the spread of its points fixes the tilt along it.
+
+    Minimises |n - person_up|^2 / s_p^2 + mean_t (n.x_t)^2 / s_r^2 + sum (n.(p - mean_level))^2 / s_f^2
+    over unit n. Returns n (oriented like ``init``) and the pull of each cue (its angle to n).
+    """
+    from scipy.optimize import minimize
+
+    z = init / np.linalg.norm(init)
+    e1 = np.cross(z, [1.0, 0.0, 0.0] if abs(z[0]) < 0.9 else [0.0, 1.0, 0.0])
+    e1 /= np.linalg.norm(e1)
+    e2 = np.cross(z, e1)
+    A = np.zeros((3, 3))
+    b = np.zeros(3)
+    used: dict = {}
+    if person_up is not None:
+        u = person_up / np.linalg.norm(person_up)
+        A += np.eye(3) / person_sigma_rad**2
+        b += u / person_sigma_rad**2
+        used["person"] = u
+    if cam_x is not None and len(cam_x):
+        A += (cam_x.T @ cam_x) / len(cam_x) / roll_sigma_rad**2
+        used["camera_roll"] = True
+    n_level_pts = 0
+    for p in levels or []:
+        if len(p) >= 2:
+            q = p - p.mean(axis=0)
+            A += q.T @ q / feet_sigma_m**2
+            n_level_pts += len(p)
+    if n_level_pts:
+        used["feet_levels"] = n_level_pts
+
+    def energy(ab: np.ndarray) -> float:
+        n = z + ab[0] * e1 + ab[1] * e2
+        n /= np.linalg.norm(n)
+        return float(n @ A @ n - 2 * b @ n)
+
+    res = minimize(energy, np.zeros(2), method="Nelder-Mead", options={"xatol": 1e-7, "fatol": 1e-12})
+    n = z + res.x[0] * e1 + res.x[1] * e2
+    n /= np.linalg.norm(n)
+    info: dict = {"source": "+".join(k for k in ("person", "camera_roll", "feet_levels") if k in used)}
+    if "person" in used:
+        info["angle_to_person_deg"] = round(float(np.degrees(np.arccos(np.clip(n @ used["person"], -1, 1)))), 2)
+    if cam_x is not None and len(cam_x):
+        info["camera_roll_deg"] = round(float(np.degrees(np.arcsin(np.clip(np.mean(cam_x @ n), -1, 1)))), 2)
+    if n_level_pts:
+        info["feet_level_points"] = n_level_pts
+    return n, info

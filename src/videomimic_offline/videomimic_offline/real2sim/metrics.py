@@ -471,17 +471,18 @@ def solids_heights(solids: list[dict], resolution: float = 0.02) -> tuple[np.nda
     return H, lo
 
 
-def _recon_surface(recon_dir: Path):  # -> videomimic_offline.retarget.terrain.Terrain | None
+def _recon_surface(recon_dir: Path):  # -> videomimic_offline.contracts.heightfield.Heightfield | None
     """The reconstruction's surface: its heightfield, else its scene.json solids, else None."""
-    from videomimic_offline.retarget.terrain import from_heights, read_heightfield
+    from videomimic_offline.contracts.heightfield import Heightfield, read_heightfield
+    from videomimic_offline.contracts.scene import read_scene_info
 
     if (recon_dir / "heightfield.npz").is_file():
         return read_heightfield(recon_dir / "heightfield.npz")
     if (recon_dir / "scene.json").is_file():
-        solids = json.loads((recon_dir / "scene.json").read_text()).get("solids") or []
+        solids = [s.to_dict() for s in read_scene_info(recon_dir / "scene.json").solids]
         hs = solids_heights(solids)
         if hs is not None:
-            return from_heights(hs[0], hs[1], 0.02, source="scene.json solids")
+            return Heightfield(hs[0], hs[1], 0.02, name="scene.json solids")
     return None
 
 
@@ -491,8 +492,8 @@ def scene_height_metrics(
     """step/seat height errors and contact Chamfer for one clip (module docstring).
 
     ``rec_joints`` (T,J,3) reconstructed joints of the first T ground-truth frames, ``surface`` the
-    reconstruction's Terrain (or None), ``R, t`` the rigid map from the reconstruction's world into
-    the ground truth's (as for Chamfer).
+    reconstruction's Heightfield (or None; only its observed cells count), ``R, t`` the rigid map
+    from the reconstruction's world into the ground truth's (as for Chamfer).
     """
     from videomimic_offline.real2sim.synthetic.heightfield import terrain_faces
     from videomimic_offline.real2sim.synthetic.scenes import top_surface_height
@@ -510,7 +511,7 @@ def scene_height_metrics(
     def rec_height(xy: np.ndarray) -> np.ndarray:
         if surface is None:
             return np.full(np.asarray(xy).shape[:-1], np.nan)
-        return surface.height(xy)
+        return np.where(surface.known_at(xy), surface.height_at(xy), np.nan)
 
     segs = stance_segments(contacts)
     gt_z = support_heights(gt_height, gj, segs)
@@ -518,7 +519,7 @@ def scene_height_metrics(
     out = step_height_errors(gt_z, rec_z)
     out.update(seat_height_error(rec_height, rec_joints, seat, seat_top, floor_level(gt_z, rec_z)))
     region = contact_region_xy(gj, contacts, seat)
-    if surface is None or surface.heights is None:
+    if surface is None:
         pts = np.zeros((0, 3))
     else:
         pts = heightfield_samples(surface.heights, surface.origin_xy, surface.resolution) @ R.T + t
@@ -530,29 +531,27 @@ def evaluate_reconstruction(clip_dir: Path, recon_dir: Path, n_scene_samples: in
     """All benchmark metrics for one clip: reads ``clip_dir/gt.npz`` and the reconstruction
     folder (``motion.npz``, ``cameras.npz``, ``scene_mesh.ply``, ``heightfield.npz`` or
     ``scene.json`` solids)."""
-    from videomimic_offline import artifacts
+    from videomimic_offline.contracts.cameras import read_cameras
+    from videomimic_offline.contracts.human_motion import read_human_motion
     from videomimic_offline.real2sim.synthetic.clip import load_gt
 
     gt = load_gt(clip_dir)
     recon_dir = Path(recon_dir)
-    motion = artifacts.read_npz(recon_dir / "motion.npz", schema="videomimic.human_motion", max_version=1)
-    cams = artifacts.read_npz(recon_dir / "cameras.npz", schema="videomimic.cameras", max_version=1)
-    names = tuple(str(x) for x in motion.get("joint_names", np.array(HUMAN_JOINTS)))
-    pj, gj = motion["joints_w"], gt["joints_w"]
-    T = min(len(pj), len(gj), len(cams["T_world_cam"]))
+    motion = read_human_motion(recon_dir / "motion.npz")  # joints in HUMAN_JOINTS order
+    Twc = read_cameras(recon_dir / "cameras.npz").T_world_cam
+    pj, gj = motion.joints_w, gt["joints_w"]
+    T = min(len(pj), len(gj), len(Twc))
     if T < 2:
         raise IncompatibleError(f"{recon_dir} has {T} frames; expected about {len(gj)}")
     pj, gj = pj[:T], gj[:T]
-    if names != HUMAN_JOINTS:
-        pj = pj[:, [names.index(n) for n in HUMAN_JOINTS]]
-    pc, gc = cams["T_world_cam"][:T, :3, 3], gt["T_world_cam"][:T, :3, 3]
+    pc, gc = Twc[:T, :3, 3], gt["T_world_cam"][:T, :3, 3]
     cam_fin = np.isfinite(pc).all(1)
     pel = HUMAN_JOINTS.index("pelvis")
     src = np.concatenate([pc, pj[:, pel]])
     dst = np.concatenate([gc, gj[:, pel]])
     fin = np.isfinite(src).all(1)
     src, dst = src[fin], dst[fin]
-    cam_ok = np.isfinite(cams["T_world_cam"][:T]).all(axis=(1, 2))
+    cam_ok = np.isfinite(Twc[:T]).all(axis=(1, 2))
     out = {
         "frames": float(T),
         "valid_frac": float(np.isfinite(pj).all(axis=(1, 2)).mean()),
@@ -560,7 +559,7 @@ def evaluate_reconstruction(clip_dir: Path, recon_dir: Path, n_scene_samples: in
         "w_mpjpe_mm": w_mpjpe_mm(pj, gj),
         "scale_err_pct": scale_error_pct(src, dst),
         "scale_err_cams_pct": scale_error_pct(pc[cam_fin], gc[cam_fin]),
-        "gravity_err_deg": gravity_error_deg(cams["T_world_cam"][:T][cam_ok], gt["T_world_cam"][:T][cam_ok]),
+        "gravity_err_deg": gravity_error_deg(Twc[:T][cam_ok], gt["T_world_cam"][:T][cam_ok]),
     }
     _, R_al, t_al = umeyama(src, dst, with_scale=False)
     out.update(scene_height_metrics(gt, pj, _recon_surface(recon_dir), R_al, t_al))

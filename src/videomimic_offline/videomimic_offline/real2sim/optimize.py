@@ -39,16 +39,26 @@ from videomimic_offline.real2sim.fit.body import (
     rescale_local,
     unlean_towards_camera,
 )
-from videomimic_offline.real2sim.fit.contacts import detect_contacts, lowpass, surface_height
+from videomimic_offline.real2sim.fit.contacts import (
+    detect_contacts,
+    group_levels,
+    lowpass,
+    stance_segments,
+    surface_height,
+)
 from videomimic_offline.real2sim.fit.problem import fit_data, weights_from_config, with_cameras, with_contacts
-from videomimic_offline.real2sim.fit.scale import estimate_scale, scale_from_stance_rays
+from videomimic_offline.real2sim.fit.scale import (
+    estimate_scale,
+    scale_from_ground_plane,
+    scale_from_stance_feet,
+    scale_from_stance_rays,
+)
 from videomimic_offline.real2sim.fit.solve import solve
 from videomimic_offline.real2sim.keypoints import landmark_bone_scale, sole_drop
 
 PELVIS, NECK = index("pelvis"), index("neck")
-LHIP, RHIP = index("left_hip"), index("right_hip")
-SPINE = index("spine")
 FEET = (index("left_ankle"), index("right_ankle"))
+TOES = (index("left_toe"), index("right_toe"))
 
 
 @dataclass
@@ -61,6 +71,7 @@ class OptInputs:
     points: np.ndarray  # (N,3) SfM frame
     fps: float
     height_m: float
+    regime: str = "translating"  # cameras.REGIMES: static and rotation cameras have no path to scale
 
 
 @dataclass
@@ -72,24 +83,6 @@ class OptResult:
     scale: float  # metres per SfM unit
     T_align: np.ndarray  # (4,4) maps scaled SfM frame -> final world
     info: dict
-
-
-def root_quaternions(joints: np.ndarray) -> np.ndarray:
-    """(T,4) wxyz pelvis orientation: x forward, y left (hips), z up (pelvis to spine)."""
-    from scipy.spatial.transform import Rotation
-
-    y = joints[:, LHIP] - joints[:, RHIP]
-    z0 = joints[:, SPINE] - joints[:, PELVIS]
-    y /= np.linalg.norm(y, axis=1, keepdims=True) + 1e-9
-    z = z0 - np.sum(z0 * y, axis=1, keepdims=True) * y
-    z /= np.linalg.norm(z, axis=1, keepdims=True) + 1e-9
-    x = np.cross(y, z)
-    q = Rotation.from_matrix(np.stack([x, y, z], axis=2)).as_quat()  # xyzw
-    q = np.concatenate([q[:, 3:], q[:, :3]], axis=1)
-    for t in range(1, len(q)):  # keep the sign continuous
-        if q[t] @ q[t - 1] < 0:
-            q[t] = -q[t]
-    return q
 
 
 def optimize(inp: OptInputs, cfg, progress: bool = False) -> OptResult:  # type: ignore[no-untyped-def]
@@ -150,17 +143,63 @@ def _camera_body(inp: OptInputs, cfg) -> _CameraBody:  # type: ignore[no-untyped
     return _CameraBody(conf, valid, bones, local, tau, pinfo)
 
 
+def _path_scale(body: _CameraBody, inp: OptInputs, cfg) -> tuple[float, dict]:  # type: ignore[no-untyped-def]
+    """Step 2: metres per unit of a translating camera's path, from the first ruler that works.
+
+    The scene's depth at the stance foot's pixel (``estimate_scale``), else the camera's height
+    above the ground plane the person stands on (``scale_from_ground_plane``), else stance feet
+    staying still while the camera moves (``scale_from_stance_feet``).
+    """
+    Twc = inp.T_world_cam
+    R = Twc[:, :3, :3]
+    info: dict = {}
+    try:
+        s, sinfo = estimate_scale(body.joints, np.nan_to_num(inp.kp2d), body.conf, inp.K, Twc, inp.points, inp.height_m)
+        return s, {"scale_source": "scene depth at the feet", **sinfo}
+    except InputError as exc:
+        info["scene_depth_scale"] = str(exc)
+    cam = body.joints
+    up_w = np.einsum("tij,tj->i", R[body.valid], cam[body.valid, NECK] - cam[body.valid, PELVIS])
+    feet_w = np.einsum("tij,tkj->tki", R, cam[:, list(FEET)]) @ (up_w / np.linalg.norm(up_w))
+    lower = np.argmin(feet_w, axis=1)
+    drop = sole_drop(cfg.keypoint_backend) * inp.height_m
+    down_cam = np.einsum("tji,j->ti", R, -up_w / np.linalg.norm(up_w))
+    ground = 0.5 * (cam[np.arange(len(cam)), np.array(FEET)[lower]] + cam[np.arange(len(cam)), np.array(TOES)[lower]])
+    ground = ground + drop * down_cam
+    ground[~body.valid] = np.nan
+    s, ginfo = scale_from_ground_plane(ground, R, Twc[:, :3, 3], inp.points, up_w)
+    info.update(ginfo)
+    if s is not None:
+        return s, {"scale_source": "camera height above the ground plane", **info}
+    s, finfo = scale_from_stance_feet(cam[:, list(FEET)], R, Twc[:, :3, 3], inp.fps)
+    info.update(finfo)
+    if s is not None:
+        return s, {"scale_source": "stance feet still in the world", **info}
+    raise InputError(
+        "the camera moved, but neither the scene near the person's feet nor their planted feet fixed how far: "
+        "film the ground the person walks on, or keep the camera still"
+    )
+
+
+def _rotate_world(R: np.ndarray, *arrays: np.ndarray) -> list[np.ndarray]:
+    """Points (...,3) rotated by R about the origin."""
+    return [a @ R.T for a in arrays]
+
+
 def _optimize(inp: OptInputs, cfg, t0: float) -> OptResult:  # type: ignore[no-untyped-def]
     T = len(inp.conf)
     w = weights_from_config(cfg)
     body = _camera_body(inp, cfg)
     conf, valid, local, tau = body.conf, body.valid, body.local, body.tau
     cam_joints = body.joints
+    path = float(np.sum(np.linalg.norm(np.diff(inp.T_world_cam[:, :3, 3], axis=0), axis=1)))
+    translating = inp.regime == "translating" and path > 0
 
-    # --- step 2: scale from the feet vs. scene depth ---
-    scale, sinfo = estimate_scale(
-        cam_joints, np.nan_to_num(inp.kp2d), conf, inp.K, inp.T_world_cam, inp.points, inp.height_m
-    )
+    # --- step 2: the camera path's metric scale (a camera that does not translate has none) ---
+    if translating:
+        scale, sinfo = _path_scale(body, inp, cfg)
+    else:
+        scale, sinfo = 1.0, {"scale_source": f"none ({inp.regime} camera: the body alone is the ruler)"}
     Twc = inp.T_world_cam.copy()
     Twc[:, :3, 3] *= scale
     pts = inp.points * scale
@@ -169,8 +208,10 @@ def _optimize(inp: OptInputs, cfg, t0: float) -> OptResult:  # type: ignore[no-u
 
     # --- step 3: gravity + floor ---
     person_up = np.nanmean(joints0[valid, NECK] - joints0[valid, PELVIS], axis=0)
+    person_up /= np.linalg.norm(person_up)
     cam_up = -np.mean(R[:, :, 1], axis=0)  # handheld cameras are held roughly upright
-    up_guess = person_up / np.linalg.norm(person_up) + 0.5 * cam_up / np.linalg.norm(cam_up)
+    up_guess = person_up + 0.5 * cam_up / np.linalg.norm(cam_up)
+    up_guess /= np.linalg.norm(up_guess)
     # keep only points near where the person and camera were (drops far background and sky)
     centre = np.median(joints0[:, PELVIS], axis=0)
     reach = np.linalg.norm(joints0[:, PELVIS] - centre, axis=1).max() + 8.0
@@ -178,9 +219,15 @@ def _optimize(inp: OptInputs, cfg, t0: float) -> OptResult:  # type: ignore[no-u
     # the lower foot over the first third of the clip marks the floor (z = 0)
     first = slice(0, max(3, T // 3))
     fj = joints0[first][:, list(FEET)]
-    low = np.argmin(fj @ (up_guess / np.linalg.norm(up_guess)), axis=1)
+    low = np.argmin(fj @ up_guess, axis=1)
     early_feet = fj[np.arange(len(fj)), low]
     up, floor_d, ginfo = grav.estimate_gravity(pts[near], up_guess, inp.height_m, early_feet, cfg.ankle_height_m)
+    scene_planes = ginfo["source"] == "planes"
+    if not scene_planes:  # no scene planes: the person, the camera's roll and (after pass 1) the feet
+        up, finfo = grav.fuse_up(up_guess, person_up, np.radians(cfg.gravity_person_sigma_deg), R[:, :, 0],
+                                 np.radians(cfg.gravity_roll_sigma_deg))  # fmt: skip
+        floor_d = float(np.median(early_feet @ up)) - cfg.ankle_height_m
+        ginfo.update(finfo)
     fwd = np.mean(R[:, :, 2], axis=0)
     Ra = grav.rotation_to_z(up, fwd)
     T_align = np.eye(4)
@@ -190,11 +237,6 @@ def _optimize(inp: OptInputs, cfg, t0: float) -> OptResult:  # type: ignore[no-u
     pts_w = pts @ Ra.T + T_align[:3, 3]
     Twc_w = np.einsum("ij,tjk->tik", T_align, Twc)
 
-    def feet_contacts(X: np.ndarray, height_slack: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
-        """Contacts (T,2) and the scene surface height under each foot (T,2) for joints ``X``."""
-        surf = surface_height(pts_w[near], X[:, list(FEET), :2].reshape(-1, 2), 0.15).reshape(T, 2)
-        return detect_contacts(X, inp.fps, cfg.contact_speed, cfg.contact_height + height_slack, surf), surf
-
     # --- the terms' data ---
     R_w = np.einsum("ij,tjk->tik", Ra, R)
     prior_w = np.einsum("tij,tkj->tki", R_w, local - local[:, PELVIS : PELVIS + 1])
@@ -203,6 +245,41 @@ def _optimize(inp: OptInputs, cfg, t0: float) -> OptResult:  # type: ignore[no-u
     occ = occlusion_pairs(inp.kp2d, conf, tau[:, 2], inp.K, inp.height_m) if w.occlusion > 0 else None
     n_occ = 0 if occ is None else len(occ[0])
     data = fit_data(Twc_w, inp.K, inp.kp2d, conf, body.bones, prior_w, valid, occ)
+
+    def feet_surface(X: np.ndarray, contacts: np.ndarray | None) -> np.ndarray:
+        """(T,2) surface height under each foot: scene points where there are some, else the height
+        its stance (when ``contacts`` are given) stood at, grouped into levels; else the floor."""
+        surf = surface_height(pts_w[near], X[:, list(FEET), :2].reshape(-1, 2), 0.15).reshape(T, 2)
+        if contacts is None:
+            return surf
+        has_points = np.zeros((T, 2), bool)
+        if near.any():
+            from scipy.spatial import cKDTree
+
+            d, _ = cKDTree(pts_w[near][:, :2]).query(X[:, list(FEET), :2].reshape(-1, 2))
+            has_points = (d < 0.15).reshape(T, 2)
+        levels = contact_levels(X, contacts)
+        return np.where(has_points | np.isnan(levels), surf, levels)
+
+    def contact_levels(X: np.ndarray, contacts: np.ndarray) -> np.ndarray:
+        """(T,2) ground height of each planted foot's stance level (NaN where not planted)."""
+        segs = stance_segments(contacts)
+        out = np.full((T, 2), np.nan)
+        if not segs:
+            return out
+        h = np.array([np.median(X[a:b, FEET[k], 2]) - cfg.ankle_height_m for k, a, b in segs])
+        lab, lev = group_levels(h, cfg.level_tolerance_m)
+        for (k, a, b), li in zip(segs, lab, strict=True):
+            out[a:b, k] = lev[li]
+        return out
+
+    def feet_contacts(X: np.ndarray, height_slack: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+        """Contacts (T,2) and the surface height under each foot (T,2) for joints ``X``."""
+        surf = feet_surface(X, None)
+        if not len(pts_w[near]):  # no scene: slow feet are planted, at the level they stand on
+            slow = detect_contacts(X, inp.fps, cfg.contact_speed, np.inf, surf)
+            surf = feet_surface(X, slow)
+        return detect_contacts(X, inp.fps, cfg.contact_speed, cfg.contact_height + height_slack, surf), surf
 
     def correct_scale(X: np.ndarray) -> float:
         """Rescale the world about its origin (on the floor) by the stance-ray correction for the
@@ -226,6 +303,46 @@ def _optimize(inp: OptInputs, cfg, t0: float) -> OptResult:  # type: ignore[no-u
         """Joints that kept their offsets from cameras whose centres were scaled by k."""
         return X + (k - 1) * Twc_w[:, None, :3, 3] / k
 
+    def level_gravity(X: np.ndarray, Xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Without scene planes: refine up with the levels the first pass's stance feet stood on
+        and put the floor under the first steps at z = 0; returns X, Xs in the corrected world."""
+        nonlocal Twc_w, T_align, data
+        slow = detect_contacts(Xs, inp.fps, cfg.contact_speed, np.inf, np.zeros((T, 2)))
+        segs = stance_segments(slow)
+        if not segs:
+            return X, Xs
+        ground = []
+        for k, a, b in segs:
+            ground.append(np.median(Xs[a:b, FEET[k]], axis=0) - [0.0, 0.0, cfg.ankle_height_m])
+            ground.append(np.median(Xs[a:b, TOES[k]], axis=0) - [0.0, 0.0, cfg.ankle_height_m / 2])
+        ground = np.array(ground)
+        lab, _ = group_levels(ground[0::2, 2], cfg.level_tolerance_m)
+        lab = np.repeat(lab, 2)
+        levels = [ground[lab == k] for k in np.unique(lab)]
+        pu = np.nanmean(Xs[valid, NECK] - Xs[valid, PELVIS], axis=0)
+        up2, finfo = grav.fuse_up(
+            np.array([0.0, 0.0, 1.0]), pu, np.radians(cfg.gravity_person_sigma_deg), Twc_w[:, :3, 0],
+            np.radians(cfg.gravity_roll_sigma_deg), levels, cfg.gravity_feet_sigma_m,
+        )  # fmt: skip
+        ginfo.update({f"refined_{k}": v for k, v in finfo.items()})
+        Rc = grav.rotation_to_z(up2, np.array([1.0, 0.0, 0.0]))
+        X, Xs, ground = _rotate_world(Rc, X, Xs, ground)
+        floor = float(np.median(ground[lab == lab[0], 2]))  # the level of the first stance
+        shift = np.array([0.0, 0.0, -floor])
+        A = np.eye(4)
+        A[:3, :3], A[:3, 3] = Rc, shift
+        Twc_w = np.einsum("ij,tjk->tik", A, Twc_w)
+        T_align = A @ T_align
+        data = with_cameras(data, Twc_w)
+        R_w2 = Twc_w[:, :3, :3]
+        pw = np.einsum("tij,tkj->tki", R_w2, local - local[:, PELVIS : PELVIS + 1])
+        if cfg.opt_prior_lean < 1:
+            pw = unlean_towards_camera(pw, R_w2, cfg.opt_prior_lean)
+        from dataclasses import replace
+
+        data = replace(data, prior_rel=fit_data(Twc_w, inp.K, inp.kp2d, conf, body.bones, pw, valid).prior_rel)
+        return X + shift, Xs + shift
+
     def fit_with_feet(X0: np.ndarray, contacts: np.ndarray, surf: np.ndarray):  # type: ignore[no-untyped-def]
         return solve(X0, with_contacts(data, contacts, surf + cfg.ankle_height_m), w, cfg.opt_iters)
 
@@ -237,14 +354,16 @@ def _optimize(inp: OptInputs, cfg, t0: float) -> OptResult:  # type: ignore[no-u
         first_pass = solve(joints_init, data, w, cfg.opt_iters)
         X1 = first_pass.X
         X1s = lowpass(X1, inp.fps, cfg.smooth_cutoff_hz)
-        if cfg.surface_scale:
+        if cfg.surface_scale and translating:
             k = correct_scale(X1s)
             X1, X1s = moved(X1, k), moved(X1s, k)
+        if not scene_planes:
+            X1, X1s = level_gravity(X1, X1s)
         contacts, surf = feet_contacts(X1s)
         final = fit_with_feet(X1, contacts, surf)
         loss0 = first_pass.loss_init
     else:  # contacts from the per-frame initialisation (a looser height: it is noisier)
-        if cfg.surface_scale:
+        if cfg.surface_scale and translating:
             joints_init = moved(joints_init, correct_scale(lowpass(joints_init, inp.fps, cfg.smooth_cutoff_hz)))
         contacts, surf = feet_contacts(joints_init, 0.1)
         final = fit_with_feet(joints_init, contacts, surf)
@@ -255,6 +374,7 @@ def _optimize(inp: OptInputs, cfg, t0: float) -> OptResult:  # type: ignore[no-u
     joints = lowpass(joints, inp.fps, cfg.smooth_cutoff_hz)
     contacts, _ = feet_contacts(joints)
     info = {
+        "regime": inp.regime,
         "scale": scale,
         **sinfo,
         "gravity": ginfo,
@@ -269,4 +389,4 @@ def _optimize(inp: OptInputs, cfg, t0: float) -> OptResult:  # type: ignore[no-u
     return OptResult(joints, contacts, Twc_w, pts_w, scale, T_align, info)
 
 
-__all__ = ["OptInputs", "OptResult", "optimize", "root_quaternions", "HUMAN_JOINTS"]
+__all__ = ["OptInputs", "OptResult", "optimize", "HUMAN_JOINTS"]

@@ -149,23 +149,29 @@ def _stage_cameras(run: _Run) -> Path:
 
             ct = read_megasam(cfg.megasam_npz, run.info.num_frames, (W, H))
         else:
-            from videomimic_offline.real2sim.cameras import check_camera_moves, run_sfm
+            from videomimic_offline.real2sim.cameras import estimate_cameras
 
             p = artifacts.read_npz(pdir / "persons.npz", schema="videomimic.r2s_persons", max_version=1)
-            check_camera_moves(run.frames, p["masks"])
-            ct = run_sfm(
-                run.frames, p["masks"], tmp / "colmap", cfg.sfm_keyframes, cfg.sfm_max_features, cfg.sfm_overlap,
-                cfg.focal_px, cfg.focal_init_factor, cfg.sfm_min_registered, cfg.mask_dilate_px,
-                cfg.sfm_camera_model,
+            sfm = {
+                "num_keyframes": cfg.sfm_keyframes, "max_features": cfg.sfm_max_features, "overlap": cfg.sfm_overlap,
+                "min_registered": cfg.sfm_min_registered, "dilate_px": cfg.mask_dilate_px,
+                "camera_model": cfg.sfm_camera_model,
+            }  # fmt: skip
+            ct = estimate_cameras(
+                run.frames, p["masks"], run.info.fps, tmp / "colmap", focal_px=cfg.focal_px,
+                focal_prior_factor=cfg.focal_init_factor, static_px=cfg.camera_static_px,
+                parallax_px=cfg.camera_parallax_px, regime=cfg.camera_regime, dilate_px=cfg.mask_dilate_px, sfm=sfm,
             )  # fmt: skip
         artifacts.write_npz(
             tmp / "sfm.npz", schema="videomimic.r2s_sfm", version=1,
             K=ct.K, T_world_cam=ct.T_world_cam, points=ct.points, colors=ct.colors, keyframes=ct.keyframes,
-            image_size=np.array(ct.image_size),
+            image_size=np.array(ct.image_size), regime=np.array(ct.regime), focal_source=np.array(ct.focal_source),
         )  # fmt: skip
+        artifacts.write_json(tmp / "info.json", {"regime": ct.regime, "focal_source": ct.focal_source, **ct.info})
 
     fields = ("camera_backend", "megasam_npz", "focal_px", "focal_init_factor", "sfm_keyframes", "sfm_max_features")
     fields += ("sfm_overlap", "sfm_min_registered", "mask_dilate_px", "sfm_camera_model")
+    fields += ("camera_regime", "camera_static_px", "camera_parallax_px")
     return run.run_stage("cameras", ("persons",), fields, fn)
 
 
@@ -181,7 +187,15 @@ def _stage_optimize(run: _Run) -> Path:
         c = artifacts.read_npz(run.stage_dir("cameras") / "sfm.npz", schema="videomimic.r2s_sfm", max_version=1)
         res = optimize(
             OptInputs(
-                k["kp2d"], k["conf"], k["local3d"], c["K"], c["T_world_cam"], c["points"], run.info.fps, cfg.height
+                k["kp2d"],
+                k["conf"],
+                k["local3d"],
+                c["K"],
+                c["T_world_cam"],
+                c["points"],
+                run.info.fps,
+                cfg.height,
+                str(c["regime"]) if "regime" in c else "translating",
             ),
             cfg,
         )
@@ -197,6 +211,7 @@ def _stage_optimize(run: _Run) -> Path:
         for f in cfg.to_dict()
         if f.startswith(("w_", "opt_", "contact_", "reproj_", "smooth_", "surface_"))
         or f.endswith("_sigma_m")
+        or f.startswith(("gravity_", "level_"))
         or f in ("ankle_height_m", "min_keypoint_conf")
     )
     fields += ("height_m", "height_prior_m", "body_backend", "smpl_model_dir")
@@ -207,6 +222,8 @@ def _stage_scene(run: _Run) -> Path:
     cfg = run.cfg
 
     def fn(tmp: Path) -> None:
+        from videomimic_offline.contracts.heightfield import Heightfield, write_heightfield
+        from videomimic_offline.contracts.scene import SceneInfo, write_scene_info
         from videomimic_offline.real2sim import scene
 
         dense_info: dict[str, object] = {}
@@ -235,28 +252,23 @@ def _stage_scene(run: _Run) -> Path:
                 dense_info["mesh_fallback"] = "heightfield"
         else:
             verts, faces = scene.heightfield_mesh(hf)
-        artifacts.write_npz(
-            tmp / "heightfield.npz", schema="videomimic.heightfield", version=1,
-            heights=hf.heights, known=hf.known, origin_xy=hf.origin_xy, resolution=hf.resolution,
-            T_world_scene=np.eye(4), from_contact=hf.from_contact,
-        )  # fmt: skip
+        heights = np.where(hf.known, hf.heights, np.nan)
+        write_heightfield(
+            tmp / "heightfield.npz", Heightfield(heights, hf.origin_xy, hf.resolution, from_contact=hf.from_contact)
+        )
         scene.write_ply(tmp / "scene_mesh.ply", verts, faces)
         np.save(tmp / "scene_points.npy", pts.astype(np.float32))
-        lo = verts.min(axis=0) if len(verts) else np.zeros(3)
-        hi = verts.max(axis=0) if len(verts) else np.zeros(3)
-        artifacts.write_json(
-            tmp / "scene.json",
-            {
-                "units": "m", "frame": "world z-up, floor z=0 (same frame as motion.npz)",
-                "source": f"real2sim {cfg.camera_backend} + {cfg.mesh_backend}",
-                "bounds_min": lo, "bounds_max": hi, "num_vertices": len(verts), "num_faces": len(faces),
-                "num_points": len(pts), "heightfield_known_fraction": float(hf.known.mean()),
-                "heightfield_contact_cells": int(hf.from_contact.sum()),
-                "heightfield_contact_only_cells": int((hf.from_contact & ~hf.seen).sum()),
-                **dense_info,
-                "contact_cells_note": "heightfield.npz from_contact marks cells whose height came from (or was "
-                "fused with) a planted foot's sole: the person hid that ground from the camera",
-            },
+        stats = {
+            "num_points": len(pts), "heightfield_known_fraction": float(hf.known.mean()),
+            "heightfield_contact_cells": int(hf.from_contact.sum()),
+            "heightfield_contact_only_cells": int((hf.from_contact & ~hf.seen).sum()),
+            **dense_info,
+            "contact_cells_note": "heightfield.npz from_contact marks cells whose height came from (or was "
+            "fused with) a planted foot's sole: the person hid that ground from the camera",
+        }  # fmt: skip
+        write_scene_info(
+            tmp / "scene.json", SceneInfo.of_mesh(f"real2sim {cfg.camera_backend} + {cfg.mesh_backend}", verts, faces,
+                                                  stats=stats)
         )  # fmt: skip
 
     fields = (
@@ -330,8 +342,9 @@ def _planted_soles(joints: np.ndarray, contacts: np.ndarray, ankle_height: float
 
 def _export(run: _Run) -> Path:
     """Write the contract artifacts at the top of the output folder (each file atomically)."""
+    from videomimic_offline.contracts.cameras import Cameras, write_cameras
+    from videomimic_offline.contracts.human_motion import HumanMotion, write_human_motion
     from videomimic_offline.real2sim.body_template import rest_joints
-    from videomimic_offline.real2sim.optimize import root_quaternions
     from videomimic_offline.real2sim.rotations import joint_rotations
 
     out, cfg = run.out, run.cfg
@@ -349,23 +362,18 @@ def _export(run: _Run) -> Path:
             pass
     r = artifacts.read_npz(run.stage_dir("optimize") / "result.npz", schema="videomimic.r2s_opt", max_version=1)
     sdir = run.stage_dir("scene")
-    T = len(r["joints_w"])
     joints = r["joints_w"]
     rest = rest_joints(cfg.height, cfg.body_backend, cfg.smpl_model_dir)
     joint_rot_w, body_pose = joint_rotations(joints, rest)
-    artifacts.write_npz(
-        out / "motion.npz", schema="videomimic.human_motion", version=1,
-        fps=np.array(run.info.fps), joint_names=np.array(HUMAN_JOINTS), joints_w=joints.astype(np.float32),
-        root_pos_w=joints[:, 0].astype(np.float32), root_quat_w=root_quaternions(joints).astype(np.float32),
-        contacts=r["contacts"].astype(bool), height_m=np.array(cfg.height),
-        joint_rot_w=joint_rot_w.astype(np.float32), body_pose=body_pose.astype(np.float32),
-        rest_joints=rest.astype(np.float32),
-    )  # fmt: skip
-    artifacts.write_npz(
-        out / "cameras.npz", schema="videomimic.cameras", version=1,
-        K=np.repeat(r["K"][None], T, axis=0), T_world_cam=r["T_world_cam"],
-        image_size=np.array([run.info.width, run.info.height]), fps=np.array(run.info.fps),
-    )  # fmt: skip
+    write_human_motion(
+        out / "motion.npz",
+        HumanMotion(
+            run.info.fps, joints, r["contacts"], cfg.height, rest, joint_rot_w, body_pose, source=str(run.video)
+        ),
+    )
+    write_cameras(
+        out / "cameras.npz", Cameras(r["K"], r["T_world_cam"], (run.info.width, run.info.height), run.info.fps)
+    )
     for name in ("heightfield.npz", "scene_mesh.ply", "scene.json"):
         artifacts.atomic_write_bytes(out / name, (sdir / name).read_bytes())
     if cfg.write_overlay:

@@ -6,8 +6,8 @@ the rotation that carries the rest pose's bone (joint -> its child) onto the pos
 top of the parent's rotation (the smallest such swing: twist about a bone is not observable from
 points, so it is inherited from the parent). The pelvis and the neck, which have several
 children, take the rotation of a frame fitted to them (hips/shoulders line and the bone up the
-body), as ``optimize.root_quaternions`` does for the pelvis. Leaves (head, wrists, toes) inherit
-their parent's rotation.
+body), as ``contracts.human_motion.pelvis_quat`` does for the pelvis. Leaves (head, wrists, toes)
+inherit their parent's rotation.
 """
 
 from __future__ import annotations

@@ -13,8 +13,9 @@ from pathlib import Path
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from videomimic_offline import artifacts
 from videomimic_offline.body.skeleton import HUMAN_PARENTS
+from videomimic_offline.contracts.cameras import read_cameras
+from videomimic_offline.contracts.human_motion import read_human_motion
 from videomimic_offline.real2sim.scene import read_ply
 
 _BONES = np.array([(j, p) for j, p in enumerate(HUMAN_PARENTS) if p >= 0])
@@ -25,12 +26,12 @@ class ReconstructionView:
 
     def __init__(self, server, out_dir: Path) -> None:  # type: ignore[no-untyped-def]
         out_dir = Path(out_dir)
-        m = artifacts.read_npz(out_dir / "motion.npz", schema="videomimic.human_motion", max_version=1)
-        c = artifacts.read_npz(out_dir / "cameras.npz", schema="videomimic.cameras", max_version=1)
-        self.server, self.joints, self.Twc = server, m["joints_w"], c["T_world_cam"]
-        self.contacts = m["contacts"]
-        self.fps = float(m["fps"])
-        K, (w, h) = c["K"][0], c["image_size"]
+        m = read_human_motion(out_dir / "motion.npz")
+        c = read_cameras(out_dir / "cameras.npz")
+        self.server, self.joints, self.Twc = server, m.joints_w, c.T_world_cam
+        self.contacts = m.contacts if m.contacts is not None else np.zeros((m.num_frames, 2), bool)
+        self.fps = m.fps
+        K, (w, h) = c.K[0], c.image_size
         self.fov, self.aspect = float(2 * np.arctan2(h / 2, K[1, 1])), float(w / h)
         verts, faces = read_ply(out_dir / "scene_mesh.ply")
         sc = server.scene

@@ -7,7 +7,6 @@ the 3D is consistent with the video.
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import cv2
@@ -45,32 +44,23 @@ def draw_skeleton(img: np.ndarray, uv: np.ndarray, z: np.ndarray) -> np.ndarray:
 
 def encode_mp4(frames, path: Path, fps: float) -> None:  # type: ignore[no-untyped-def]
     """H.264 mp4 via PyAV, written to a temp file and renamed (never half-written)."""
-    import os
     from fractions import Fraction
 
     import av
 
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".mp4", dir=path.parent)
-    os.close(fd)
-    try:
-        with av.open(tmp, "w") as c:
-            s = c.add_stream("libx264", rate=Fraction(round(fps * 1000), 1000))
-            s.pix_fmt = "yuv420p"
-            s.options = {"crf": "23", "preset": "veryfast"}
-            for f in frames:
-                h, w = f.shape[:2]
-                if s.width != w - w % 2:
-                    s.width, s.height = w - w % 2, h - h % 2
-                vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(f[: h - h % 2, : w - w % 2]), format="rgb24")
-                for pkt in s.encode(vf):
-                    c.mux(pkt)
-            for pkt in s.encode():
+    with artifacts.atomic_path(Path(path), ".mp4") as tmp, av.open(str(tmp), "w") as c:
+        s = c.add_stream("libx264", rate=Fraction(round(fps * 1000), 1000))
+        s.pix_fmt = "yuv420p"
+        s.options = {"crf": "23", "preset": "veryfast"}
+        for f in frames:
+            h, w = f.shape[:2]
+            if s.width != w - w % 2:
+                s.width, s.height = w - w % 2, h - h % 2
+            vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(f[: h - h % 2, : w - w % 2]), format="rgb24")
+            for pkt in s.encode(vf):
                 c.mux(pkt)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        for pkt in s.encode():
+            c.mux(pkt)
 
 
 def write_overlay(
@@ -88,19 +78,22 @@ def write_snapshot(out_dir: Path, png: Path, num_bodies: int = 6) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    m = artifacts.read_npz(out_dir / "motion.npz", schema="videomimic.human_motion", max_version=1)
-    c = artifacts.read_npz(out_dir / "cameras.npz", schema="videomimic.cameras", max_version=1)
-    hf = artifacts.read_npz(out_dir / "heightfield.npz", schema="videomimic.heightfield", max_version=1)
-    J, cams = m["joints_w"], c["T_world_cam"][:, :3, 3]
+    from videomimic_offline.contracts.cameras import read_cameras
+    from videomimic_offline.contracts.heightfield import read_heightfield
+    from videomimic_offline.contracts.human_motion import read_human_motion
+
+    m = read_human_motion(out_dir / "motion.npz")
+    hf = read_heightfield(out_dir / "heightfield.npz")
+    J, cams = m.joints_w, read_cameras(out_dir / "cameras.npz").positions
     fig = plt.figure(figsize=(12, 6))
     for k, (elev, azim) in enumerate(((25, -60), (89, -90))):
         ax = fig.add_subplot(1, 2, k + 1, projection="3d")
-        H = hf["heights"]
-        ys, xs = np.nonzero(hf["known"])
+        H = hf.heights
+        ys, xs = np.nonzero(hf.known)
         if len(xs):
             sel = np.random.default_rng(0).choice(len(xs), min(len(xs), 6000), replace=False)
-            x = hf["origin_xy"][0] + xs[sel] * hf["resolution"]
-            y = hf["origin_xy"][1] + ys[sel] * hf["resolution"]
+            x = hf.origin_xy[0] + xs[sel] * hf.resolution
+            y = hf.origin_xy[1] + ys[sel] * hf.resolution
             ax.scatter(x, y, H[ys[sel], xs[sel]], s=1, c=H[ys[sel], xs[sel]], cmap="viridis", alpha=0.5)
         ax.plot(*cams.T, color="k", lw=1, label="camera")
         ax.plot(*J[:, 0].T, color="r", lw=1, label="pelvis")
@@ -120,7 +113,7 @@ def write_snapshot(out_dir: Path, png: Path, num_bodies: int = 6) -> None:
         ax.set_title("3D view" if k == 0 else "top view")
         if k == 0:
             ax.legend(loc="upper left")
-    fig.suptitle(f"{out_dir.name}: {len(J)} frames, height {float(m['height_m']):.2f} m")
+    fig.suptitle(f"{out_dir.name}: {len(J)} frames, height {m.height_m:.2f} m")
     fig.tight_layout()
     tmp = png.with_name(f".{png.stem}.tmp.png")
     fig.savefig(tmp, dpi=90)

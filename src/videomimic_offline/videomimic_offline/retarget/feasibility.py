@@ -8,14 +8,13 @@ MuJoCo's own collision detection, and keypoint error against the scaled human.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-
 import mujoco
 import numpy as np
 
 from videomimic_offline.body.skeleton import HUMAN_JOINTS
-from videomimic_offline.retarget.keypoints import ROBOT_POINTS, TRACKED
-from videomimic_offline.retarget.output import RobotMotion
+from videomimic_offline.contracts.feasibility import Feasibility
+from videomimic_offline.contracts.robot_motion import RobotMotion
+from videomimic_offline.retarget.keypoints import TRACKED, robot_points_w
 from videomimic_offline.retarget.solver import foot_sole_corners
 from videomimic_offline.retarget.terrain import Terrain
 from videomimic_offline.robot import g1
@@ -25,33 +24,6 @@ from videomimic_offline.robot.model import g1_model
 MAX_PENETRATION_MM = 10.0
 MAX_SLIDE_MM_PER_FRAME = 2.0
 MAX_KEYPOINT_ERR_MM = 150.0
-
-
-@dataclass
-class Feasibility:
-    """Per-clip figures; ``usable`` is the verdict, ``reasons`` say why not."""
-
-    frames: int
-    fps: float
-    limit_violations: int
-    min_limit_margin_rad: float
-    min_limit_margin_joint: str
-    velocity_violations: int
-    peak_velocity_ratio: float  # max |qdot| / limit over joints
-    peak_velocity_joint: str
-    peak_joint_vel: dict[str, float]
-    max_penetration_mm: float
-    foot_slide_mm_per_frame: float  # mean over in-contact frame pairs
-    foot_slide_max_mm: float
-    self_collisions: int  # frames with any robot-robot penetration
-    keypoint_err_mm: float
-    joint_accel_rms: float = float("nan")  # rad/s^2, RMS over joints and frames: smoothness
-    usable: bool = False
-    reasons: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict:
-        """JSON-safe dict (NaN, e.g. no keypoint error for robot-only input, becomes None)."""
-        return {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in asdict(self).items()}
 
 
 def _collision_points(m) -> list[tuple[int, np.ndarray, float]]:
@@ -87,19 +59,6 @@ def _self_collision_frames(m, qpos: np.ndarray) -> int:
         if any(c.dist < -1e-3 and (c.geom1, c.geom2) not in design for c in d.contact[: d.ncon]):
             n += 1
     return n
-
-
-def robot_keypoints_w(m, qpos: np.ndarray) -> np.ndarray:
-    """(T, J, 3) robot points for each HUMAN_JOINTS name."""
-    d = mujoco.MjData(m)
-    table = [(m.body(ROBOT_POINTS[n][0]).id, np.asarray(ROBOT_POINTS[n][1])) for n in HUMAN_JOINTS]
-    out = np.zeros((len(qpos), len(HUMAN_JOINTS), 3))
-    for t, q in enumerate(qpos):
-        d.qpos[:] = q
-        mujoco.mj_kinematics(m, d)
-        for j, (b, off) in enumerate(table):
-            out[t, j] = d.xpos[b] + d.xmat[b].reshape(3, 3) @ off
-    return out
 
 
 def keypoint_error_mm(robot_kp: np.ndarray, human: np.ndarray, scale: float) -> float:
@@ -161,7 +120,7 @@ def assess(motion: RobotMotion, terrain: Terrain, human: np.ndarray | None = Non
     slide_arr = np.array(slide) * 1000 if slide else np.zeros(1)
     kp_err = float("nan")
     if human is not None:
-        kp_err = keypoint_error_mm(robot_keypoints_w(m, motion.qpos), human[: len(motion.qpos)], scale)
+        kp_err = keypoint_error_mm(robot_points_w(motion.qpos, m), human[: len(motion.qpos)], scale)
     rep = Feasibility(
         frames=len(q),
         fps=motion.fps,

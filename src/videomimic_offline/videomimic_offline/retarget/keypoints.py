@@ -92,5 +92,23 @@ def robot_keypoints(variant: str = "29dof") -> RobotKeypoints:
     return RobotKeypoints(body, offset, length, pts)
 
 
+def robot_points_w(qpos: np.ndarray, model=None) -> np.ndarray:  # model: mujoco.MjModel (29-DoF G1)
+    """(T, J, 3) the robot's point for each HUMAN_JOINTS name, by forward kinematics of ``qpos`` (T, nq)."""
+    import mujoco
+
+    from videomimic_offline.robot.model import g1_model
+
+    m = model if model is not None else g1_model("29dof", actuators=False)
+    d = mujoco.MjData(m)
+    table = [(m.body(ROBOT_POINTS[n][0]).id, np.asarray(ROBOT_POINTS[n][1])) for n in HUMAN_JOINTS]
+    out = np.zeros((len(qpos), len(HUMAN_JOINTS), 3))
+    for t, q in enumerate(qpos):
+        d.qpos[:] = q
+        mujoco.mj_kinematics(m, d)
+        for j, (b, off) in enumerate(table):
+            out[t, j] = d.xpos[b] + d.xmat[b].reshape(3, 3) @ off
+    return out
+
+
 def human_index(name: str) -> int:
     return HUMAN_JOINTS.index(name)

@@ -8,29 +8,14 @@
 
 from __future__ import annotations
 
-import mujoco
 import numpy as np
 
 from videomimic_offline.body.skeleton import HUMAN_JOINTS
-from videomimic_offline.motion_io.human_motion import HumanMotion
-from videomimic_offline.retarget.keypoints import ROBOT_POINTS
+from videomimic_offline.contracts.human_motion import HumanMotion
+from videomimic_offline.retarget.keypoints import robot_keypoints, robot_points_w
 from videomimic_offline.retarget.terrain import Terrain
 from videomimic_offline.robot import g1
 from videomimic_offline.robot.model import g1_model, joint_qpos_indices
-
-
-def robot_to_human(Q: np.ndarray) -> np.ndarray:
-    """(T, J, 3) human keypoints at the G1's corresponding points for configurations Q (T, nq)."""
-    m = g1_model("29dof", actuators=False)
-    d = mujoco.MjData(m)
-    out = np.zeros((len(Q), len(HUMAN_JOINTS), 3))
-    table = [(m.body(ROBOT_POINTS[n][0]).id, np.asarray(ROBOT_POINTS[n][1])) for n in HUMAN_JOINTS]
-    for t, q in enumerate(Q):
-        d.qpos[:] = q
-        mujoco.mj_kinematics(m, d)
-        for j, (b, off) in enumerate(table):
-            out[t, j] = d.xpos[b] + d.xmat[b].reshape(3, 3) @ off
-    return out
 
 
 def fk_joint_trajectory(T: int, fps: float = 50.0, seed: int = 0, amplitude: float = 0.35) -> np.ndarray:
@@ -70,8 +55,11 @@ def fk_joint_trajectory(T: int, fps: float = 50.0, seed: int = 0, amplitude: flo
 def fk_clip(T: int = 100, fps: float = 50.0, seed: int = 0) -> tuple[HumanMotion, np.ndarray]:
     """(human motion made from a G1 trajectory by FK, that trajectory)."""
     Q = fk_joint_trajectory(T, fps, seed)
-    j = robot_to_human(Q)
-    motion = HumanMotion(fps=fps, joints_w=j, contacts=np.zeros((T, 2), bool), height_m=1.32, source="fk_clip")
+    kp = robot_keypoints()
+    rest = np.array([kp.rest_points[n] for n in HUMAN_JOINTS])
+    rest[:, 2] -= rest[:, 2].min()  # standing on z = 0: the skeleton is the robot's own (scale 1)
+    motion = HumanMotion(fps=fps, joints_w=robot_points_w(Q), contacts=np.zeros((T, 2), bool), height_m=1.32,
+                         rest_joints=rest, source="fk_clip")  # fmt: skip
     return motion, Q
 
 
@@ -166,4 +154,27 @@ def walking_clip(
         J[:, idx(f"{side}_shoulder")] = sh
         J[:, idx(f"{side}_elbow")] = elbow
         J[:, idx(f"{side}_wrist")] = wrist
-    return HumanMotion(fps=fps, joints_w=J, contacts=contacts, height_m=height_m, source="walking_clip")
+    return HumanMotion(fps=fps, joints_w=J, contacts=contacts, height_m=height_m,
+                       rest_joints=_walker_rest(s, thigh, shin, ankle_h, hip_w), source="walking_clip")  # fmt: skip
+
+
+def _walker_rest(s: float, thigh: float, shin: float, ankle_h: float, hip_w: float) -> np.ndarray:
+    """The walker's standing skeleton (legs straight, arms down, feet on z = 0): its bone lengths."""
+    idx = HUMAN_JOINTS.index
+    rest = np.zeros((len(HUMAN_JOINTS), 3))
+    pelvis = np.array([0.0, 0.0, ankle_h + thigh + shin + 0.02 * s])
+    rest[idx("pelvis")] = pelvis
+    rest[idx("spine")] = pelvis + [0, 0, 0.12 * s]
+    rest[idx("neck")] = pelvis + [0.02 * s, 0, 0.52 * s]
+    rest[idx("head")] = pelvis + [0.03 * s, 0, 0.70 * s]
+    for side, sgn in (("left", 1), ("right", -1)):
+        hip = pelvis + [0, sgn * hip_w, -0.02 * s]
+        rest[idx(f"{side}_hip")] = hip
+        rest[idx(f"{side}_knee")] = hip - [0, 0, thigh]
+        rest[idx(f"{side}_ankle")] = hip - [0, 0, thigh + shin]
+        rest[idx(f"{side}_toe")] = rest[idx(f"{side}_ankle")] + [0.14 * s, 0.0, -0.06 * s]
+        sh = rest[idx("neck")] + [0, sgn * 0.18 * s, -0.03 * s]
+        rest[idx(f"{side}_shoulder")] = sh
+        rest[idx(f"{side}_elbow")] = sh - [0, 0, 0.28 * s]
+        rest[idx(f"{side}_wrist")] = sh - [0, 0, 0.53 * s]
+    return rest

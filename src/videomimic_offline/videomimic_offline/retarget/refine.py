@@ -24,38 +24,15 @@ frame where the refinement broke terrain or self-collision more than the per-fra
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 
 import mujoco
 import numpy as np
 from scipy.linalg import solveh_banded
 
+from videomimic_offline.retarget.config import RefineWeights
 from videomimic_offline.retarget.solver import G1Retargeter
 from videomimic_offline.retarget.targets import ClipTargets
 from videomimic_offline.retarget.terrain import Terrain
-
-
-@dataclass(frozen=True)
-class RefineWeights:
-    """Relative to :class:`.solver.Weights` (same units: residuals per frame at 50 fps)."""
-
-    accel: float = 5.0
-    velocity: float = 0.005
-    slide: float = 1e4  # planted feet: far above the tracking weights (a stop must not drift the stance)
-    constraint: float = 1e5  # stiffness of a held terrain / self-collision row (below the limit pins)
-    constraint_tol: float = 1e-4  # m: a row broken by more than this is held
-    terrain_activation: float = 0.15  # m: a whole-clip step is larger than a per-frame one, so rows
-    collision_activation: float = 0.06  # are linearised further from contact than in the QP pass
-    dilated: bool = False  # the dilated map holds a point beside a riser up at the upper tread: a
-    # row that no small step can satisfy, which the stiff hold then turns into a wild step
-    sole_points: int = 6  # terrain points along each long edge of a sole
-    cushion: float = 0.01  # m: self-collision pairs within margin + this are pushed apart ...
-    cushion_weight: float = 1e2  # ... with this weight, so the hard rows rarely have to act
-    fallback_penetration: float = 0.005  # m: a frame whose soles go deeper is reverted ...
-    fallback_blend: int = 3  # ... to the per-frame answer, blended over this many frames each side
-    damping: float = 1.0  # Levenberg-Marquardt damping (a trust region: steps stay near the linearisation)
-    limit_pin: float = 1e6  # stiffness holding a joint at the limit it would cross
-    active_rounds: int = 10  # active-set rounds (banded re-solves, no new linearisation)
 
 
 @functools.lru_cache(maxsize=8)

@@ -13,36 +13,16 @@ daqp "soft" constraints so a conflict with the hard bounds can never make the QP
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import daqp
 import mujoco
 import numpy as np
 
+from videomimic_offline.retarget.config import Weights
 from videomimic_offline.retarget.keypoints import TRACKED, VECTORS, robot_keypoints
 from videomimic_offline.retarget.targets import ClipTargets
 from videomimic_offline.retarget.terrain import Terrain
 from videomimic_offline.robot import g1
 from videomimic_offline.robot.model import g1_model, joint_qpos_indices
-
-
-@dataclass(frozen=True)
-class Weights:
-    """Cost weights (relative). Feet dominate, as in VideoMimic (end-effector 5, skating 10)."""
-
-    foot: float = 50.0
-    foot_contact: float = 200.0
-    foot_rot_contact: float = 2.0  # flat planted foot; stronger fights the ankle-pitch limit and slides
-    foot_rot_swing: float = 0.005
-    pelvis_z: float = 5.0
-    pelvis_xy: float = 2.0
-    vector: float = 10.0
-    smooth: float = 0.1  # acceleration (towards the constant-velocity prediction)
-    velocity: float = 0.005  # towards the previous frame; anchors unobservable joints
-    posture: float = 1e-4
-    posture_unobserved: float = 1e-2  # wrists and ankle roll: not determined by the 18 keypoints
-    damping: float = 1e-3
-
 
 SOFT = 8
 TERRAIN_ACTIVATION = 0.05  # m: points closer than this to the surface get a constraint row

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from videomimic_offline.body.skeleton import HUMAN_JOINTS
+from videomimic_offline.contracts.human_motion import HumanMotion, detect_foot_contacts
 from videomimic_offline.errors import InputError
-from videomimic_offline.motion_io.human_motion import HumanMotion
+from videomimic_offline.retarget.config import ContactConfig
 from videomimic_offline.retarget.keypoints import ANKLE_HEIGHT, TOE_VECTORS, VECTORS, robot_keypoints
 from videomimic_offline.retarget.terrain import Terrain
 
@@ -36,6 +37,7 @@ class ClipTargets:
     vec: dict[tuple[str, str], np.ndarray]  # (T, 3) robot-length bone vectors
     scale: float  # robot leg length / human leg length
     human_ankle_height: float
+    ruler: str = ""  # where the human leg length came from (see :func:`human_leg`)
 
 
 def resample(motion: HumanMotion, fps: float = OUT_FPS) -> tuple[np.ndarray, np.ndarray | None]:
@@ -61,48 +63,53 @@ def _segments(mask: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(edges[0::2], edges[1::2], strict=True))
 
 
-def detect_contacts(human: np.ndarray, terrain: Terrain, fps: float, ankle_rest: float) -> np.ndarray:
-    """Foot contact = ankle near its resting height over the terrain and nearly still (>= 3 frames)."""
-    out = np.zeros((len(human), 2), bool)
-    for k, (ankle, _) in enumerate(FEET):
-        p = human[:, HUMAN_JOINTS.index(ankle)]
-        ground = terrain.height(p[:, :2])
-        ground = np.where(np.isfinite(ground), ground, 0.0)
-        h = p[:, 2] - ground - ankle_rest
-        v = np.linalg.norm(np.gradient(p, axis=0), axis=1) * fps
-        c = (h < 0.04) & (v < 0.35)
-        for s, e in _segments(c):
-            if e - s < 3:
-                c[s:e] = False
-        out[:, k] = c
-    return out
+LEG_BONES = (("left_hip", "left_knee"), ("left_knee", "left_ankle"), ("right_hip", "right_knee"), ("right_knee", "right_ankle"))  # fmt: skip
 
 
-def _leg_length(j: np.ndarray) -> float:
+def leg_length(joints: np.ndarray) -> float:
+    """Mean of the two legs' hip-knee-ankle length; ``joints`` (J,3) or (T,J,3) (median per bone over frames)."""
+    j = np.asarray(joints, np.float64).reshape(-1, len(HUMAN_JOINTS), 3)
     idx = HUMAN_JOINTS.index
-    seg = [
-        np.median(np.linalg.norm(j[:, idx(a)] - j[:, idx(b)], axis=-1))
-        for a, b in (("left_hip", "left_knee"), ("left_knee", "left_ankle"), ("right_hip", "right_knee"), ("right_knee", "right_ankle"))
-    ]  # fmt: skip
-    return float(np.sum(seg) / 2)
+    return float(sum(np.median(np.linalg.norm(j[:, idx(a)] - j[:, idx(b)], axis=-1)) for a, b in LEG_BONES) / 2)
+
+
+def human_leg(motion: HumanMotion) -> tuple[float, str]:
+    """The person's leg length (m) and where it came from: the ruler real2sim wrote, else the clip.
+
+    In order: ``rest_joints`` (the skeleton the reconstruction was fitted to); the body template at
+    ``height_m`` (the person's height, the reconstruction's metric ruler); the clip's own median bone
+    lengths (BVH, AMASS: metric already, no height given).
+    """
+    if motion.rest_joints is not None:
+        return leg_length(motion.rest_joints), "the motion's rest skeleton"
+    if np.isfinite(motion.height_m):
+        from videomimic_offline.real2sim.body_template import rest_joints
+
+        return leg_length(rest_joints(motion.height_m)), f"height {motion.height_m:.2f} m"
+    return leg_length(motion.joints_w), "the clip's bone lengths"
 
 
 def _yaw(v: np.ndarray) -> np.ndarray:
     return np.arctan2(v[..., 1], v[..., 0])
 
 
-def build_targets(motion: HumanMotion, terrain: Terrain, sole_xy: np.ndarray) -> ClipTargets:
+def build_targets(
+    motion: HumanMotion, terrain: Terrain, sole_xy: np.ndarray, contact: ContactConfig | None = None
+) -> ClipTargets:
     """Resample, label contacts, pin planted feet to the terrain, and scale the skeleton to the G1.
 
     ``sole_xy`` (K, 2): sole corner points in the foot frame, used to rest a planted foot on the
-    highest cell under its footprint and to check the scene covers it.
+    highest cell under its footprint and to check the scene covers it. The motion's own contacts
+    are used when it has them; only a motion without labels has them detected (``contact``).
     """
+    contact = contact or ContactConfig()
     kp = robot_keypoints()
     human, contacts = resample(motion)
     T = len(human)
     idx = HUMAN_JOINTS.index
     robot_leg = sum(kp.length[(a, b)] for a, b in (("left_hip", "left_knee"), ("left_knee", "left_ankle")))
-    scale = robot_leg / max(_leg_length(human), 1e-6)
+    human_leg_m, ruler = human_leg(motion)
+    scale = robot_leg / max(human_leg_m, 1e-6)
 
     # Human ankle height above the surface when planted: from labelled contacts, else from the scale.
     ankles = human[:, [idx("left_ankle"), idx("right_ankle")]]  # (T, 2, 3)
@@ -117,7 +124,11 @@ def build_targets(motion: HumanMotion, terrain: Terrain, sole_xy: np.ndarray) ->
             rest = low if 0.0 < low < 0.2 else rest
     detected = contacts is None
     if detected:
-        contacts = detect_contacts(human, terrain, OUT_FPS, rest)
+        ground = np.where(np.isfinite(ground), ground, 0.0)
+        contacts = detect_foot_contacts(
+            ankles, ground + rest, OUT_FPS, max_speed=contact.max_speed, max_height=contact.max_height,
+            min_frames=contact.min_frames,
+        )  # fmt: skip
 
     toes = human[:, [idx("left_toe"), idx("right_toe")]]
     yaw_h = _yaw(toes - ankles)
@@ -134,7 +145,7 @@ def build_targets(motion: HumanMotion, terrain: Terrain, sole_xy: np.ndarray) ->
             c, sn = np.cos(yaw), np.sin(yaw)
             corners = xy + sole_xy @ np.array([[c, sn], [-sn, c]])
             hs = terrain.height(corners, dilated=True)
-            if not np.isfinite(hs).all():
+            if not terrain.known(corners).all():
                 raise InputError(
                     f"scene does not cover the motion: the {name} foot is planted at x={xy[0]:.2f}, "
                     f"y={xy[1]:.2f} m (frames {s}-{e - 1} at {OUT_FPS:.0f} fps), outside the heightfield "
@@ -157,7 +168,7 @@ def build_targets(motion: HumanMotion, terrain: Terrain, sole_xy: np.ndarray) ->
     floor = np.where(np.isfinite(floor), floor, -np.inf)
     foot_pos[..., 2] = np.maximum(foot_pos[..., 2], floor + ANKLE_HEIGHT)
     if not terrain.is_flat:
-        inside = np.isfinite(terrain.height(human[:, idx("pelvis"), :2]))
+        inside = terrain.known(human[:, idx("pelvis"), :2])
         if inside.mean() < 0.5:
             raise InputError(
                 f"scene does not cover the motion: the pelvis is over the heightfield in only "
@@ -185,7 +196,7 @@ def build_targets(motion: HumanMotion, terrain: Terrain, sole_xy: np.ndarray) ->
             yaw = _yaw(v)
             v = np.stack([np.cos(pitch) * np.cos(yaw), np.cos(pitch) * np.sin(yaw), np.sin(pitch)], axis=1)
         vec[(a, b)] = kp.length[(a, b)] * v
-    return ClipTargets(OUT_FPS, human, contacts, detected, foot_pos, foot_yaw, pelvis, vec, scale, rest)
+    return ClipTargets(OUT_FPS, human, contacts, detected, foot_pos, foot_yaw, pelvis, vec, scale, rest, ruler)
 
 
 def _pelvis_hip_drop(human: np.ndarray) -> float:

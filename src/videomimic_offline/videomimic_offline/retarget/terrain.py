@@ -1,112 +1,69 @@
-"""Terrain height queries against the reconstructed heightfield (NaN = never seen).
+"""The retargeter's view of the ground: a heightfield (see :mod:`contracts.heightfield`) or the flat floor.
 
-The retargeter keeps feet on, and every collision point above, this surface. Queries use the
-value of the cell that contains a point (a heightfield is piecewise constant); constraints use a
-copy dilated by a couple of centimetres so a foot crossing a step edge between two solver
-iterations cannot sink into the riser.
+The retargeter keeps feet on, and every collision point above, the heightfield's surface — the same
+surface training and the simulator build (unknown cells at the lowest known height). It refuses to
+plant a foot on a cell nobody saw (:meth:`Terrain.known`). Queries use the cell that contains a point
+(a heightfield is piecewise constant); constraints use a copy dilated by a couple of centimetres
+so a foot crossing a step edge between two solver iterations cannot sink into the riser.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
 import numpy as np
 
-from videomimic_offline import artifacts
-from videomimic_offline.errors import InputError
-
-SCHEMA = "videomimic.heightfield"
-VERSION = 1
+from videomimic_offline.contracts.heightfield import Heightfield
 
 
 @dataclass
 class Terrain:
-    """A heightfield (row = y, column = x) or, with ``heights`` None, the flat floor z = 0."""
+    """A heightfield with its dilated surface or, with ``field`` None, the flat floor z = 0."""
 
-    heights: np.ndarray | None = None  # (H, W), NaN unknown
-    origin_xy: np.ndarray = field(default_factory=lambda: np.zeros(2))
-    resolution: float = 0.05
-    source: str = ""
-    dilated: np.ndarray | None = None
+    field: Heightfield | None = None
+    dilated: np.ndarray | None = None  # (H, W) max-filtered surface
 
     @property
     def is_flat(self) -> bool:
-        return self.heights is None
+        return self.field is None
 
-    def _cells(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        ij = np.rint((np.asarray(xy)[..., :2] - self.origin_xy) / self.resolution).astype(np.int64)
-        col, row = ij[..., 0], ij[..., 1]
-        H, W = self.heights.shape  # type: ignore[union-attr]
-        inside = (row >= 0) & (row < H) & (col >= 0) & (col < W)
-        return np.clip(row, 0, H - 1), np.clip(col, 0, W - 1), inside
+    @property
+    def source(self) -> str:
+        return self.field.name if self.field is not None else ""
 
     def height(self, xy: np.ndarray, dilated: bool = False) -> np.ndarray:
-        """Surface height under each xy (NaN outside the grid or over unknown cells)."""
+        """Ground height under each xy (unknown cells: the lowest known height; NaN outside the grid)."""
         xy = np.asarray(xy, dtype=np.float64)
-        if self.heights is None:
+        if self.field is None:
             return np.zeros(xy.shape[:-1])
-        row, col, inside = self._cells(xy)
-        grid = self.dilated if dilated and self.dilated is not None else self.heights
-        h = grid[row, col]
-        return np.where(inside, h, np.nan)
+        return self.field.height_at(xy, grid=self.dilated if dilated else None)
 
     def known(self, xy: np.ndarray) -> np.ndarray:
-        """True where the surface under xy was observed."""
-        return np.isfinite(self.height(xy))
+        """True where the ground under xy was observed (always on the flat floor)."""
+        xy = np.asarray(xy, dtype=np.float64)
+        if self.field is None:
+            return np.ones(xy.shape[:-1], bool)
+        return self.field.known_at(xy)
 
 
 def flat() -> Terrain:
     """The flat floor at z = 0 (used when no heightfield is given)."""
-    return Terrain(heights=None, source="")
+    return Terrain()
+
+
+def from_field(field: Heightfield, dilate_m: float = 0.02) -> Terrain:
+    """The retargeter's terrain for a heightfield: its surface and a copy max-filtered over ``dilate_m``."""
+    from scipy.ndimage import maximum_filter
+
+    r = max(1, int(np.ceil(dilate_m / field.resolution)))
+    return Terrain(field, maximum_filter(field.surface, size=2 * r + 1, mode="nearest"))
 
 
 def from_heights(
     heights: np.ndarray, origin_xy, resolution: float, source: str = "", dilate_m: float = 0.02
 ) -> Terrain:
-    """Build a Terrain and its dilated copy (max filter over ``dilate_m``; unknown cells stay unknown)."""
-    from scipy.ndimage import maximum_filter
-
-    h = np.asarray(heights, dtype=np.float64)
-    r = max(1, int(np.ceil(dilate_m / resolution)))
-    filled = np.where(np.isfinite(h), h, -np.inf)
-    dil = maximum_filter(filled, size=2 * r + 1, mode="nearest")
-    dil = np.where(np.isfinite(h), dil, np.nan)
-    return Terrain(h, np.asarray(origin_xy, np.float64), float(resolution), source, dil)
-
-
-def read_heightfield(path: Path) -> Terrain:
-    """Read ``heightfield.npz`` (schema videomimic.heightfield v1), mapped into the motion world frame."""
-    data = artifacts.read_npz(Path(path), schema=SCHEMA, max_version=VERSION)
-    for key in ("heights", "origin_xy", "resolution"):
-        if key not in data:
-            raise InputError(f"{path}: key '{key}' is missing; re-run the stage that wrote the heightfield")
-    heights = np.asarray(data["heights"], np.float64)
-    if "known" in data:
-        heights = np.where(np.asarray(data["known"], bool), heights, np.nan)
-    T = np.asarray(data.get("T_world_scene", np.eye(4)), np.float64)
-    if not np.allclose(T[:3, :3], np.eye(3), atol=1e-6):
-        raise InputError(
-            f"{path}: T_world_scene rotates the scene; re-export the heightfield in the motion world frame"
-        )
-    heights = heights + T[2, 3]
-    origin = np.asarray(data["origin_xy"], np.float64) + T[:2, 3]
-    return from_heights(heights, origin, float(data["resolution"]), source=str(path))
-
-
-def write_heightfield(path: Path, heights: np.ndarray, origin_xy, resolution: float) -> None:
-    """Write schema videomimic.heightfield v1 (tests, bench and synthetic scenes)."""
-    heights = np.asarray(heights, np.float64)
-    artifacts.write_npz(
-        Path(path),
-        schema=SCHEMA,
-        version=VERSION,
-        heights=heights,
-        known=np.isfinite(heights),
-        origin_xy=np.asarray(origin_xy, np.float64),
-        resolution=np.float64(resolution),
-        T_world_scene=np.eye(4),
-    )
+    """A Terrain from a height grid (NaN = unknown), e.g. a generated scene."""
+    return from_field(Heightfield(heights, origin_xy, resolution, name=source), dilate_m)
 
 
 def staircase(

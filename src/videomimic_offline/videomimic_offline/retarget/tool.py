@@ -1,99 +1,126 @@
-"""`retarget` console tool: motion file (+ heightfield) -> robot_motion.npz, feasibility.json, video.
+"""`retarget`: a human motion (+ its scene) -> a G1 motion for training, with a feasibility verdict.
 
-retarget motion.npz --scene heightfield.npz --out out/retarget [--video]
-retarget walk.bvh --out out/walk            (CMU/LAFAN1 BVH; units/axes detected and printed)
-retarget clip.npz --smpl-model ~/smpl --out out/clip     (AMASS SMPL parameters)
-retarget lafan_walk.csv --out out/lafan     (LAFAN1 G1 CSV: resampled to 50 fps, checked)
+    retarget motion.npz --scene heightfield.npz --out out/retarget [--video] [--refine]
+    retarget walk.bvh --out out/walk            (CMU/LAFAN1 BVH; units/axes detected and printed)
+    retarget clip.npz --smpl-model ~/smpl --out out/clip     (AMASS SMPL parameters)
+    retarget lafan_walk.csv --out out/lafan     (LAFAN1 G1 CSV: resampled to 50 fps, checked)
+
+Writes robot_motion.npz, feasibility.json and retarget_config.json (every setting used) into --out.
+
+Exit status: 0 usable; 3 written but NOT usable for training (feasibility.json says why, and
+whether --refine fixes it); 2 a mistake in the input or the options.
 """
 
 from __future__ import annotations
 
-import argparse
-import os
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated, Literal
 
-from videomimic_offline import artifacts, cli
-from videomimic_offline.motion_io.load import FORMATS, detect_format, load_human
-from videomimic_offline.retarget.terrain import flat, read_heightfield
+import tyro
+
+from videomimic_offline import artifacts, cli, settings
+from videomimic_offline.contracts.feasibility import FILE as FEASIBILITY
+from videomimic_offline.contracts.feasibility import Feasibility, read_feasibility
+from videomimic_offline.retarget.config import RetargetConfig
+
+CONFIG_FILE = "retarget_config.json"
+VIDEO_FILE = "retarget.mp4"
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="retarget", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+@dataclass(frozen=True, kw_only=True)
+class RetargetTool(RetargetConfig):
+    """The ``retarget`` tool's settings: its inputs and output, plus every retargeting setting."""
+
+    #: The human motion: motion.npz (real2sim), .bvh, AMASS .npz or a LAFAN1 G1 .csv.
+    motion: tyro.conf.Positional[Annotated[Path, tyro.conf.arg(metavar="MOTION")]]
+    #: Output folder (robot_motion.npz, feasibility.json, retarget_config.json[, retarget.mp4]).
+    out: Path = settings.setting(hashed=False)
+    #: The scene the motion happens in: real2sim's heightfield.npz (default: a flat floor at z = 0).
+    scene: Path | None = None
+    #: Input format (auto: from the file's name and content).
+    format: Literal["auto", "npz", "bvh", "amass", "lafan-csv"] = "auto"
+    #: BVH length unit (auto: from the leg length).
+    units: Literal["auto", "m", "cm", "mm", "inch", "cmu"] = "auto"
+    #: BVH up axis, e.g. y, +z, -y (auto: from the rest-pose spine).
+    up: str = "auto"
+    #: BVH floor: auto puts the lowest toes on z = 0, keep leaves the file's.
+    floor: Literal["auto", "keep"] = "auto"
+    #: Folder holding smpl/SMPL_NEUTRAL.pkl (AMASS input only).
+    smpl_model: Path | None = None
+    #: Frame rate of a LAFAN1 G1 CSV.
+    csv_fps: float = 30.0
+    #: Also render the human beside the robot (MP4).
+    video: bool = False
+    #: Recompute even if the output is up to date.
+    force: bool = settings.setting(False, hashed=False)
+
+
+def _summary(cfg: RetargetTool, rep: Feasibility, frames: int, extra: list[str], reused: bool = False) -> int:
+    """The closing lines (verdict first) and the exit status."""
+    out = cfg.out
+    did = f"{'up to date, kept' if reused else 'wrote'} {out / 'robot_motion.npz'} ({frames} frames at 50 fps): "
+    figures = (
+        f"limit violations {rep.limit_violations}, peak velocity {100 * rep.peak_velocity_ratio:.0f}% of limit "
+        f"({rep.peak_velocity_joint}); penetration {rep.max_penetration_mm:.1f} mm; foot slide "
+        f"{rep.foot_slide_mm_per_frame:.2f} mm/frame; self-collision frames {rep.self_collisions}"
     )
-    p.add_argument("motion", type=Path, help="motion.npz, .bvh, AMASS .npz or LAFAN1 G1 .csv")
-    p.add_argument("--scene", type=Path, default=None, help="heightfield.npz (default: flat floor at z = 0)")
-    p.add_argument("--out", type=Path, required=True, help="output folder")
-    p.add_argument("--format", choices=FORMATS, default="auto")
-    p.add_argument("--units", default="auto", help="BVH length unit: auto, m, cm, mm, inch, cmu")
-    p.add_argument("--up", default="auto", help="BVH up axis: auto, y, z, +y, -z, ...")
-    p.add_argument("--floor", choices=("auto", "keep"), default="auto", help="BVH: put the lowest toes on z = 0")
-    p.add_argument("--smpl-model", type=Path, default=None, help="folder with smpl/SMPL_NEUTRAL.pkl (AMASS input)")
-    p.add_argument("--csv-fps", type=float, default=30.0, help="frame rate of a LAFAN1 CSV")
-    p.add_argument("--iters", type=int, default=2, help="solver iterations per frame")
-    p.add_argument("--refine", action="store_true",
-                   help="add the whole-clip refinement (smoother: ~half the joint acceleration; ~3x slower)")  # fmt: skip
-    p.add_argument("--variant", choices=("29dof", "23dof"), default="29dof", help="23dof: wrists held at 0")
-    p.add_argument("--video", action="store_true", help="also render human vs robot side by side (MP4)")
-    p.add_argument("--force", action="store_true", help="recompute even if the output is up to date")
-    return p
+    look = [out / VIDEO_FILE] if (out / VIDEO_FILE).is_file() else []
+    cli.finished("retarget", did + rep.verdict, figures, *extra, *rep.advice[:1], look=[*look, out / FEASIBILITY])
+    return 0 if rep.usable else cli.EXIT_UNUSABLE
 
 
 @cli.run_tool
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    cfg = settings.parse_cli(RetargetTool, argv, prog="retarget", description=__doc__)
     from rich.progress import Progress
 
+    from videomimic_offline.contracts.feasibility import write_feasibility
+    from videomimic_offline.contracts.heightfield import read_heightfield
+    from videomimic_offline.contracts.robot_motion import read_robot_motion, write_robot_motion
+    from videomimic_offline.motion_io.load import detect_format, load_human
     from videomimic_offline.retarget.feasibility import assess
-    from videomimic_offline.retarget.output import from_qpos, write_robot_motion
     from videomimic_offline.retarget.pipeline import retarget
+    from videomimic_offline.retarget.terrain import flat, from_field
 
-    params = {k: str(v) for k, v in vars(args).items() if k not in ("out", "force", "motion", "scene")}
-    inputs = [args.motion] + ([args.scene] if args.scene else [])  # never hash "" (it is the cwd)
-    key = artifacts.hash_inputs(*inputs, params)
-    if not args.force and artifacts.stage_done(args.out, key):
-        print(f"{args.out} is up to date (use --force to recompute)")
-        return 0
-    fmt = detect_format(args.motion) if args.format == "auto" else args.format
-    terrain = read_heightfield(args.scene) if args.scene else flat()
-    scene_rel = os.path.relpath(args.scene.resolve(), args.out.resolve()) if args.scene else ""
-    with artifacts.atomic_dir(args.out) as tmp:
+    key = artifacts.hash_inputs("retarget", settings.cache_key(cfg))
+    if not cfg.force and artifacts.stage_done(cfg.out, key):
+        rep = read_feasibility(cfg.out / FEASIBILITY)
+        return _summary(
+            cfg, rep, read_robot_motion(cfg.out / "robot_motion.npz").length, ["(--force recomputes)"], True
+        )
+    fmt = detect_format(cfg.motion) if cfg.format == "auto" else cfg.format
+    terrain = from_field(read_heightfield(cfg.scene)) if cfg.scene else flat()
+    extra: list[str] = []
+    with artifacts.atomic_dir(cfg.out) as tmp:
         if fmt == "lafan-csv":
-            from videomimic_offline.motion_io.lafan_csv import read_lafan_csv, resample_qpos
-            from videomimic_offline.retarget.contacts import robot_contacts
+            from videomimic_offline.retarget.contacts import lafan_motion
 
-            qpos = resample_qpos(read_lafan_csv(args.motion), args.csv_fps, 50.0)
-            contacts = robot_contacts(qpos, terrain)
-            motion = from_qpos(qpos, 50.0, contacts)
+            motion = lafan_motion(cfg.motion, cfg.csv_fps, terrain)
             report = assess(motion, terrain)
-            print("input: LAFAN1 G1 CSV (robot motion, m, z up); resampled to 50 fps")
+            extra.append(f"input: LAFAN1 G1 CSV (robot motion, m, z up) at {cfg.csv_fps:g} fps, resampled to 50 fps")
         else:
-            human = load_human(args.motion, fmt, args.units, args.up, args.floor, args.smpl_model)
+            human = load_human(cfg.motion, fmt, cfg.units, cfg.up, cfg.floor, cfg.smpl_model)
             for k, v in human.conventions.items():
                 print(f"input {k}: {v}")
             with Progress(transient=True) as bar:
                 task = bar.add_task("retargeting", total=int(human.num_frames / human.fps * 50))
-                res = retarget(
-                    human, terrain, iters=args.iters, variant=args.variant, refine=args.refine,
-                    progress=lambda n: bar.advance(task, n),
-                )  # fmt: skip
+                res = retarget(human, terrain, cfg, progress=lambda n: bar.advance(task, n), advise=True)
             motion, report = res.motion, res.report
-            print(f"solved {len(motion.qpos)} frames at {res.frames_per_s:.0f} frames/s; contacts "
-                  f"{'detected' if res.targets.contacts_detected else 'from the input'}")  # fmt: skip
-            if args.video:
+            assert report is not None
+            tg = res.targets
+            extra.append(
+                f"scale x{tg.scale:.3f} (G1 leg / person's leg, from {tg.ruler}); contacts "
+                f"{'detected (the input had none)' if tg.contacts_detected else 'from the input'}; "
+                f"{res.frames_per_s:.0f} frames/s{', refined' if cfg.refine else ''}"
+            )
+            if cfg.video:
                 from videomimic_offline.retarget.video import render_side_by_side
 
-                render_side_by_side(tmp / "retarget.mp4", res.targets.human, motion, terrain)
-        write_robot_motion(tmp / "robot_motion.npz", motion, scene=scene_rel)
-        artifacts.write_json(tmp / "feasibility.json", report.as_dict())
+                render_side_by_side(tmp / VIDEO_FILE, tg.human, motion, terrain)
+        motion.scene = cfg.scene.resolve() if cfg.scene else None
+        write_robot_motion(tmp / "robot_motion.npz", motion, relative_to=cfg.out)
+        write_feasibility(tmp / FEASIBILITY, report)
+        settings.save_resolved(cfg, tmp / CONFIG_FILE)
         artifacts.mark_stage(tmp, "retarget", key)
-    verdict = "usable" if report.usable else "NOT usable: " + "; ".join(report.reasons)
-    print(
-        f"wrote {args.out}/robot_motion.npz ({len(motion.qpos)} frames at 50 fps): {verdict}\n"
-        f"  limit violations {report.limit_violations}, min margin {report.min_limit_margin_rad:.3f} rad "
-        f"({report.min_limit_margin_joint}); peak velocity {100 * report.peak_velocity_ratio:.0f}% of limit "
-        f"({report.peak_velocity_joint}); penetration {report.max_penetration_mm:.1f} mm; foot slide "
-        f"{report.foot_slide_mm_per_frame:.2f} mm/frame (max {report.foot_slide_max_mm:.1f}); "
-        f"self-collision frames {report.self_collisions}"
-    )
-    return 0
+    return _summary(cfg, report, motion.length, extra)

@@ -12,32 +12,19 @@ import mujoco
 import numpy as np
 
 from videomimic_offline.body.skeleton import HUMAN_JOINTS, HUMAN_PARENTS
+from videomimic_offline.contracts.robot_motion import RobotMotion
 from videomimic_offline.errors import BackendUnavailableError
-from videomimic_offline.retarget.output import RobotMotion
 from videomimic_offline.retarget.terrain import Terrain
 from videomimic_offline.robot.model import g1_spec
+from videomimic_offline.sim.terrain import add_heightfield
 
 SIDE_OFFSET = np.array([0.0, 1.0, 0.0])
 
 
 def _scene_model(terrain: Terrain):
     spec = g1_spec("29dof", actuators=False, floor=terrain.is_flat)
-    if not terrain.is_flat:
-        h = np.where(np.isfinite(terrain.heights), terrain.heights, np.nanmin(terrain.heights))
-        lo, hi = float(h.min()), float(h.max())
-        span = max(hi - lo, 1e-3)
-        H, W = h.shape
-        hf = spec.add_hfield()
-        hf.name = "terrain"
-        hf.nrow, hf.ncol = H, W
-        hf.size = [W * terrain.resolution / 2, H * terrain.resolution / 2, span, 0.05]
-        hf.userdata = ((h - lo) / span).astype(np.float32).ravel().tolist()
-        g = spec.worldbody.add_geom()
-        g.type = mujoco.mjtGeom.mjGEOM_HFIELD
-        g.hfieldname = "terrain"
-        centre = terrain.origin_xy + (np.array([W, H]) - 1) * terrain.resolution / 2
-        g.pos = [centre[0], centre[1], lo]
-        g.rgba = [0.6, 0.6, 0.55, 1]
+    if terrain.field is not None:  # the same hfield the simulator and training build
+        add_heightfield(spec, terrain.field).rgba = [0.6, 0.6, 0.55, 1]
     light = spec.worldbody.add_light()
     light.pos = [0, 0, 4]
     light.dir = [0, 0, -1]

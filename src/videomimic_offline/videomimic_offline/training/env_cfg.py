@@ -102,6 +102,8 @@ class TaskSettings:
     episode_length_s: float = 20.0
     eval_mode: bool = False  # clips from their start, in turn; no noise, pushes or RSI
     seed: int = 0
+    # (width, height) of an added head-camera depth observation group (training/head_camera.py); None = off
+    head_depth: tuple[int, int] | None = None
 
     @property
     def layout(self) -> StudentLayout:
@@ -260,8 +262,17 @@ def make_env_cfg(s: TaskSettings) -> ManagerBasedRlEnvCfg:
             params={"asset_cfg": SceneEntityCfg("robot"), "command_name": "motion", "threshold": 1.0},
         ),
     }
+    sensors = (scan, feet)
+    if s.head_depth is not None:
+        from videomimic_offline.training import head_camera
+
+        sensors += (head_camera.head_depth_sensor_cfg(*s.head_depth),)
+        observations["head_depth"] = ObservationGroupCfg(
+            terms={"depth": ObservationTermCfg(func=head_camera.head_depth)}, concatenate_terms=True,
+            enable_corruption=False,
+        )  # fmt: skip
     return ManagerBasedRlEnvCfg(
-        scene=SceneCfg(terrain=terrain, num_envs=s.num_envs, entities={"robot": robot}, sensors=(scan, feet)),
+        scene=SceneCfg(terrain=terrain, num_envs=s.num_envs, entities={"robot": robot}, sensors=sensors),
         observations=observations,
         actions=actions,
         commands=commands,

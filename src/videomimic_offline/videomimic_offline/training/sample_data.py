@@ -10,7 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from videomimic_offline.artifacts import write_npz
+from videomimic_offline.contracts.heightfield import Heightfield, write_heightfield
+from videomimic_offline.contracts.robot_motion import read_robot_motion, write_robot_motion
 from videomimic_offline.training import motions
 
 
@@ -22,17 +23,8 @@ def make_sample_data(root: Path, seconds: float = 1.5) -> dict[str, Path]:
     clip_dir.mkdir(parents=True, exist_ok=True)
     h = np.zeros((30, 30))
     h[:, 20:] = 0.1  # a 10 cm step 1 m ahead of the clip's start
-    write_npz(
-        clip_dir / "heightfield.npz",
-        schema="videomimic.heightfield",
-        version=1,
-        heights=h,
-        known=np.ones_like(h, bool),
-        origin_xy=np.array([-1.0, -1.5]),
-        resolution=np.array(0.1),
-        T_world_scene=np.eye(4),
-    )
-    with np.load(mocap[1]) as d:
-        arr = {k: d[k] for k in d.files if k not in ("schema", "version", "scene")}
-    motions.write_motion(clip_dir / "robot_motion.npz", arr, scene="heightfield.npz")
+    write_heightfield(clip_dir / "heightfield.npz", Heightfield(h, np.array([-1.0, -1.5]), 0.1))
+    walk = read_robot_motion(mocap[1])
+    walk.scene = clip_dir / "heightfield.npz"
+    write_robot_motion(clip_dir / "robot_motion.npz", walk)
     return {"mocap": root / "mocap", "clips": root / "clips", "clip": clip_dir / "robot_motion.npz"}

@@ -31,12 +31,13 @@ def run_sim2sim(
     import mujoco
     from tqdm import tqdm
 
+    from videomimic_offline.contracts.heightfield import read_heightfield
     from videomimic_offline.robot.model import joint_qpos_indices
     from videomimic_offline.sim.pd import JointPD, MotorCommand
-    from videomimic_offline.sim.terrain import load_heightfield, scene_spec, step_heightfield
+    from videomimic_offline.sim.terrain import scene_spec, step_heightfield
 
     policy = load_policy(Path(policy_path))
-    field = load_heightfield(terrain) if terrain is not None else step_heightfield()
+    field = read_heightfield(terrain) if terrain is not None else step_heightfield()
     model = scene_spec(field).compile()
     model.opt.timestep = g1.SIM_DT
     data = mujoco.MjData(model)

@@ -15,63 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
-from videomimic_offline.artifacts import read_npz
-from videomimic_offline.errors import ArtifactError, InputError
+from videomimic_offline.contracts.heightfield import read_heightfield
+from videomimic_offline.errors import InputError
 
-HEIGHTFIELD_SCHEMA = "videomimic.heightfield"
 PROCEDURAL = ("flat", "rough", "stairs")
-
-
-@dataclass
-class Heightfield:
-    """A heightfield in the motion's world frame (unknown cells filled, see :func:`load_heightfield`)."""
-
-    heights: np.ndarray  # (H, W) m, row = y, column = x
-    origin_xy: np.ndarray  # world xy of cell [0, 0]
-    resolution: float
-
-    @property
-    def extent(self) -> tuple[float, float]:
-        """(x, y) size in metres between the outer cell centres."""
-        H, W = self.heights.shape
-        return ((W - 1) * self.resolution, (H - 1) * self.resolution)
-
-    @property
-    def center_xy(self) -> np.ndarray:
-        ex, ey = self.extent
-        return self.origin_xy + np.array([ex / 2, ey / 2])
-
-    def height_at(self, xy: np.ndarray) -> np.ndarray:
-        """Nearest-cell ground height at world points (..., 2); outside the field: the lowest height."""
-        xy = np.asarray(xy, dtype=np.float64)
-        c = np.rint((xy[..., 0] - self.origin_xy[0]) / self.resolution).astype(int)
-        r = np.rint((xy[..., 1] - self.origin_xy[1]) / self.resolution).astype(int)
-        H, W = self.heights.shape
-        inside = (r >= 0) & (r < H) & (c >= 0) & (c < W)
-        out = np.full(c.shape, float(self.heights.min()))
-        out[inside] = self.heights[r[inside], c[inside]]
-        return out
-
-
-def load_heightfield(path: Path) -> Heightfield:
-    """Read a ``videomimic.heightfield`` npz in the motion world frame; unknown cells take the lowest known height."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"terrain {path} not found: re-run real2sim for this clip")
-    try:
-        d = read_npz(path, schema=HEIGHTFIELD_SCHEMA, max_version=1)
-    except ArtifactError as exc:
-        raise InputError(f"terrain {path}: {exc}") from exc
-    heights = np.asarray(d["heights"], dtype=np.float64)
-    known = np.asarray(d.get("known", np.isfinite(heights)), dtype=bool) & np.isfinite(heights)
-    if heights.ndim != 2 or min(heights.shape) < 2 or not known.any():
-        raise InputError(f"terrain {path} has no usable cells (shape {heights.shape}); re-run real2sim for this clip")
-    T = np.asarray(d.get("T_world_scene", np.eye(4)), dtype=np.float64)
-    if not np.allclose(T[:3, :3], np.eye(3), atol=1e-6):
-        raise InputError(f"terrain {path}: T_world_scene rotates the scene; training supports translated scenes only")
-    filled = np.where(known, heights, heights[known].min()) + T[2, 3]
-    origin = np.asarray(d["origin_xy"], dtype=np.float64).reshape(2) + T[:2, 3]
-    return Heightfield(filled, origin, float(d["resolution"]))
 
 
 def floor_frame(patch: tuple[float, float], field: tuple[float, float]) -> list[tuple[float, float, float, float]]:
@@ -104,6 +51,8 @@ def make_clip_terrain_cfg(heightfield_path: Path):
     import mujoco
     from mjlab.terrains.terrain_generator import TerrainGeometry, TerrainOutput
 
+    from videomimic_offline.sim.terrain import add_heightfield
+
     base = _sub_terrain_base()
 
     @dataclass(kw_only=True)
@@ -113,25 +62,14 @@ def make_clip_terrain_cfg(heightfield_path: Path):
 
         def function(self, difficulty: float, spec: mujoco.MjSpec, rng: np.random.Generator) -> TerrainOutput:
             del difficulty, rng
-            hf = load_heightfield(Path(self.path))
+            hf = read_heightfield(Path(self.path))
             ex, ey = hf.extent
             if ex > self.size[0] or ey > self.size[1]:
                 raise InputError(f"terrain {self.path} is {ex:.1f} x {ey:.1f} m, larger than the patch {self.size}")
-            body = spec.body("terrain")
-            zmin = float(hf.heights.min())
-            elev = max(float(hf.heights.max()) - zmin, 1e-3)
-            norm = (hf.heights - zmin) / elev
-            H, W = norm.shape
-            name = f"clip_hfield_{uuid.uuid4().hex}"
-            spec.add_hfield(
-                name=name,
-                size=[ex / 2, ey / 2, elev, self.base_thickness],
-                nrow=H,
-                ncol=W,
-                userdata=norm.astype(np.float32).flatten().tolist(),
-            )
             cx, cy = self.size[0] / 2, self.size[1] / 2
-            geom = body.add_geom(type=mujoco.mjtGeom.mjGEOM_HFIELD, hfieldname=name, pos=[cx, cy, zmin])
+            body = spec.body("terrain")
+            geom = add_heightfield(spec, hf, f"clip_hfield_{uuid.uuid4().hex}", body, (cx, cy), self.base_thickness)
+            zmin = float(hf.surface.min())
             # Ground around the field at its lowest level, so a robot that leaves the scan still stands.
             floors = [
                 body.add_geom(type=mujoco.mjtGeom.mjGEOM_BOX, size=[hx, hy, 0.05], pos=[x, y, zmin - 0.05])
@@ -186,7 +124,7 @@ def build_terrain(clip_scenes: dict[str, Path | None], procedural: tuple[str, ..
     for clip, scene in clip_scenes.items():
         if scene is None:
             continue
-        hf = load_heightfield(scene)
+        hf = read_heightfield(scene)
         ex, ey = hf.extent
         if max(ex, ey) > patch_size:
             raise InputError(

@@ -148,3 +148,106 @@ def scale_from_stance_rays(
         info["stance_scale"] = f"rejected {k:.3f}"
         return None, info
     return k, info
+
+
+def scale_from_stance_feet(
+    cam_feet: np.ndarray, R_wc: np.ndarray, c_wc: np.ndarray, fps: float, cutoff_hz: float = 3.0, cap: float = 1.0
+) -> tuple[float | None, dict]:
+    """Scale s of a camera path (centres ``c_wc`` (T,3), rotations ``R_wc`` (T,3,3)) that keeps the
+    person's stance feet still in the world; ``cam_feet`` (T,2,3) are the feet in each camera (metric).
+
+    A walking or standing person has a planted foot most of the time: in the world its velocity is
+    zero. The world feet are R_t f_t + s c_t, so a wrong s leaves the planted foot moving with the
+    error times the camera's velocity. s minimises the time-average of the slower foot's speed
+    (capped at ``cap`` m/s, so flight phases and detector glitches count only so much). Needs no
+    scene points, only that the camera moved while a foot was planted. Returns None when the
+    camera barely moved or the minimum is not clear.
+    """
+    from scipy.optimize import minimize_scalar
+
+    from videomimic_offline.real2sim.fit.contacts import lowpass
+
+    ok = np.isfinite(cam_feet).all(axis=(1, 2))
+    if ok.sum() < 10:
+        return None, {"feet_scale": "too few frames with feet"}
+    rot_feet = lowpass(np.einsum("tij,tkj->tki", R_wc, cam_feet), fps, cutoff_hz)  # (T,2,3)
+    c = lowpass(c_wc, fps, cutoff_hz)
+    dv_feet = np.gradient(rot_feet, axis=0) * fps
+    dc = np.gradient(c, axis=0) * fps
+    cam_speed = np.linalg.norm(dc, axis=1)
+    path = float(np.sum(np.linalg.norm(np.diff(c_wc, axis=0), axis=1)))
+    if path <= 0 or not np.isfinite(path):
+        return None, {"feet_scale": "the camera did not move"}
+
+    def cost(log_s: float) -> float:
+        v = np.linalg.norm(dv_feet + np.exp(log_s) * dc[:, None], axis=2).min(axis=1)
+        return float(np.mean(np.minimum(v[ok], cap)))
+
+    # the camera path is between 5 cm and 200 m long in metres
+    grid = np.linspace(np.log(0.05 / path), np.log(200.0 / path), 300)
+    costs = np.array([cost(g) for g in grid])
+    k = int(np.argmin(costs))
+    lo, hi = grid[max(k - 1, 0)], grid[min(k + 1, len(grid) - 1)]
+    best = minimize_scalar(cost, bounds=(lo, hi), method="bounded", options={"xatol": 1e-4})
+    s = float(np.exp(best.x))
+    # how much better than no camera motion at all (s -> 0) and than twice/half the scale
+    c0, c_best = costs[0], float(best.fun)
+    contrast = min(cost(best.x + np.log(2)), cost(best.x - np.log(2))) - c_best
+    moving = s * np.median(cam_speed[ok])
+    info = {
+        "feet_scale": s,
+        "feet_scale_residual_mps": round(c_best, 4),
+        "feet_scale_contrast_mps": round(float(contrast), 4),
+        "camera_speed_mps": round(float(moving), 3),
+        "camera_path_m": round(s * path, 3),
+    }
+    if k in (0, len(grid) - 1) or contrast < 0.05 or c_best >= c0:
+        info["feet_scale"] = f"rejected {s:.4g} (no clear minimum)"
+        return None, info
+    return s, info
+
+
+def scale_from_ground_plane(
+    cam_ground: np.ndarray, R_wc: np.ndarray, c_wc: np.ndarray, points: np.ndarray, up_guess: np.ndarray
+) -> tuple[float | None, dict]:
+    """Scale of a camera path from the camera's height above the ground the person stands on.
+
+    ``cam_ground`` (T,3): the ground point under the lower foot in each camera (metric, from the
+    body size; NaN where unknown); ``R_wc``/``c_wc`` the cameras and ``points`` the scene in SfM
+    units, ``up_guess`` roughly up there. The scene's horizontal planes are found by RANSAC; for
+    each, the camera's height above it is h_sfm(t) = n.c_t - d in SfM units and h(t) = -n.R_t g_t
+    in metres, so s = h / h_sfm. The plane the person stands on gives the same s in every frame,
+    so the plane with the steadiest ratio (over the frames whose ground point is near it) wins.
+
+    Unlike a depth look-up at the foot's pixel (``estimate_scale``) this needs no scene points at
+    the feet: a road or floor seen anywhere ahead or around carries the scale. Where the camera is
+    close to level, depth errors of the body barely change h (the normal is across the view).
+    """
+    from videomimic_offline.real2sim.gravity import horizontal_planes
+
+    ok = np.isfinite(cam_ground).all(axis=1)
+    if ok.sum() < 5 or len(points) < 50:
+        return None, {"ground_scale": "too few frames or scene points"}
+    up = up_guess / np.linalg.norm(up_guess)
+    spread = float(np.median(np.linalg.norm(points - np.median(points, axis=0), axis=1)))
+    planes = horizontal_planes(points, up, thr=0.01 * spread, max_planes=6, cone_deg=30.0)
+    best: tuple[float, float, int] | None = None
+    for n, _, idx in planes:
+        h_m = -np.einsum("j,tjk,tk->t", n, R_wc[ok], cam_ground[ok])
+        h_s = c_wc[ok] @ n - float(np.median(points[idx] @ n))
+        good = (h_m > 0.2) & (h_s > 0)
+        if good.sum() < 5:
+            continue
+        r = np.log(h_m[good] / h_s[good])
+        med = float(np.median(r))
+        iqr = float(np.subtract(*np.percentile(r, [75, 25])))
+        if best is None or iqr < best[1]:
+            best = (float(np.exp(med)), iqr, int(good.sum()))
+    if best is None:
+        return None, {"ground_scale": f"no ground plane under the person ({len(planes)} horizontal planes)"}
+    s, iqr, n_frames = best
+    info = {"ground_scale": s, "ground_scale_iqr": round(iqr, 4), "ground_scale_frames": n_frames}
+    if iqr > 0.15:
+        info["ground_scale"] = f"rejected {s:.4g} (spread {iqr:.2f})"
+        return None, info
+    return s, info

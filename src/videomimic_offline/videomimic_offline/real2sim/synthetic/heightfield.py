@@ -42,9 +42,9 @@ def gt_heights(
 
 def write_gt_heightfield(clip_dir: Path, out: Path, resolution: float = 0.02) -> Path:
     """Write the clip's ground-truth terrain as ``heightfield.npz`` (schema videomimic.heightfield v1)."""
+    from videomimic_offline.contracts.heightfield import Heightfield, write_heightfield
     from videomimic_offline.real2sim.synthetic.clip import load_gt
-    from videomimic_offline.retarget.terrain import write_heightfield
 
     H, origin, res = gt_heights(load_gt(Path(clip_dir)), resolution)
-    write_heightfield(Path(out), H, origin, res)
+    write_heightfield(Path(out), Heightfield(H, origin, res))
     return Path(out)
