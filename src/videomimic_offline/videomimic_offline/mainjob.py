@@ -12,6 +12,7 @@ is recorded in ``main_job.json`` (:mod:`contracts.report_inputs`), from which th
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess

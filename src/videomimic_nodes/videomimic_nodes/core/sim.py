@@ -18,9 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from videomimic_offline.contracts.heightfield import Heightfield
 from videomimic_offline.robot import g1
 from videomimic_offline.sim.pd import JointPD, MotorCommand
-from videomimic_offline.contracts.heightfield import Heightfield
 from videomimic_offline.sim.terrain import TERRAIN_GROUP, scene_spec, step_heightfield
 
 from videomimic_nodes.core.lowcmd import MotorArrays

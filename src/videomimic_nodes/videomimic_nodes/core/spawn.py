@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from videomimic_offline.contracts.heightfield import Heightfield
 from videomimic_offline.errors import InputError
 from videomimic_offline.robot import g1
-from videomimic_offline.contracts.heightfield import Heightfield
 
 #: m: radius of the G1's footprint (feet apart in the default stance, plus margin).
 FOOTPRINT_RADIUS = 0.2
