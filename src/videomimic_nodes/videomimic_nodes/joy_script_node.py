@@ -29,6 +29,7 @@ class JoyScriptNode(Node):
         self.script = JoyScript.load(p["script"])
         self.pub = counted(self.create_publisher(Joy, topic_param(self, "joy"), TOPIC_QOS["joy"]))
         self.t0: float | None = None
+        self._index = -1  # the last script step published
         self._sub = self.create_subscription(LowState, topic_param(self, "lowstate"), self.on_lowstate,
                                              TOPIC_QOS["lowstate"])  # fmt: skip
         self.create_timer(1.0 / float(p["rate_hz"]), self.tick)
@@ -43,10 +44,11 @@ class JoyScriptNode(Node):
 
     def tick(self) -> None:
         elapsed = -1.0 if self.t0 is None else time.monotonic() - self.t0
-        axes, buttons = self.script.state(elapsed)
-        msg = Joy(axes=axes, buttons=buttons)
-        msg.header.stamp = self.get_clock().now().to_msg()
-        self.pub.publish(msg)
+        states, self._index = self.script.states_since(self._index, elapsed)
+        for axes, buttons in states:  # every step at least once, even after this process was held up
+            msg = Joy(axes=axes, buttons=buttons)
+            msg.header.stamp = self.get_clock().now().to_msg()
+            self.pub.publish(msg)
 
 
 def main() -> None:
