@@ -193,9 +193,14 @@ def test_terminal_ctrl_c_under_ros2_launch(tmp_path: Path, ros_domain: int) -> N
     log = tmp_path / "launch.log"
     probe = Probe()
     try:
+        from unitree_hg.msg import LowState
+        from videomimic_nodes.ros_common import TOPIC_QOS
+
+        ticks: list[bytes] = []
+        probe.node.create_subscription(LowState, "/lowstate", ticks.append, TOPIC_QOS["lowstate"], raw=True)
         proc = _start(cmd, log, tmp_path)
-        probe.wait_for(lambda: "sim_g1" in probe.node.get_node_names() or proc.poll() is not None, 120, "sim_g1")
-        time.sleep(5.0)  # running: LowState, clouds and the recorder busy
+        # running: the simulator publishing LowState for a few seconds, clouds and the recorder busy
+        probe.wait_for(lambda: len(ticks) > 1000 or proc.poll() is not None, 240, "LowState from sim_g1")
         rc = _stop_group(proc)
     finally:
         probe.close()

@@ -24,6 +24,7 @@ from videomimic_offline.robot import g1
 from videomimic_nodes.core.loop import PeriodicLoop
 from videomimic_nodes.core.policy_runner import PolicyRunner
 from videomimic_nodes.ros_common import TOPIC_QOS, Params, counted, now_s, params, run, topic_param
+from videomimic_nodes.shutdown import STOP
 
 _IDX = g1.MOTOR_INDEX_23
 
@@ -45,6 +46,7 @@ class PolicyNode(Node):
         self.p = p
         if not p["policy_path"]:
             raise InputError("no policy given: pass policy:=<student.onnx|.pt> (an exported student with metadata)")
+        STOP.check()  # loading the network takes seconds: not after a Ctrl-C
         self.runner = PolicyRunner.from_file(p["policy_path"])
         self.get_logger().info(f"policy {p['policy_path']} loaded (heightmap: {self.runner.layout.heightmap})")
         self.js: tuple[np.ndarray, np.ndarray, float] | None = None

@@ -19,7 +19,7 @@ from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPo
 from rclpy.signals import SignalHandlerOptions
 from videomimic_offline.topics import TOPICS
 
-from videomimic_nodes.shutdown import STOP
+from videomimic_nodes.shutdown import STOP, StoppedDuringStart
 
 #: ROS type of every topic in topics.TOPICS.
 TOPIC_TYPES: dict[str, str] = {
@@ -207,7 +207,7 @@ def run(make_node: Callable[[], Node], multithreaded: bool = False, drain_s: flo
                 if now - t_stop >= drain_s or now - max(getattr(node, "last_rx", 0.0), t_stop) > quiet_s:
                     break
             executor.spin_once(timeout_sec=0.05)
-    except ExternalShutdownException:
+    except (ExternalShutdownException, StoppedDuringStart):
         pass
     except VideomimicError as exc:
         print(f"error: {exc}", file=sys.stderr)

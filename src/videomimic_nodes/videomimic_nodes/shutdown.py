@@ -16,6 +16,10 @@ import signal
 import threading
 
 
+class StoppedDuringStart(Exception):  # noqa: N818 - a request, not an error
+    """Raised by a node's constructor between slow start-up steps when a stop was already asked for."""
+
+
 class StopRequest:
     """Set by SIGINT/SIGTERM; the spin loop and long start-ups poll it."""
 
@@ -48,6 +52,12 @@ class StopRequest:
     @property
     def requested(self) -> bool:
         return self.event.is_set()
+
+    def check(self) -> None:
+        """Call between slow start-up steps (loading a scene, compiling a model): a Ctrl-C during a
+        start-up of many seconds ends it there instead of after it (launch escalates to SIGKILL)."""
+        if self.event.is_set():
+            raise StoppedDuringStart
 
 
 #: The process's one stop request (a node process runs one node).

@@ -30,6 +30,7 @@ from videomimic_nodes.core.sim import LidarConfig, SimConfig, SimG1
 from videomimic_nodes.core.sim_watch import SimWatch, WatchConfig
 from videomimic_nodes.core.spawn import resolve_spawn
 from videomimic_nodes.ros_common import TOPIC_QOS, Events, Params, counted, params, run, topic_param
+from videomimic_nodes.shutdown import STOP
 
 PARAMS: Params = {
     "scene": ("", "scene folder or heightfield.npz of a reconstruction; empty: flat ground and a step"),
@@ -74,6 +75,7 @@ class SimG1Node(Node):
         if cfg.physics_dt <= 0 or cfg.physics_dt > 0.01:
             raise InputError(f"physics_dt {cfg.physics_dt} s is outside (0, 0.01]; PD needs a fast physics rate")
         spawn = resolve_spawn(field, str(p["spawn"]))
+        STOP.check()  # building the model takes seconds: not after a Ctrl-C
         self.sim = SimG1(cfg, field, seed=int(p["seed"]), spawn=spawn)
         self.watch = SimWatch(field, WatchConfig(fall_tilt=float(p["fall_tilt"]), fall_height=float(p["fall_height"])))
         self.events = Events(self)
