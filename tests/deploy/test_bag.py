@@ -91,3 +91,12 @@ def test_bag_files_follow_the_umask(tmp_path: Path, umask: int) -> None:
     for p in [tmp_path / "run", *(tmp_path / "run").iterdir()]:
         want = (0o777 if p.is_dir() else 0o666) & ~umask
         assert stat.S_IMODE(p.stat().st_mode) == want, (p.name, oct(p.stat().st_mode), oct(want))
+
+
+def test_a_bag_too_large_to_join_in_time_keeps_its_parts(tmp_path: Path, monkeypatch) -> None:
+    from videomimic_nodes.core import bag as bag_module
+
+    monkeypatch.setattr(bag_module, "JOIN_MAX_BYTES", 1000)
+    bag, n = _record(tmp_path / "run", 9.0)
+    bag.close()
+    assert len(list((tmp_path / "run").glob("*.mcap"))) == 5 and len(_messages(tmp_path / "run")) == n

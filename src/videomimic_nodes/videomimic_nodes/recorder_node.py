@@ -87,7 +87,9 @@ class Recorder(Node):
         self.bag.close()
         # said on stderr: it is the last thing the process does, after its /rosout may be gone
         if self.bag.path.exists():
-            print(f"[recorder] bag closed: {self.bag.path} {self.bag.counts}", file=sys.stderr, flush=True)
+            files = len(list(self.bag.path.glob("*.mcap")))
+            print(f"[recorder] bag closed: {self.bag.path} ({files} file{'s' if files > 1 else ''}) {self.bag.counts}",
+                  file=sys.stderr, flush=True)  # fmt: skip
         else:
             print(f"[recorder] nothing was received: no bag written at {self.bag.path}", file=sys.stderr, flush=True)
 
