@@ -62,9 +62,9 @@ class G1Bridge(Node):
         self.pub_js = counted(self.create_publisher(JointState, topic_param(self, "joint_states"), q["joint_states"]))
         self.pub_imu = counted(self.create_publisher(Imu, topic_param(self, "imu"), q["imu"]))
         self.pub_state = counted(self.create_publisher(String, topic_param(self, "bridge_state"), q["bridge_state"]))
+        self.events = Events(self)  # falls and every mode change, with their reasons (recorded)
         joy_topic = topic_param(self, "joy")
         self.pub_joy = counted(self.create_publisher(Joy, joy_topic, q["joy"])) if p["remote_to_joy"] else None
-        self.events = Events(self)
         self._remote_prev: bytes = b""
         self._t_remote = 0.0
         self.create_subscription(LowState, topic_param(self, "lowstate"), self.on_lowstate, q["lowstate"])
@@ -211,7 +211,8 @@ class G1Bridge(Node):
     def publish_state(self, force: bool = False) -> None:
         if force or self.core.mode != self._last_mode:
             if self.core.mode != self._last_mode:
-                self.get_logger().info(f"mode -> {self.core.mode.value} ({self.core.reason})")
+                self.events.report("mode", f"mode -> {self.core.mode.value} ({self.core.reason})", level="info",
+                                   mode=self.core.mode.value, reason=self.core.reason)  # fmt: skip
             self._last_mode = self.core.mode
             self.pub_state.publish(String(data=self.core.mode.value))
 

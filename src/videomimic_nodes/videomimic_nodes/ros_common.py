@@ -124,8 +124,17 @@ class Events:
         self.pub = counted(node.create_publisher(String, topic_param(node, "events"), TOPIC_QOS["events"]))
 
     def report(self, kind: str, text: str, level: str = "warning", **data: object) -> None:
-        getattr(self.node.get_logger(), level)(text)
-        self.pub.publish(self._msg(data=json.dumps({"node": self.node.get_name(), "kind": kind, "text": text, **data})))
+        log = self.node.get_logger()  # one call site per severity: rclpy refuses to mix them on one line
+        if level == "error":
+            log.error(text)
+        elif level == "info":
+            log.info(text)
+        else:
+            log.warning(text)
+        stamp = now_s(self.node)  # the node's own clock: a recorder that lags receives late, not out of order
+        self.pub.publish(
+            self._msg(data=json.dumps({"node": self.node.get_name(), "kind": kind, "text": text, "t": stamp, **data}))
+        )
 
 
 def msg_class(type_name: str):  # -> type
@@ -184,6 +193,9 @@ def run(make_node: Callable[[], Node], multithreaded: bool = False, drain_s: flo
     (terminal + ``ros2 launch``) cannot interrupt the orderly stop: stop spinning, ``close()``
     (threads that publish), destroy the node, shut rclpy down.
 
+    A node whose worker thread fails sets ``node.fatal`` (a message) and requests the stop: the
+    process then exits 1, so a launcher sees it (a required node stops the graph).
+
     ``drain_s`` > 0 keeps spinning after the signal until the node has received nothing for
     ``quiet_s`` (its ``last_rx``, monotonic s) or ``drain_s`` has passed: the recorder uses it to
     take what its peers send while they shut down at the same moment, however slowly they stop.
@@ -207,6 +219,10 @@ def run(make_node: Callable[[], Node], multithreaded: bool = False, drain_s: flo
                 if now - t_stop >= drain_s or now - max(getattr(node, "last_rx", 0.0), t_stop) > quiet_s:
                     break
             executor.spin_once(timeout_sec=0.05)
+        fatal = getattr(node, "fatal", None)  # a worker thread of the node failed
+        if fatal:
+            print(f"error: {fatal}", file=sys.stderr, flush=True)
+            code = 1
     except (ExternalShutdownException, StoppedDuringStart):
         pass
     except VideomimicError as exc:

@@ -56,6 +56,7 @@ PARAMS: Params = {
     "lidar_frame": ("livox_frame", "frame_id of the clouds"),
     "fall_tilt": (WatchConfig.fall_tilt, "rad: reported as a fall when the pelvis stays tilted beyond this"),
     "fall_height": (WatchConfig.fall_height, "m: ... or stays this low above the lowest ground nearby"),
+    "max_cpu": (0.7, "fraction of a core the simulator may take when it cannot keep real time (it then runs slower)"),
     "seed": (0, "LiDAR noise seed"),
 }
 
@@ -92,7 +93,8 @@ class SimG1Node(Node):
         self._state = LowState()
         self.n_bad_crc = 0
         self._damping = True  # the robot starts unpowered
-        self._thread = threading.Thread(target=self.loop, name="physics", daemon=True)
+        self.fatal: str | None = None
+        self._thread = threading.Thread(target=self.physics, name="physics", daemon=True)
         self._thread.start()
         self.get_logger().info(f"sim_g1 up: scene {scene or 'default step'}, physics {1 / cfg.physics_dt:.0f} Hz")
         x, y = (float(v) for v in spawn.xy)
@@ -126,17 +128,28 @@ class SimG1Node(Node):
             self.get_logger().info("gantry released (bridge in policy mode)")
 
     # ---- physics thread -----------------------------------------------------------------------
+    def physics(self) -> None:
+        """The physics thread: a failure ends the node (exit 1), never leaves a frozen robot behind."""
+        try:
+            self.loop()
+        except Exception as exc:  # noqa: BLE001 - reported and turned into the node's exit
+            self.fatal = f"sim_g1 physics thread failed: {exc!r}"
+            self.get_logger().error(self.fatal)
+            STOP.event.set()
+
     def loop(self) -> None:
         dt = self.sim.cfg.physics_dt
         rtf = max(float(self.p["realtime_factor"]), 1e-3)
         dec = max(1, int(self.p["lowstate_decimation"]))
         odom_every = max(1, int(round(1.0 / (float(self.p["odom_hz"]) * dt))))
         scan_every = max(1, int(round(1.0 / (float(self.p["lidar_hz"]) * dt))))
+        max_cpu = min(max(float(self.p["max_cpu"]), 0.05), 1.0)
         t0 = time.monotonic()
         sim0 = self.sim.time
         step = 0
         behind_logged = 0.0
         while not self._stop.is_set():
+            t_step = time.thread_time()
             with self._lock:
                 self.sim.step()
             step += 1
@@ -157,10 +170,12 @@ class SimG1Node(Node):
             if lag < 0:
                 time.sleep(-lag)
             else:
-                # Catching up: still hand the GIL to the ROS thread between steps, so a LowCmd is
-                # applied at the next step as on the robot, not after a burst of steps (CPython
-                # otherwise switches threads only every 5 ms of bytecode: several physics steps).
-                time.sleep(0)
+                # Catching up. Rest in proportion to the step's CPU time, so the simulator (SCHED_FIFO
+                # in sim.yaml) takes at most max_cpu of a core and the nodes it feeds, and the
+                # recorder, keep running when the machine cannot keep up: simulated time falls behind
+                # instead. The rest also hands the GIL to the ROS thread between steps, so a LowCmd is
+                # applied at the next step as on the robot, not after a burst of steps.
+                time.sleep((time.thread_time() - t_step) * (1.0 / max_cpu - 1.0))
             if lag > 0.05:  # cannot keep up: let simulated time fall behind instead of bursting
                 t0 += lag
                 if time.monotonic() - behind_logged > 5.0:

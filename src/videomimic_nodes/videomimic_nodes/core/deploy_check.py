@@ -100,7 +100,8 @@ def check_deploy(bag: Path, scene: str | None = None, ramp_s: float = 2.0, tol: 
         c.problems.append("no odometry in the bag")
         return c
     field_ = _field(scene if scene is not None else str(c.spawn.get("scene", "")))
-    t = np.array([s for s, _ in odom])
+    # the simulator's own publish time: a recorder that fell behind receives late, not out of order
+    t = np.array([m.header.stamp.sec + m.header.stamp.nanosec * 1e-9 for _, m in odom])
     pos = np.array([[m.pose.pose.position.x, m.pose.pose.position.y, m.pose.pose.position.z] for _, m in odom])
     quat = [(m.pose.pose.orientation.w, m.pose.pose.orientation.x, m.pose.pose.orientation.y,
              m.pose.pose.orientation.z) for _, m in odom]  # fmt: skip
@@ -117,11 +118,13 @@ def check_deploy(bag: Path, scene: str | None = None, ramp_s: float = 2.0, tol: 
     if off.any() and not any(e.get("kind") == "off_terrain" for e in c.events):
         c.problems.append(f"the robot was off the known terrain for {c.off_terrain_s:.1f} s and nobody reported it")
     # --- stand: torso height above the terrain vs the default pose ----------------------------------
-    modes = [(s, m.data) for s, m in msgs["/vm/bridge_state"]]
+    # the bridge's mode changes with its own time stamps (events); bags without them: receive times
+    modes = [(float(e["t"]), str(e["mode"])) for e in c.events if e.get("kind") == "mode" and "t" in e]
+    modes = modes or [(s, m.data) for s, m in msgs["/vm/bridge_state"]]
     stand = np.zeros(len(t), bool)
     for (s0, mode), (s1, _) in zip(modes, [*modes[1:], (np.inf, "")], strict=True):
         if mode == "stand":
-            stand |= (t >= s0 + ramp_s + 0.3) & (t < s1)
+            stand |= (t >= s0 + ramp_s) & (t < s1)
     c.stand_samples = int(stand.sum())
     if c.stand_samples:
         err = above[stand] - float(c.spawn["stand_torso_height"])
