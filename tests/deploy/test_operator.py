@@ -24,7 +24,7 @@ def _operator(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
 
 
 def test_operator_without_a_graph_says_so(ros_domain: int) -> None:
-    res = _operator("estop", "--timeout", "1")
+    res = _operator("estop", "--discovery", "1")
     assert res.returncode == 1 and "no g1_bridge answered" in res.stderr and "ROS_DOMAIN_ID" in res.stderr
 
 

@@ -59,6 +59,9 @@ def main(name: str) -> None:
     argv = sys.argv[1:]
     own = argv[: argv.index("--ros-args")] if "--ros-args" in argv else argv
     if "-h" in own or "--help" in own:
-        print(node_help(name))
+        try:
+            print(node_help(name), flush=True)
+        except BrokenPipeError:  # `... --help | head`
+            sys.stdout = None
         sys.exit(0)
     importlib.import_module(f"videomimic_nodes.{name}_node").main()

@@ -41,7 +41,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("action", choices=list(ACTIONS), help="what to do")
-    parser.add_argument("--timeout", type=float, default=5.0, help="s to wait for the bridge (default 5)")
+    parser.add_argument("--timeout", type=float, default=5.0, help="s to wait for the bridge's new mode (default 5)")
+    parser.add_argument("--discovery", type=float, default=15.0,
+                        help="s to wait for the bridge to be found at all (default 15; DDS discovery is slow on a busy machine)")  # fmt: skip
     ns = parser.parse_args(argv)
 
     import rclpy
@@ -67,8 +69,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return pred()
 
     try:
-        if not spin_until(lambda: modes, ns.timeout):
-            print(f"vm_operator: no g1_bridge answered on {TOPICS['bridge_state']} within {ns.timeout:.0f} s: "
+        if not spin_until(lambda: modes, ns.discovery):
+            print(f"vm_operator: no g1_bridge answered on {TOPICS['bridge_state']} within {ns.discovery:.0f} s: "
                   "is the deploy graph running, with the same ROS_DOMAIN_ID?", file=sys.stderr)  # fmt: skip
             return 1
         button, target = ACTIONS[ns.action]
