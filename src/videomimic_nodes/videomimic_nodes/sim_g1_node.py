@@ -42,7 +42,10 @@ PARAMS: Params = {
     ),
     "step_x": (0.35, "default scene: m from the origin to the step edge"),
     "step_height": (0.1, "default scene: m, height of the step"),
-    "physics_dt": (physics.DEPLOY_SIM_TIMESTEP, "s: physics and PD step (robot/physics.py: 500 Hz, like the G1's motor drivers)"),
+    "physics_dt": (
+        physics.DEPLOY_SIM_TIMESTEP,
+        "s: physics and PD step (robot/physics.py: 500 Hz, like the G1's motor drivers)",
+    ),
     "lowstate_decimation": (1, "publish LowState every N physics steps (1: 500 Hz, as the robot)"),
     "odom_hz": (50.0, "Hz: true odometry of torso_link"),
     "realtime_factor": (1.0, "simulated seconds per wall-clock second"),
