@@ -39,6 +39,9 @@ def test_the_deploy_step_reports_the_bag_its_own_run_recorded(tmp_path: Path, mo
     launcher = bin_dir / "vm_launch"
     launcher.write_text('#!/bin/sh\nmkdir -p "$VM_BAG_DIR/vm_bag" && touch "$VM_BAG_DIR/vm_bag/metadata.yaml"\n')
     launcher.chmod(launcher.stat().st_mode | stat.S_IEXEC)
+    checker = bin_dir / "vm_deploy_check"  # the physical-sense check has its own tests (tests/deploy)
+    checker.write_text('#!/bin/sh\necho \'{"ok": true, "problems": []}\'\n')
+    checker.chmod(checker.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     out = tmp_path / "run"
     old = out / "deploy" / "run_old" / "vm_bag"
@@ -47,7 +50,9 @@ def test_the_deploy_step_reports_the_bag_its_own_run_recorded(tmp_path: Path, mo
     future = time.time() + 3600
     os.utime(old, (future, future))
     ctx = Context(out=out, video=None, height_m=None, deploy_seconds=1.0, train_iterations=1)
-    ctx.artifacts.update(recon=tmp_path / "recon", policy=tmp_path / "student.onnx")
+    ctx.artifacts.update(
+        recon=tmp_path / "recon", policy=tmp_path / "student.onnx", robot_motion=tmp_path / "robot_motion.npz"
+    )
     step_deploy(ctx)
     first = ctx.artifacts["bag"]
     assert first.name == "vm_bag" and first.parent != old.parent and first.parent.parent == out / "deploy"
