@@ -96,8 +96,5 @@ set -u
 skip=$(python "$ROOT/scripts/vendor_packages.py" --skip-args)
 say "colcon build${skip:+ ($skip)}"
 # shellcheck disable=SC2086
-colcon build --symlink-install --cmake-args -DBUILD_TESTING=OFF -DPython3_EXECUTABLE="$(command -v python)" \
-  --event-handlers console_cohesion- status- summary+ $skip > .venv/colcon-build.log 2>&1 \
-  || { tail -40 .venv/colcon-build.log; die "colcon build failed (full log: .venv/colcon-build.log)."; }
-tail -3 .venv/colcon-build.log
+bash "$ROOT/scripts/colcon_build.sh" $skip || die "colcon build failed (full log: log/colcon-build.log)."
 say "ready: '. scripts/env.sh' enters the environment; './vm help' lists the commands"

@@ -152,3 +152,22 @@ def test_robot_off_the_scan_stays_in_the_world_and_is_reported(tmp_path):
     assert pos[2] > 0.0, f"pelvis at {pos}: fell out of the world"
     assert "off_terrain" in kinds and kinds.count("fall") == 1, reports
     assert watch.n_falls == 1 and not watch.on_terrain
+
+
+def test_simulator_builds_its_robot_without_the_training_stack() -> None:
+    """sim_g1 needs only the G1's MJCF: importing mjlab (torch, warp) cost seconds of start-up, and a
+    launcher kills a node still starting some seconds after a Ctrl-C."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from videomimic_nodes.core.sim import SimConfig, SimG1\n"
+        "from videomimic_nodes.core.spawn import resolve_spawn\n"
+        "from videomimic_offline.sim.terrain import step_heightfield\n"
+        "f = step_heightfield(0.35, 0.1)\n"
+        "SimG1(SimConfig(), f, spawn=resolve_spawn(f, ''))\n"
+        "print(sorted(m for m in ('mjlab', 'torch', 'warp') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout + out.stderr

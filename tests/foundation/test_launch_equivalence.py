@@ -138,7 +138,9 @@ def _node_pid(launcher: subprocess.Popen, executable: str) -> int:
     import psutil
 
     for child in psutil.Process(launcher.pid).children(recursive=True):
-        if any(Path(a).name == executable for a in child.cmdline()[:2]):
+        cmdline = child.cmdline()  # [python3, -S, .../lib/videomimic_nodes/<exe>, --ros-args, ...] (bin/vm_node)
+        head = cmdline[: cmdline.index("--ros-args")] if "--ros-args" in cmdline else cmdline
+        if any(Path(a).name == executable for a in head):
             return child.pid
     raise AssertionError(f"no {executable} process under the launcher")
 

@@ -9,8 +9,8 @@ solver options) is applied by :mod:`videomimic_offline.robot.physics`, the one o
 
 from __future__ import annotations
 
+import importlib.util
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Literal
 
@@ -21,12 +21,16 @@ Variant = Literal["29dof", "23dof"]
 
 
 def g1_mjcf_path() -> Path:
-    """Path of the G1 MJCF inside the installed mjlab package."""
-    try:
-        root = resources.files("mjlab") / "asset_zoo" / "robots" / "unitree_g1" / "xmls" / "g1.xml"
-    except ModuleNotFoundError as exc:
-        raise BackendUnavailableError("mjlab is not installed: run `bash scripts/setup.sh`") from exc
-    path = Path(str(root))
+    """Path of the G1 MJCF inside the installed mjlab package.
+
+    Found with ``find_spec``, which locates the package without importing it: importing mjlab pulls in
+    torch and warp (seconds), and the simulator node only needs the file (its start-up is what a
+    Ctrl-C during launch waits for).
+    """
+    spec = importlib.util.find_spec("mjlab")
+    if spec is None or not spec.submodule_search_locations:
+        raise BackendUnavailableError("mjlab is not installed: run `bash scripts/setup.sh`")
+    path = Path(next(iter(spec.submodule_search_locations))) / "asset_zoo" / "robots" / "unitree_g1" / "xmls" / "g1.xml"
     if not path.is_file():
         raise BackendUnavailableError(f"G1 model not found at {path}: reinstall mjlab==1.6.0")
     return path
