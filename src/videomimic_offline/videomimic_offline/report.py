@@ -1,7 +1,7 @@
 """The main job's report: one HTML page (plus PNG/MP4/HTML assets beside it) that opens from
 ``file://`` with no server.
 
-It shows what numbers cannot: the input video with the reprojected body; an interactive 3D view
+It shows what numbers cannot: the input video with the fitted body mesh overlaid; an interactive 3D view
 (viser's static export, embedded as a page of its own) of the reconstructed scene coloured by
 source, the camera path, and the human and the G1 on one timeline; the human next to the
 retargeted G1; the G1 head camera's RGB-D view; the training curves; and, from the main job's own
@@ -200,9 +200,13 @@ def write_report(inputs: ReportInputs) -> Path:
         sections: list[tuple[str, list[str], str]] = []
 
         recon = artifacts.get("recon")
-        items = [_media(_copy(p, assets), p.stem.replace("_", " ")) for p in _find(recon, ("overlay*.mp4",))]
+        items = [
+            _media(_copy(p, assets), "the fitted body (the body model's mesh, posed by the fitted motion) through "
+                   "each frame's reconstructed camera; contact-derived solids (floor, steps, seat) in orange")
+            for p in _find(recon, ("overlay*.mp4",))
+        ]  # fmt: skip
         sections.append(("Input video and reconstruction", items,
-                         "The input video with the fitted body reprojected through the reconstructed cameras."))  # fmt: skip
+                         "Where the body sits on the person, keypoints, metric scale, cameras and fit agree."))  # fmt: skip
 
         robot = artifacts.get("robot_motion")
         items, note = _scene3d(Path(recon) if recon else None, Path(robot) if robot else None, assets)

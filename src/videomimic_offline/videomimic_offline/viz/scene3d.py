@@ -15,12 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
-#: Colours of the scene's sources (RGB) and their legend names, by heightfield ``source`` code.
-SOURCE_COLOURS = {
-    1: ((120, 150, 200), "dense stereo (TSDF mesh)"),
-    2: ((240, 150, 40), "SfM points"),
-    3: ((60, 180, 90), "contact-derived (floor, step, seat)"),
-}
+from videomimic_offline.real2sim.scene import SOURCE_COLORS
+
+_NAMES = {1: "dense stereo (TSDF mesh)", 2: "SfM points", 3: "contact-derived (floor, step, seat)"}
+#: Colours of the scene's sources (RGB) and their legend names, by heightfield ``source`` code: the
+#: colours of the scene mesh file (``real2sim.scene.SOURCE_COLORS``), so every picture agrees.
+SOURCE_COLOURS = {code: (tuple(int(c) for c in SOURCE_COLORS[code]), name) for code, name in _NAMES.items()}
 HUMAN_RGB = (230, 120, 90)
 CAMERA_PATH_RGB = (30, 30, 30)
 
