@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from videomimic_offline.contracts.report_inputs import ReportInputs
+from videomimic_offline.topics import TOPICS
 
 REPORT_DIR = "report"
 
@@ -51,7 +52,7 @@ def _find(folder: Path | None, patterns: tuple[str, ...]) -> list[Path]:
 
 
 #: Topics the report reads from a deploy bag (the point clouds and gamepad are left out: cost, no plot).
-REPORT_TOPICS = ("/lowcmd", "/lowstate", "/vm/heightmap", "/vm/bridge_state", "/vm/odom")
+REPORT_TOPICS = tuple(TOPICS[k] for k in ("lowcmd", "lowstate", "heightmap", "bridge_state", "odom", "events"))
 
 
 def read_bag(bag: Path, topics: tuple[str, ...] | None = None) -> dict[str, list[tuple[int, Any]]]:
@@ -81,7 +82,7 @@ def deploy_plots(bag: Path, assets: Path, msgs: dict[str, list[tuple[int, Any]]]
     msgs = read_bag(bag) if msgs is None else msgs
     figs: list[tuple[str, str]] = []
     stats: dict[str, Any] = {"topics": {t: len(v) for t, v in msgs.items()}}
-    cmd, state = msgs.get("/lowcmd", []), msgs.get("/lowstate", [])
+    cmd, state = msgs.get(TOPICS["lowcmd"], []), msgs.get(TOPICS["lowstate"], [])
     if cmd and state:
         t0 = min(cmd[0][0], state[0][0])
         joints = [0, 3, 4, 15]  # left hip pitch, knee, ankle pitch, shoulder pitch
@@ -106,7 +107,7 @@ def deploy_plots(bag: Path, assets: Path, msgs: dict[str, list[tuple[int, Any]]]
             ax.hist(lat, bins=50)
             ax.set_xlabel("LowState → next LowCmd [ms] (bag receive times)")
             figs.append((_save(fig, assets / "deploy_latency.png"), "Control latency"))
-    heights = msgs.get("/vm/heightmap", [])
+    heights = msgs.get(TOPICS["heightmap"], [])
     if heights:
         shape = g1.HEIGHTMAP_SHAPE
         t0 = heights[0][0]
@@ -129,7 +130,7 @@ def deploy_plots(bag: Path, assets: Path, msgs: dict[str, list[tuple[int, Any]]]
         fig.suptitle("11 x 11 policy heightmap over time (centre column and centre row)")
         figs.append((_save(fig, assets / "deploy_heightmap_time.png", tight=False), "The 11×11 heightmap over time"))
         stats["heightmap_messages"] = len(heights)
-    states = msgs.get("/vm/bridge_state", [])
+    states = msgs.get(TOPICS["bridge_state"], [])
     if states:
         t0 = states[0][0]
         names = ["damping", "stand", "policy", "estop"]

@@ -10,7 +10,7 @@ solver options) is applied by :mod:`videomimic_offline.robot.physics`, the one o
 from __future__ import annotations
 
 from functools import lru_cache
-from importlib import resources
+import importlib.util
 from pathlib import Path
 from typing import Literal
 
@@ -21,12 +21,16 @@ Variant = Literal["29dof", "23dof"]
 
 
 def g1_mjcf_path() -> Path:
-    """Path of the G1 MJCF inside the installed mjlab package."""
-    try:
-        root = resources.files("mjlab") / "asset_zoo" / "robots" / "unitree_g1" / "xmls" / "g1.xml"
-    except ModuleNotFoundError as exc:
-        raise BackendUnavailableError("mjlab is not installed: run `bash scripts/setup.sh`") from exc
-    path = Path(str(root))
+    """Path of the G1 MJCF inside the installed mjlab package.
+
+    Found without importing mjlab (which imports torch, warp and mediapy: seconds), so tools that only
+    need the model file (the report, the deploy simulator) start fast.
+    """
+    spec = importlib.util.find_spec("mjlab")
+    if spec is None or not spec.submodule_search_locations:
+        raise BackendUnavailableError("mjlab is not installed: run `bash scripts/setup.sh`")
+    root = Path(next(iter(spec.submodule_search_locations)))
+    path = root / "asset_zoo" / "robots" / "unitree_g1" / "xmls" / "g1.xml"
     if not path.is_file():
         raise BackendUnavailableError(f"G1 model not found at {path}: reinstall mjlab==1.6.0")
     return path
