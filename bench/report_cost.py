@@ -55,9 +55,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--run", type=Path, default=Path("runs/main"), help="a finished main-job output folder")
     args = ap.parse_args()
-    from videomimic_offline import mainjob, report
     from videomimic_offline.contracts.report_inputs import FILE, read_report_inputs
     from videomimic_offline.viz import deploy_video, scene3d
+
+    from videomimic_offline import mainjob, report
 
     rec = read_report_inputs(args.run / FILE)
     timer = _Timer()

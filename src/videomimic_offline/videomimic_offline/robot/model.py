@@ -9,8 +9,8 @@ solver options) is applied by :mod:`videomimic_offline.robot.physics`, the one o
 
 from __future__ import annotations
 
-from functools import lru_cache
 import importlib.util
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
