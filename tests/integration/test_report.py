@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from videomimic_offline.contracts.report_inputs import ReportInputs
 from videomimic_offline.report import deploy_plots, write_report
+from videomimic_offline.topics import TOPICS
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -24,9 +25,9 @@ def _bag(path: Path) -> Path:
     M = store.types
     lowcmd_t, lowstate_t = "unitree_hg/msg/LowCmd", "unitree_hg/msg/LowState"
     with Writer(path, version=9, storage_plugin=StoragePlugin.MCAP) as w:
-        conns = {t: w.add_connection(t, ty, typestore=store) for t, ty in [
-            ("/lowstate", lowstate_t), ("/lowcmd", lowcmd_t), ("/vm/heightmap", "std_msgs/msg/Float32MultiArray"),
-            ("/vm/bridge_state", "std_msgs/msg/String"), ("/vm/odom", "nav_msgs/msg/Odometry")]}  # fmt: skip
+        conns = {TOPICS[k]: w.add_connection(TOPICS[k], ty, typestore=store) for k, ty in [
+            ("lowstate", lowstate_t), ("lowcmd", lowcmd_t), ("heightmap", "std_msgs/msg/Float32MultiArray"),
+            ("bridge_state", "std_msgs/msg/String"), ("odom", "nav_msgs/msg/Odometry")]}  # fmt: skip
         Header = M["std_msgs/msg/MultiArrayLayout"]
         for k in range(100):
             t = 1_000_000_000 + k * 20_000_000
@@ -38,14 +39,14 @@ def _bag(path: Path) -> Path:
                                                accelerometer=np.zeros(3, np.float32), rpy=np.zeros(3, np.float32), temperature=30)  # fmt: skip
             ls = M[lowstate_t](version=np.zeros(2, np.uint32), mode_pr=0, mode_machine=0, tick=k, imu_state=imu,
                                motor_state=motors, wireless_remote=np.zeros(40, np.uint8), reserve=np.zeros(4, np.uint32), crc=0)  # fmt: skip
-            w.write(conns["/lowstate"], t, store.serialize_cdr(ls, lowstate_t))
+            w.write(conns[TOPICS["lowstate"]], t, store.serialize_cdr(ls, lowstate_t))
             cmds = [M["unitree_hg/msg/MotorCmd"](mode=1, q=q + 0.01, dq=0.0, tau=0.0, kp=75.0 if k > 20 else 0.0, kd=2.0, reserve=0)
                     for _ in range(35)]  # fmt: skip
             lc = M[lowcmd_t](mode_pr=0, mode_machine=0, motor_cmd=cmds, reserve=np.zeros(4, np.uint32), crc=0)
-            w.write(conns["/lowcmd"], t + 1_500_000, store.serialize_cdr(lc, lowcmd_t))
+            w.write(conns[TOPICS["lowcmd"]], t + 1_500_000, store.serialize_cdr(lc, lowcmd_t))
             hm = M["std_msgs/msg/Float32MultiArray"](layout=Header(dim=[], data_offset=0),
                                                      data=np.full(121, 0.75, np.float32))  # fmt: skip
-            w.write(conns["/vm/heightmap"], t, store.serialize_cdr(hm, "std_msgs/msg/Float32MultiArray"))
+            w.write(conns[TOPICS["heightmap"]], t, store.serialize_cdr(hm, "std_msgs/msg/Float32MultiArray"))
             if k % 2 == 0:
                 odom = M["nav_msgs/msg/Odometry"](
                     header=M["std_msgs/msg/Header"](stamp=M["builtin_interfaces/msg/Time"](sec=1, nanosec=0), frame_id="odom"),
@@ -58,10 +59,10 @@ def _bag(path: Path) -> Path:
                         linear=M["geometry_msgs/msg/Vector3"](x=0.0, y=0.0, z=0.0),
                         angular=M["geometry_msgs/msg/Vector3"](x=0.0, y=0.0, z=0.0)), covariance=np.zeros(36)),
                 )  # fmt: skip
-                w.write(conns["/vm/odom"], t, store.serialize_cdr(odom, "nav_msgs/msg/Odometry"))
+                w.write(conns[TOPICS["odom"]], t, store.serialize_cdr(odom, "nav_msgs/msg/Odometry"))
             state = "damping" if k < 20 else "stand" if k < 60 else "policy"
             w.write(
-                conns["/vm/bridge_state"],
+                conns[TOPICS["bridge_state"]],
                 t,
                 store.serialize_cdr(M["std_msgs/msg/String"](data=state), "std_msgs/msg/String"),
             )
@@ -132,7 +133,7 @@ def test_deploy_plots_read_the_bag(tmp_path: Path) -> None:
     assets.mkdir()
     figs, stats = deploy_plots(_bag(tmp_path / "bag"), assets)
     assert {cap for _, cap in figs} >= {"Commanded vs measured joints", "Control latency", "Bridge state machine"}
-    assert stats["topics"]["/lowcmd"] == 100 and stats["topics"]["/lowstate"] == 100
+    assert stats["topics"][TOPICS["lowcmd"]] == 100 and stats["topics"][TOPICS["lowstate"]] == 100
     assert stats["lowstate_to_lowcmd_ms_p50"] == pytest.approx(1.5, abs=0.01)
     for rel, _ in figs:
         assert (tmp_path / rel).stat().st_size > 1000

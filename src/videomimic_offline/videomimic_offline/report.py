@@ -1,7 +1,7 @@
 """The main job's report: one HTML page (plus PNG/MP4/HTML assets beside it) that opens from
 ``file://`` with no server.
 
-It shows what numbers cannot: the input video with the reprojected body; an interactive 3D view
+It shows what numbers cannot: the input video with the fitted body mesh overlaid; an interactive 3D view
 (viser's static export, embedded as a page of its own) of the reconstructed scene coloured by
 source, the camera path, and the human and the G1 on one timeline; the human next to the
 retargeted G1; the G1 head camera's RGB-D view; the training curves; and, from the main job's own
@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from videomimic_offline.contracts.report_inputs import ReportInputs
+from videomimic_offline.topics import TOPICS
 
 REPORT_DIR = "report"
 
@@ -51,7 +52,7 @@ def _find(folder: Path | None, patterns: tuple[str, ...]) -> list[Path]:
 
 
 #: Topics the report reads from a deploy bag (the point clouds and gamepad are left out: cost, no plot).
-REPORT_TOPICS = ("/lowcmd", "/lowstate", "/vm/heightmap", "/vm/bridge_state", "/vm/odom")
+REPORT_TOPICS = tuple(TOPICS[k] for k in ("lowcmd", "lowstate", "heightmap", "bridge_state", "odom", "events"))
 
 
 def read_bag(bag: Path, topics: tuple[str, ...] | None = None) -> dict[str, list[tuple[int, Any]]]:
@@ -81,7 +82,7 @@ def deploy_plots(bag: Path, assets: Path, msgs: dict[str, list[tuple[int, Any]]]
     msgs = read_bag(bag) if msgs is None else msgs
     figs: list[tuple[str, str]] = []
     stats: dict[str, Any] = {"topics": {t: len(v) for t, v in msgs.items()}}
-    cmd, state = msgs.get("/lowcmd", []), msgs.get("/lowstate", [])
+    cmd, state = msgs.get(TOPICS["lowcmd"], []), msgs.get(TOPICS["lowstate"], [])
     if cmd and state:
         t0 = min(cmd[0][0], state[0][0])
         joints = [0, 3, 4, 15]  # left hip pitch, knee, ankle pitch, shoulder pitch
@@ -106,7 +107,7 @@ def deploy_plots(bag: Path, assets: Path, msgs: dict[str, list[tuple[int, Any]]]
             ax.hist(lat, bins=50)
             ax.set_xlabel("LowState → next LowCmd [ms] (bag receive times)")
             figs.append((_save(fig, assets / "deploy_latency.png"), "Control latency"))
-    heights = msgs.get("/vm/heightmap", [])
+    heights = msgs.get(TOPICS["heightmap"], [])
     if heights:
         shape = g1.HEIGHTMAP_SHAPE
         t0 = heights[0][0]
@@ -129,7 +130,7 @@ def deploy_plots(bag: Path, assets: Path, msgs: dict[str, list[tuple[int, Any]]]
         fig.suptitle("11 x 11 policy heightmap over time (centre column and centre row)")
         figs.append((_save(fig, assets / "deploy_heightmap_time.png", tight=False), "The 11×11 heightmap over time"))
         stats["heightmap_messages"] = len(heights)
-    states = msgs.get("/vm/bridge_state", [])
+    states = msgs.get(TOPICS["bridge_state"], [])
     if states:
         t0 = states[0][0]
         names = ["damping", "stand", "policy", "estop"]
@@ -200,9 +201,13 @@ def write_report(inputs: ReportInputs) -> Path:
         sections: list[tuple[str, list[str], str]] = []
 
         recon = artifacts.get("recon")
-        items = [_media(_copy(p, assets), p.stem.replace("_", " ")) for p in _find(recon, ("overlay*.mp4",))]
+        items = [
+            _media(_copy(p, assets), "the fitted body (the body model's mesh, posed by the fitted motion) through "
+                   "each frame's reconstructed camera; contact-derived solids (floor, steps, seat) in orange")
+            for p in _find(recon, ("overlay*.mp4",))
+        ]  # fmt: skip
         sections.append(("Input video and reconstruction", items,
-                         "The input video with the fitted body reprojected through the reconstructed cameras."))  # fmt: skip
+                         "Where the body sits on the person, keypoints, metric scale, cameras and fit agree."))  # fmt: skip
 
         robot = artifacts.get("robot_motion")
         items, note = _scene3d(Path(recon) if recon else None, Path(robot) if robot else None, assets)

@@ -64,7 +64,7 @@ def gl_projection(K: np.ndarray, width: int, height: int, near: float, far: floa
 
 
 class MeshRasterizer:
-    """Offscreen renderer of static, vertex-coloured triangle meshes at one resolution."""
+    """Offscreen renderer of vertex-coloured triangle meshes (static, or updated per frame) at one resolution."""
 
     def __init__(self, width: int, height: int) -> None:
         try:
@@ -86,6 +86,7 @@ class MeshRasterizer:
             [ctx.renderbuffer(size, 4), ctx.renderbuffer(size, 1, dtype="f4")], ctx.depth_renderbuffer(size)
         )
         self._vaos: list = []
+        self._vbos: list = []
         ctx.enable(moderngl.DEPTH_TEST)
         ctx.disable(moderngl.CULL_FACE)  # reconstructed surfaces are seen from both sides
 
@@ -93,19 +94,37 @@ class MeshRasterizer:
     def renderer_name(self) -> str:
         return str(self._ctx.info.get("GL_RENDERER", "unknown"))
 
-    def add_mesh(self, vertices: np.ndarray, faces: np.ndarray, colors: np.ndarray) -> None:
-        """Add a static mesh: vertices (V,3) m, faces (F,3) int, colors (V,3) in [0,1] or uint8."""
+    def add_mesh(self, vertices: np.ndarray, faces: np.ndarray, colors: np.ndarray) -> int:
+        """Add a mesh: vertices (V,3) m, faces (F,3) int, colors (V,3) in [0,1] or uint8; returns its
+        index for :meth:`update_mesh` (-1 for an empty mesh, which draws nothing)."""
+        v, c = self._vertex_data(vertices, colors)
+        f = np.asarray(faces, np.int32).reshape(-1, 3)
+        if len(f) == 0:
+            return -1
+        vbo = self._ctx.buffer(np.concatenate([v, c], axis=1).tobytes())
+        ibo = self._ctx.buffer(f.tobytes())
+        self._vbos.append(vbo)
+        self._vaos.append(self._ctx.vertex_array(self._prog, [(vbo, "3f 3f", "in_pos", "in_col")], ibo))
+        return len(self._vaos) - 1
+
+    def update_mesh(self, index: int, vertices: np.ndarray, colors: np.ndarray) -> None:
+        """Move and recolour mesh ``index`` (same vertex count, same faces): a posed, skinned body per frame."""
+        if index < 0:
+            return
+        v, c = self._vertex_data(vertices, colors)
+        data = np.concatenate([v, c], axis=1).tobytes()
+        if len(data) != self._vbos[index].size:
+            raise ValueError(f"mesh {index} has {self._vbos[index].size // 24} vertices, got {len(v)}")
+        self._vbos[index].write(data)
+
+    @staticmethod
+    def _vertex_data(vertices: np.ndarray, colors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         v = np.asarray(vertices, np.float32).reshape(-1, 3)
         c = np.asarray(colors)
         c = (c.astype(np.float32) / 255.0 if c.dtype == np.uint8 else c.astype(np.float32)).reshape(-1, 3)
-        f = np.asarray(faces, np.int32).reshape(-1, 3)
-        if len(f) == 0:
-            return
         if len(c) != len(v):
             raise ValueError(f"{len(c)} colours for {len(v)} vertices")
-        vbo = self._ctx.buffer(np.concatenate([v, c], axis=1).tobytes())
-        ibo = self._ctx.buffer(f.tobytes())
-        self._vaos.append(self._ctx.vertex_array(self._prog, [(vbo, "3f 3f", "in_pos", "in_col")], ibo))
+        return v, c
 
     def render(
         self, K: np.ndarray, T_world_cam: np.ndarray, near: float = 0.05, far: float = 50.0

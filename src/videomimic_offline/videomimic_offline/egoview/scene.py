@@ -120,6 +120,17 @@ def scene_geometry(recon: Path) -> tuple[np.ndarray, np.ndarray, str]:
     return np.concatenate(verts), np.concatenate(faces), " + ".join(what)
 
 
+def _row_keys(rows: np.ndarray) -> np.ndarray:
+    """One int64 per row of a (N,3) int array, ordered as the rows are lexicographically: ``np.unique`` on
+    these is the same as ``np.unique(rows, axis=0)``, an order of magnitude faster (no structured sort)."""
+    lo = rows.min(axis=0) if len(rows) else np.zeros(3, np.int64)
+    r = rows - lo
+    span = r.max(axis=0) + 1 if len(rows) else np.ones(3, np.int64)
+    if float(span[0]) * float(span[1]) * float(span[2]) >= 2.0**62:  # would overflow: the slow exact way
+        return np.unique(rows, axis=0, return_inverse=True)[1].reshape(-1).astype(np.int64)
+    return (r[:, 0] * span[1] + r[:, 1]) * span[2] + r[:, 2]
+
+
 def decimate(vertices: np.ndarray, faces: np.ndarray, max_triangles: int) -> tuple[np.ndarray, np.ndarray]:
     """Vertex clustering down to at most ``max_triangles`` (rasterising cost grows with triangles).
 
@@ -132,12 +143,12 @@ def decimate(vertices: np.ndarray, faces: np.ndarray, max_triangles: int) -> tup
     edge = np.linalg.norm(vertices[faces[:, 0]] - vertices[faces[:, 1]], axis=1)
     cell = float(np.median(edge)) * 1.2
     while True:
-        _, inverse, counts = np.unique(np.floor(vertices / cell).astype(np.int64), axis=0, return_inverse=True,
+        _, inverse, counts = np.unique(_row_keys(np.floor(vertices / cell).astype(np.int64)), return_inverse=True,
                                        return_counts=True)  # fmt: skip
         inverse = inverse.reshape(-1)
         f = inverse[faces]
         f = f[(f[:, 0] != f[:, 1]) & (f[:, 1] != f[:, 2]) & (f[:, 0] != f[:, 2])]
-        _, first = np.unique(np.sort(f, axis=1), axis=0, return_index=True)
+        _, first = np.unique(_row_keys(np.sort(f, axis=1)), return_index=True)
         if len(first) <= max_triangles:
             break
         cell *= 1.25

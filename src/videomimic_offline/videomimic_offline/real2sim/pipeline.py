@@ -472,7 +472,8 @@ def _export(run: _Run) -> Path:
         from videomimic_offline.real2sim.visualize import write_overlay
 
         boxes = [(np.array(b.center), np.array(b.size), b.yaw) for b in read_scene_info(out / "scene.json").solids]
-        write_overlay(run.frames, joints, r["T_world_cam"], r["K"], out / "overlay.mp4", run.info.fps, boxes)
+        write_overlay(run.frames, joints, r["T_world_cam"], r["K"], out / "overlay.mp4", run.info.fps, boxes,
+                      joint_rot_w=joint_rot_w, height_m=cfg.height)  # fmt: skip
     if cfg.outputs.write_snapshot:
         from videomimic_offline.real2sim.visualize import write_snapshot
 

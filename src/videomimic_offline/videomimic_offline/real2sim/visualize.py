@@ -1,8 +1,8 @@
 """Looking at a reconstruction: overlay video, static PNG snapshot, interactive viser view.
 
-The overlay reprojects the reconstructed world-frame body through the reconstructed cameras, so it
-shows the whole chain (keypoints, scale, camera, optimisation) at once: if it sits on the person,
-the 3D is consistent with the video.
+The overlay reprojects the reconstructed world-frame body (the fitted body model's mesh) through the
+reconstructed cameras, so it shows the whole chain (keypoints, scale, camera, optimisation) at once:
+if it sits on the person, the 3D is consistent with the video.
 """
 
 from __future__ import annotations
@@ -103,16 +103,42 @@ def write_overlay(
     path: Path,
     fps: float,
     solids: list[tuple[np.ndarray, np.ndarray, float]] | None = None,
+    joint_rot_w: np.ndarray | None = None,
+    height_m: float | None = None,
 ) -> None:
     """overlay.mp4: the reconstructed body reprojected on every frame, over the contact-derived
-    solids (``solids``: (center, size, yaw) boxes, in ``SOLID_RGB``)."""
+    solids (``solids``: (center, size, yaw) boxes, in ``SOLID_RGB``).
+
+    With ``joint_rot_w`` (T,J,4 wxyz) and ``height_m`` the fitted body is drawn as the body model's
+    shaded mesh (``viz.body_overlay``); without them, or where headless OpenGL is missing (a warning
+    says so), as a skeleton.
+    """
+    import logging
+
+    from videomimic_offline.errors import BackendUnavailableError
+
     uv, z = project(joints_w, T_world_cam, K)
+    Ks = np.broadcast_to(np.asarray(K, np.float64), (len(frames), 3, 3))
+    mesh = None
+    if joint_rot_w is not None and height_m is not None and len(frames):
+        from videomimic_offline.viz.body_overlay import BodyOverlay
+
+        try:
+            mesh = BodyOverlay(frames.shape[2], frames.shape[1], height_m)
+        except BackendUnavailableError as exc:
+            logging.getLogger(__name__).warning("overlay.mp4 shows the skeleton, not the body mesh: %s", exc)
 
     def frame(t: int) -> np.ndarray:
-        img = draw_solids(frames[t], solids, T_world_cam[t], K) if solids else frames[t]
+        img = draw_solids(frames[t], solids, T_world_cam[t], Ks[t]) if solids else frames[t]
+        if mesh is not None:
+            return mesh.draw(img, joints_w[t], joint_rot_w[t], T_world_cam[t], Ks[t])
         return draw_skeleton(img, uv[t], z[t])
 
-    encode_mp4((frame(t) for t in range(len(frames))), path, fps)
+    try:
+        encode_mp4((frame(t) for t in range(len(frames))), path, fps)
+    finally:
+        if mesh is not None:
+            mesh.close()
 
 
 def write_snapshot(out_dir: Path, png: Path, num_bodies: int = 6) -> None:

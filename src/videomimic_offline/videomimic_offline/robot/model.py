@@ -23,14 +23,14 @@ Variant = Literal["29dof", "23dof"]
 def g1_mjcf_path() -> Path:
     """Path of the G1 MJCF inside the installed mjlab package.
 
-    Found with ``find_spec``, which locates the package without importing it: importing mjlab pulls in
-    torch and warp (seconds), and the simulator node only needs the file (its start-up is what a
-    Ctrl-C during launch waits for).
+    Found without importing mjlab (which imports torch, warp and mediapy: seconds), so tools that only
+    need the model file (the report, the deploy simulator) start fast.
     """
     spec = importlib.util.find_spec("mjlab")
     if spec is None or not spec.submodule_search_locations:
         raise BackendUnavailableError("mjlab is not installed: run `bash scripts/setup.sh`")
-    path = Path(next(iter(spec.submodule_search_locations))) / "asset_zoo" / "robots" / "unitree_g1" / "xmls" / "g1.xml"
+    root = Path(next(iter(spec.submodule_search_locations)))
+    path = root / "asset_zoo" / "robots" / "unitree_g1" / "xmls" / "g1.xml"
     if not path.is_file():
         raise BackendUnavailableError(f"G1 model not found at {path}: reinstall mjlab==1.6.0")
     return path

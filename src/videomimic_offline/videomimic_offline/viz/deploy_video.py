@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from videomimic_offline.robot import g1
+from videomimic_offline.topics import TOPICS
 
 
 def _latest(stamps: np.ndarray, t: int) -> int:
@@ -46,7 +47,7 @@ def render_deploy_video(msgs: dict[str, list[tuple[int, Any]]], scene: Path | No
     from videomimic_offline.retarget.video import offscreen_renderer, scene_model
     from videomimic_offline.robot.model import joint_qpos_indices
 
-    odom, state = msgs.get("/vm/odom", []), msgs.get("/lowstate", [])
+    odom, state = msgs.get(TOPICS["odom"], []), msgs.get(TOPICS["lowstate"], [])
     if not odom or not state:
         return None
     terrain = from_field(read_heightfield(scene)) if scene is not None and Path(scene).is_file() else flat()
@@ -59,9 +60,9 @@ def render_deploy_video(msgs: dict[str, list[tuple[int, Any]]], scene: Path | No
     cam.distance, cam.elevation, cam.azimuth = 3.0, -20.0, 135.0
     t_odom = np.array([t for t, _ in odom])
     t_state = np.array([t for t, _ in state])
-    heights = msgs.get("/vm/heightmap", [])
+    heights = msgs.get(TOPICS["heightmap"], [])
     t_height = np.array([t for t, _ in heights])
-    bridge = msgs.get("/vm/bridge_state", [])
+    bridge = msgs.get(TOPICS["bridge_state"], [])
     t_bridge = np.array([t for t, _ in bridge])
     t0, t1 = max(t_odom[0], t_state[0]), min(t_odom[-1], t_state[-1])
     times = np.arange(t0, t1, 1e9 / fps).astype(np.int64)

@@ -10,17 +10,20 @@ the retargeted G1 moving together at the video's frame rate.
 
 from __future__ import annotations
 
+import os
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import numpy as np
 
-#: Colours of the scene's sources (RGB) and their legend names, by heightfield ``source`` code.
-SOURCE_COLOURS = {
-    1: ((120, 150, 200), "dense stereo (TSDF mesh)"),
-    2: ((240, 150, 40), "SfM points"),
-    3: ((60, 180, 90), "contact-derived (floor, step, seat)"),
-}
+from videomimic_offline.real2sim.scene import SOURCE_COLORS
+
+_NAMES = {1: "dense stereo (TSDF mesh)", 2: "SfM points", 3: "contact-derived (floor, step, seat)"}
+#: Colours of the scene's sources (RGB) and their legend names, by heightfield ``source`` code: the
+#: colours of the scene mesh file (``real2sim.scene.SOURCE_COLORS``), so every picture agrees.
+SOURCE_COLOURS = {code: (tuple(int(c) for c in SOURCE_COLORS[code]), name) for code, name in _NAMES.items()}
 HUMAN_RGB = (230, 120, 90)
 CAMERA_PATH_RGB = (30, 30, 30)
 
@@ -32,10 +35,19 @@ def _free_port() -> int:
 
 
 def _wxyz(R: np.ndarray) -> np.ndarray:
+    """(...,3,3) rotations -> (...,4) wxyz quaternions (one vectorised call for a whole clip)."""
     from scipy.spatial.transform import Rotation
 
-    x, y, z, w = Rotation.from_matrix(R).as_quat()
-    return np.array([w, x, y, z])
+    q = Rotation.from_matrix(R.reshape(-1, 3, 3)).as_quat()
+    return np.concatenate([q[:, 3:], q[:, :3]], axis=1).reshape(*R.shape[:-2], 4)
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """viser prints a banner on start and "Server stopped" on stop whatever ``verbose`` says: swallow both
+    (the server only exists to record the scene; nobody connects to it)."""
+    with open(os.devnull, "w") as sink, redirect_stdout(sink), redirect_stderr(sink):
+        yield
 
 
 def _scene_parts(sc, recon: Path, max_triangles: int) -> list[str]:  # noqa: ANN001 - viser SceneApi
@@ -99,7 +111,8 @@ def build_scene_html(recon: Path, robot_motion: Path | None, max_triangles: int 
     cams = read_cameras(recon / "cameras.npz")
     fps = float(human.fps)
     T = len(human.joints_w)
-    server = viser.ViserServer(host="127.0.0.1", port=_free_port(), verbose=False)
+    with _quiet():
+        server = viser.ViserServer(host="127.0.0.1", port=_free_port(), verbose=False)
     try:
         sc = server.scene
         sc.set_up_direction("+z")
@@ -135,7 +148,8 @@ def build_scene_html(recon: Path, robot_motion: Path | None, max_triangles: int 
                                           color=bm.rgb) for bm in meshes]  # fmt: skip
             idx = [names.index(bm.body) for bm in meshes]
             times = np.arange(T) / fps
-            g1_frames = [_interp_pose(rm.body_pos_w[:, i], rm.body_quat_w[:, i], float(rm.fps), times) for i in idx]
+            poses = [_interp_pose(rm.body_pos_w[:, i], rm.body_quat_w[:, i], float(rm.fps), times) for i in idx]
+            g1_frames = [(p[:, :3, 3], _wxyz(p[:, :3, :3])) for p in poses]
             del d
         # Start the view beside the video camera, raised, looking at the middle of the person's path.
         look = human.joints_w[:, 0].mean(axis=0)
@@ -145,6 +159,7 @@ def build_scene_html(recon: Path, robot_motion: Path | None, max_triangles: int 
         server.initial_camera.look_at = look
         server.initial_camera.position = look + 3.0 * back + np.array([0.0, 0.0, 2.0])
         sc.configure_fog(1.0, 100.0, enabled=False)
+        cam_wxyz = _wxyz(Twc[:, :3, :3] @ R_cv_gl)
         rec = server.get_scene_serializer()
         for t in range(T):
             if skinned is not None:
@@ -152,13 +167,14 @@ def build_scene_html(recon: Path, robot_motion: Path | None, max_triangles: int 
                     bone.wxyz = rot[t, j]
                     bone.position = human.joints_w[t, j]
             if g1_frames is not None:
-                for hnd, poses in zip(handles, g1_frames, strict=True):
-                    hnd.position = poses[t, :3, 3]
-                    hnd.wxyz = _wxyz(poses[t, :3, :3])
+                for hnd, (pos, quat) in zip(handles, g1_frames, strict=True):
+                    hnd.position = pos[t]
+                    hnd.wxyz = quat[t]
             tc = min(t, len(Twc) - 1)
             frustum.position = Twc[tc, :3, 3]
-            frustum.wxyz = _wxyz(Twc[tc, :3, :3] @ R_cv_gl)
+            frustum.wxyz = cam_wxyz[tc]
             rec.insert_sleep(1.0 / fps)
         return rec.as_html(), legend
     finally:
-        server.stop()
+        with _quiet():
+            server.stop()
