@@ -23,6 +23,12 @@ root position), so their input is shifted to put the clip's mean pelvis xy at th
 their output shifted back; ``max_penetration_own_scene_mm`` is their penetration against the
 terrain scaled as they saw it, beside the real-terrain figure that counts.
 
+The keypoint error (``feasibility.keypoint_error_mm``) measures every solver from corresponding
+pelvis points (the G1's pelvis origin sits higher above its hips than a human pelvis joint:
+``targets.pelvis_lift``). ``path_err_mm`` (column ``path``) is a diagnostic, not a target: how
+far the robot's pelvis is from the person's in the world (a solver that scales the whole motion
+walks a shorter path; ours keeps the person's footholds, at some cost in leg posture).
+
 Time is CPU time (one thread each), split into ``startup_s`` (imports, model set-up, targets,
 and the first frame, which every solver iterates to convergence) and the steady-state
 per-frame time (``steady_fps``, frames 1..T-1). Peers run in their own interpreter through
@@ -128,8 +134,10 @@ def clips() -> list[tuple[str, HumanMotion, tr.Terrain]]:
     return out
 
 
-def _figures(rep) -> dict:
+def _figures(rep, qpos: np.ndarray, human: np.ndarray) -> dict:
+    """The scored figures of one solve, plus ``path_err_mm`` (diagnostic, not an issue-17 target)."""
     return {
+        "path_err_mm": path_err_mm(qpos, human),
         "foot_slide_mm_per_frame": rep.foot_slide_mm_per_frame,
         "max_penetration_mm": rep.max_penetration_mm,
         "limit_violations": rep.limit_violations,
@@ -139,6 +147,17 @@ def _figures(rep) -> dict:
         "foot_slide_max_mm": rep.foot_slide_max_mm,
         "usable": rep.usable,
     }
+
+
+def path_err_mm(qpos: np.ndarray, human: np.ndarray) -> float:
+    """Mean horizontal distance (mm) between the robot's pelvis and the person's, in the world.
+
+    Not a target: it shows what a solver gives up for its posture. Ours follows the person's path
+    (the scene is the person's: stairs, a seat), so its legs splay to the person's footholds; a
+    solver that scales the whole motion about a point walks a shorter path beside it.
+    """
+    p = human[: len(qpos), HUMAN_JOINTS.index("pelvis"), :2]
+    return float(1000 * np.linalg.norm(qpos[:, :2] - p, axis=1).mean())
 
 
 def _timing(cpu_s: np.ndarray, setup_s: float = 0.0) -> dict:
@@ -268,16 +287,17 @@ def peer_scene(terrain: tr.Terrain, scale: float, shift_xy: np.ndarray) -> tr.Te
 
 # -- report ----------------------------------------------------------------------------------------
 
-ROW = "{:32s} {:>6} {:>8} {:>8} {:>6} {:>7} {:>6} {:>4} {:>4} {:>6} {:>6} {}"
+ROW = "{:32s} {:>6} {:>8} {:>8} {:>6} {:>7} {:>6} {:>4} {:>4} {:>6} {:>6} {:>6} {}"
 HEADER = ROW.format("clip / solver", "frames", "start_s", "fps_ss", "slide", "slideMx", "pen", "lim", "self",
-                    "kp_mm", "acc", "usable")  # fmt: skip
+                    "kp_mm", "acc", "path", "usable")  # fmt: skip
 
 
 def _row(label: str, f: dict) -> str:
     return ROW.format(label, f["frames"], f"{f['startup_s']:.2f}", f"{f['steady_fps']:.1f}",
                       f"{f['foot_slide_mm_per_frame']:.2f}", f"{f['foot_slide_max_mm']:.1f}",
                       f"{f['max_penetration_mm']:.1f}", f["limit_violations"], f["self_collisions"],
-                      f"{f['keypoint_err_mm']:.1f}", f"{f['joint_accel_rms']:.1f}", f["usable"])  # fmt: skip
+                      f"{f['keypoint_err_mm']:.1f}", f"{f['joint_accel_rms']:.1f}", f"{f['path_err_mm']:.0f}",
+                      f["usable"])  # fmt: skip
 
 
 def summary(rs: list[dict]) -> dict:
@@ -296,6 +316,7 @@ def summary(rs: list[dict]) -> dict:
         "self_collisions": int(np.sum([r["self_collisions"] for r in rs])),
         "keypoint_err_mm": float(np.mean([r["keypoint_err_mm"] for r in rs])),
         "joint_accel_rms": float(np.mean([r["joint_accel_rms"] for r in rs])),
+        "path_err_mm": float(np.mean([r["path_err_mm"] for r in rs])),
         "usable_clips": int(sum(r["usable"] for r in rs)),
     }
 
@@ -357,11 +378,11 @@ def main() -> int:
             continue
         order.append(name)
         res, cpu = run_ours(human, terrain)
-        ours[name] = {**_timing(cpu, setup_s), **_figures(res.report)}
+        ours[name] = {**_timing(cpu, setup_s), **_figures(res.report, res.motion.qpos, res.targets.human)}
         print(_row(f"{name}: ours", ours[name]), flush=True)
         if not args.no_refine:
             rr, cpu_r = run_ours(human, terrain, refine=True)
-            refined[name] = {**_timing(cpu_r, setup_s), **_figures(rr.report)}
+            refined[name] = {**_timing(cpu_r, setup_s), **_figures(rr.report, rr.motion.qpos, rr.targets.human)}
             fallback += rr.refine_fallback_frames
         tg = res.targets
         shift = tg.human[:, HUMAN_JOINTS.index("pelvis"), :2].mean(0)
@@ -398,12 +419,12 @@ def main() -> int:
         q[:, :2] += shift
         n = len(q)
         motion = from_qpos(q, OUT_FPS, tg.contacts[:n])
-        f = {**_timing(pcpu), **_figures(assess(motion, terrain, tg.human[:n], tg.scale))}
+        f = {**_timing(pcpu), **_figures(assess(motion, terrain, tg.human[:n], tg.scale), q, tg.human)}
         own = assess(motion, peer_scene(terrain, tg.scale, shift), tg.human[:n], tg.scale)
         f["max_penetration_own_scene_mm"] = own.max_penetration_mm
         if n < len(tg.human):  # ours on the same prefix, for a like-for-like row
             f["ours_same_frames"] = _figures(assess(from_qpos(res.motion.qpos[:n], OUT_FPS, tg.contacts[:n]),
-                                                    terrain, tg.human[:n], tg.scale))  # fmt: skip
+                                                    terrain, tg.human[:n], tg.scale), res.motion.qpos[:n], tg.human)  # fmt: skip
         peer_rows[peer][name] = f
         modes[peer][name] = mode
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from videomimic_offline.retarget.config import RetargetConfig
 from videomimic_offline.retarget.keypoints import ANKLE_HEIGHT
 from videomimic_offline.retarget.pipeline import retarget
@@ -56,3 +57,20 @@ def test_23dof_variant_keeps_wrists_at_zero():
     wrists = [g1.JOINT_NAMES_29.index(n) for n in g1.LOCKED_JOINTS_23]
     assert res.motion.joint_pos.shape[1] == 29
     assert np.abs(res.motion.joint_pos[:, wrists]).max() == 0.0
+
+
+def test_shoulders_stay_off_their_limits_on_a_real_clip(shared_data):
+    """CMU 131_01: a right arm raised sideways once sent the shoulder yaw into its limit, and the arm
+    stayed in that branch for 7 s (wrist 150-280 mm off); the upper-arm twist now has a prior."""
+    from videomimic_offline.motion_io.bvh import read_bvh
+
+    path = shared_data / "bvh" / "cmu_131_01_start_walk_stop.bvh"
+    if not path.is_file():
+        pytest.skip(f"{path} is not present")
+    res = retarget(read_bvh(path), report=False)
+    names = g1.JOINT_NAMES_29
+    sh = [i for i, n in enumerate(names) if "shoulder" in n]
+    lo, hi = g1.limits_array(names)
+    q = res.motion.joint_pos[:, sh]
+    near = ((q - lo[sh]) < 0.02) | ((hi[sh] - q) < 0.02)
+    assert near.any(axis=1).sum() <= 5, {names[i]: int(n) for i, n in zip(sh, near.sum(0), strict=True) if n}

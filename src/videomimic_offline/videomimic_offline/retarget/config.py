@@ -43,7 +43,8 @@ class Weights:
     velocity: float = 0.005
     #: Prior towards the default posture (observed joints).
     posture: float = 1e-4
-    #: Prior towards the default posture for wrists and ankle roll (not determined by the 18 keypoints).
+    #: Prior towards the default posture for wrists, ankle roll and shoulder yaw (not determined by the
+    #: 18 keypoints; shoulder yaw not while the elbow is straight).
     posture_unobserved: float = 1e-2
     #: Levenberg-Marquardt damping of each Gauss-Newton step.
     damping: float = 1e-3

@@ -3,7 +3,8 @@
 Measured on the *output* (50 fps), independently of the solver's own constraint rows: joint
 limits and velocities from the joint arrays, terrain penetration of every collision geom's lowest
 point against the heightfield, foot slide while a foot is labelled in contact, self-collision by
-MuJoCo's own collision detection, and keypoint error against the scaled human.
+MuJoCo's own collision detection, and keypoint error against the scaled human (measured from
+corresponding pelvis points, :func:`robot_pelvis_ref`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from videomimic_offline.contracts.feasibility import Feasibility
 from videomimic_offline.contracts.robot_motion import RobotMotion
 from videomimic_offline.retarget.keypoints import TRACKED, robot_points_w
 from videomimic_offline.retarget.solver import foot_sole_corners
+from videomimic_offline.retarget.targets import pelvis_lift
 from videomimic_offline.retarget.terrain import Terrain
 from videomimic_offline.robot import g1
 from videomimic_offline.robot.model import g1_model
@@ -61,13 +63,35 @@ def _self_collision_frames(m, qpos: np.ndarray) -> int:
     return n
 
 
-def keypoint_error_mm(robot_kp: np.ndarray, human: np.ndarray, scale: float) -> float:
-    """Mean pelvis-relative distance between robot keypoints and the human skeleton scaled to the robot."""
+def keypoint_error_mm(
+    robot_kp: np.ndarray, human: np.ndarray, scale: float, robot_ref: np.ndarray | None = None
+) -> float:
+    """Mean pelvis-relative distance between robot keypoints and the human skeleton scaled to the robot.
+
+    Both sides measure from their pelvis: the human's pelvis joint and ``robot_ref`` (T, 3), the
+    robot point that corresponds to it (:func:`robot_pelvis_ref`; default: the robot's pelvis
+    keypoint, right only for a robot-shaped skeleton). Every solver is scored by this function.
+    """
     sel = [HUMAN_JOINTS.index(n) for n in TRACKED if n != "pelvis"]
     p = HUMAN_JOINTS.index("pelvis")
-    r = robot_kp[:, sel] - robot_kp[:, p : p + 1]
+    ref = robot_kp[:, p] if robot_ref is None else robot_ref
+    r = robot_kp[:, sel] - ref[:, None]
     h = (human[:, sel] - human[:, p : p + 1]) * scale
     return float(1000 * np.linalg.norm(r - h, axis=-1).mean())
+
+
+def robot_pelvis_ref(qpos: np.ndarray, human: np.ndarray, scale: float) -> np.ndarray:
+    """(T, 3) the robot point corresponding to the scaled human's pelvis joint, for ``qpos`` (T, nq).
+
+    The G1's pelvis origin sits higher above its hip points than a human pelvis joint above the
+    hips (:func:`targets.pelvis_lift`); measured from the origin, a robot copying the person's
+    legs with its feet on the floor would be charged that gap (60-120 mm) on every leg point,
+    and a solver that sinks its feet or crouches would be rewarded for it. The point lies that
+    gap below the origin along the pelvis's up axis (a point fixed in the pelvis).
+    """
+    w, x, y, z = (qpos[:, 3:7] / np.linalg.norm(qpos[:, 3:7], axis=1, keepdims=True)).T
+    up = np.stack([2 * (x * z + w * y), 2 * (y * z - w * x), 1 - 2 * (x * x + y * y)], axis=1)
+    return qpos[:, :3] - pelvis_lift(human, scale) * up
 
 
 def joint_accel_rms(joint_pos: np.ndarray, fps: float) -> float:
@@ -120,7 +144,8 @@ def assess(motion: RobotMotion, terrain: Terrain, human: np.ndarray | None = Non
     slide_arr = np.array(slide) * 1000 if slide else np.zeros(1)
     kp_err = float("nan")
     if human is not None:
-        kp_err = keypoint_error_mm(robot_points_w(motion.qpos, m), human[: len(motion.qpos)], scale)
+        h = human[: len(motion.qpos)]
+        kp_err = keypoint_error_mm(robot_points_w(motion.qpos, m), h, scale, robot_pelvis_ref(motion.qpos, h, scale))
     rep = Feasibility(
         frames=len(q),
         fps=motion.fps,

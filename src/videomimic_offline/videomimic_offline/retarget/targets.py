@@ -190,8 +190,7 @@ def build_targets(
     ground_h = ankles[..., 2].min(axis=1) - rest
     ground_r = foot_pos[..., 2].min(axis=1) - ANKLE_HEIGHT
     pelvis = pelvis_h.copy()
-    pelvis[:, 2] = ground_r + (pelvis_h[:, 2] - ground_h) * scale
-    pelvis[:, 2] += kp.rest_points["pelvis"][2] - kp.rest_points["left_hip"][2] - scale * _pelvis_hip_drop(human)
+    pelvis[:, 2] = ground_r + (pelvis_h[:, 2] - ground_h) * scale + pelvis_lift(human, scale)
     window = None
     if seat is not None and seat.any():  # sitting: the pelvis rests on the seat, not at the scaled height
         from videomimic_offline.retarget.seat import seat_targets
@@ -214,6 +213,19 @@ def build_targets(
     return ClipTargets(
         OUT_FPS, human, contacts, detected, foot_pos, foot_yaw, pelvis, vec, scale, rest, ruler, seat, window
     )
+
+
+def pelvis_lift(human: np.ndarray, scale: float) -> float:
+    """How far (m) the G1's pelvis origin sits above the robot point that corresponds to the human pelvis joint.
+
+    Leg lengths set the scale, so the scaled human's hip joints correspond to the G1's hip points;
+    but the G1's pelvis origin is 0.133 m above them and a human pelvis joint 0.02-0.10 m (by
+    source: procedural, SMPL-like, CMU BVH), times the scale. The corresponding robot point is the
+    one this far below the origin along the pelvis's up axis: the pelvis target is raised by it
+    and the keypoint error measures from it (``feasibility.robot_pelvis_ref``). ``human`` (T, J, 3).
+    """
+    rest = robot_keypoints().rest_points
+    return float(rest["pelvis"][2] - rest["left_hip"][2] - scale * _pelvis_hip_drop(human))
 
 
 def _pelvis_hip_drop(human: np.ndarray) -> float:
