@@ -126,23 +126,13 @@ def _one(video: str, out: str, height: str, focal: str) -> int:
 
 
 def _regime_found(out_dir: Path) -> str | None:
-    """The camera regime the pipeline reports (cameras.npz ``regime``, else report.json), if any."""
-    import numpy as np
+    """The camera regime the pipeline reports in ``cameras.npz`` (None when it does not say)."""
+    from videomimic_offline.contracts.cameras import read_cameras
 
     try:
-        with np.load(out_dir / "cameras.npz") as z:
-            if "regime" in z.files:
-                return str(z["regime"])
-    except (OSError, ValueError):
-        pass
-    try:
-        rep = json.loads((out_dir / "report.json").read_text())
-    except (OSError, ValueError):
+        return read_cameras(out_dir / "cameras.npz").regime
+    except Exception:  # noqa: BLE001 - an unreadable file is scored (and reported) elsewhere
         return None
-    for d in (rep, rep.get("optimize", {}), rep.get("cameras", {})):
-        if isinstance(d, dict) and isinstance(d.get("regime"), str):
-            return d["regime"]
-    return None
 
 
 def _mean(rows: list[dict], k: str) -> float | None:

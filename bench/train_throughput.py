@@ -81,18 +81,16 @@ def build_envs(tmp: Path, num_envs: int, device: str, ours_cfg: Callable | None 
     from mjlab.rl import RslRlVecEnvWrapper
     from mjlab.tasks.registry import load_env_cfg
     from videomimic_offline.training.sample_data import make_sample_data
-    from videomimic_offline.training.stages import StageConfig, build_env, load_clips
+    from videomimic_offline.training.stages import build_env, load_clips, stage_config
 
     data = make_sample_data(tmp)
     motion = mjlab_motion_file(data["mocap"] / "walk.npz", tmp / "mjlab_walk.npz")
-    cfg = StageConfig(
+    cfg = stage_config(
         "teacher",
-        out_dir=tmp,
+        out=tmp,
         motions=[data["clips"]],
-        num_envs=num_envs,
         device=device,
-        patch_size=4.0,
-        procedural=("flat",),
+        env={"num_envs": num_envs, "patch_size": 4.0, "terrain": ("flat",)},
     )
     ours = build_env(cfg, load_clips(cfg))
     mj_cfg = load_env_cfg("Mjlab-Tracking-Flat-Unitree-G1")

@@ -8,10 +8,10 @@ graph (see videomimic/runner.py). Arguments: `ros2 launch videomimic deploy.laun
 from pathlib import Path
 
 from ament_index_python.packages import get_package_share_directory
-from launch.actions import DeclareLaunchArgument, OpaqueFunction, Shutdown
+from launch.actions import DeclareLaunchArgument, LogInfo, OpaqueFunction, Shutdown
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
-from videomimic.graph import DEPLOY_ARGUMENTS, NodeSpec, deploy_graph
+from videomimic.graph import DEPLOY_ARGUMENTS, NodeSpec, deploy_graph, deploy_notes
 
 from launch import LaunchDescription
 
@@ -26,7 +26,8 @@ def to_launch_ros(spec: NodeSpec) -> Node:
         remappings=list(spec.remappings),
         arguments=list(spec.arguments),
         additional_env=dict(spec.env) or None,
-        on_exit=Shutdown(reason=f"required node {spec.name} exited") if spec.required else None,
+        # a list, so launch's public get_sub_entities() shows it (tests/foundation/test_launch_equivalence.py)
+        on_exit=[Shutdown(reason=f"required node {spec.name} exited")] if spec.required else None,
         output="screen",
     )
 
@@ -34,7 +35,8 @@ def to_launch_ros(spec: NodeSpec) -> Node:
 def _nodes(context, *_, **__):
     args = {key: LaunchConfiguration(key).perform(context) for key in DEPLOY_ARGUMENTS}
     config_dir = args["config_dir"] or str(Path(get_package_share_directory("videomimic")) / "config")
-    return [to_launch_ros(spec) for spec in deploy_graph(args, Path(config_dir))]
+    nodes = [to_launch_ros(spec) for spec in deploy_graph(args, Path(config_dir))]  # refuses bad arguments
+    return [*(LogInfo(msg=f"note: {note}") for note in deploy_notes(args)), *nodes]
 
 
 def generate_launch_description() -> LaunchDescription:

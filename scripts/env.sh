@@ -15,8 +15,12 @@ if [ -f "$VM_ROOT/install/setup.bash" ]; then
   # shellcheck disable=SC1091
   . "$VM_ROOT/install/setup.bash"
 fi
-# The workspace commands (vm_launch, vm_run) without ros2cli on PATH.
-case ":$PATH:" in *":$VM_ROOT/install/videomimic/lib/videomimic:"*) ;; *) export PATH="$VM_ROOT/install/videomimic/lib/videomimic:$PATH";; esac
+# The workspace commands (vm_launch, vm_run) and the offline tools (reconstruct, retarget, train_mpt, ...)
+# on PATH without ros2cli, as the docs call them. (Nodes stay behind `./vm run` / `ros2 run`.)
+for _vm_bin in "$VM_ROOT/install/videomimic/lib/videomimic" "$VM_ROOT/install/videomimic_offline/lib/videomimic_offline"; do
+  case ":$PATH:" in *":$_vm_bin:"*) ;; *) export PATH="$_vm_bin:$PATH";; esac
+done
+unset _vm_bin
 # Keep DDS discovery on this machine unless the user says otherwise (the robot config overrides it).
 export ROS_AUTOMATIC_DISCOVERY_RANGE="${ROS_AUTOMATIC_DISCOVERY_RANGE:-LOCALHOST}"
 export RMW_IMPLEMENTATION="${RMW_IMPLEMENTATION:-rmw_fastrtps_cpp}"

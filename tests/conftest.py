@@ -52,10 +52,15 @@ def smoke_student(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     root = tmp_path_factory.mktemp("smoke_student")
     data = make_sample_data(root / "data", seconds=1.0)
-    tiny = dict(num_envs=4, steps_per_env=8, save_interval=1, patch_size=4.0, hidden=(64, 64), procedural=("flat",))
-    ck = stages.train_stage(stages.StageConfig("mpt", out_dir=root, motions=[data["mocap"]], iterations=1, **tiny))
+    tiny = dict(
+        out=root,
+        iterations=1,
+        save_interval=1,
+        progress=False,
+        env={"num_envs": 4, "patch_size": 4.0, "terrain": ("flat",)},
+        agent={"steps_per_env": 8, "hidden": (64, 64)},
+    )
+    ck = stages.train_stage(stages.stage_config("mpt", motions=[data["mocap"]], **tiny))
     for stage in ("teacher", "distill", "finetune"):
-        ck = stages.train_stage(
-            stages.StageConfig(stage, out_dir=root, motions=[data["clips"]], init=ck, iterations=1, **tiny)
-        )
+        ck = stages.train_stage(stages.stage_config(stage, motions=[data["clips"]], init=ck, **tiny))
     return export_student(ck, root / "export")["onnx"]

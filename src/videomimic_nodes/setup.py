@@ -1,23 +1,19 @@
 """ament_python packaging for the online nodes; each node is `ros2 run videomimic_nodes <node>`."""
 
+import sys
+from pathlib import Path
+
 from setuptools import find_packages, setup
 
 PACKAGE = "videomimic_nodes"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from videomimic_nodes.entry import NODES as NODE_NAMES  # noqa: E402  (imports nothing but the stdlib)
 
-# "<executable> = <module>:main" for every node.
-NODES: list[str] = [
-    f"{name} = {PACKAGE}.{name}_node:main"
-    for name in (
-        "sim_g1",
-        "lidar_ingest",
-        "elevation_map",
-        "policy",
-        "g1_bridge",
-        "joy_teleop",
-        "recorder",
-        "joy_script",
-        "state_estimator",
-    )
+# Every node executable is bin/vm_node under the node's name (installed as data, not an entry point:
+# see bin/vm_node); the operator tool is an ordinary console script.
+CONSOLE_SCRIPTS: list[str] = [
+    f"vm_operator = {PACKAGE}.operator:main",
+    f"vm_deploy_check = {PACKAGE}.core.deploy_check:main",
 ]
 
 setup(
@@ -27,6 +23,7 @@ setup(
     data_files=[
         ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE}"]),
         (f"share/{PACKAGE}", ["package.xml"]),
+        (f"lib/{PACKAGE}", [f"bin/{name}" for name in NODE_NAMES]),
     ],
     install_requires=["setuptools"],
     zip_safe=False,
@@ -35,5 +32,5 @@ setup(
     description="Online VideoMimic ROS 2 nodes.",
     license="MIT",
     extras_require={"test": ["pytest"]},
-    entry_points={"console_scripts": NODES},
+    entry_points={"console_scripts": CONSOLE_SCRIPTS},
 )

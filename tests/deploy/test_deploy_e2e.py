@@ -72,8 +72,9 @@ def sent_counts(graph_log: str) -> dict[str, int]:
     return sent
 
 
-#: SCHED_FIFO priority of the test operator's threads: above background load, below the graph.
-OPERATOR_PRIORITY = 30
+#: SCHED_FIFO priority of the test operator's threads: above background load and the simulated robot
+#: (config/sim.yaml: 35; the operator reads the robot's tick to time the e-stop), below the graph's nodes.
+OPERATOR_PRIORITY = 38
 
 
 class Operator:
@@ -117,8 +118,9 @@ class Operator:
         time.sleep(0.05)
         # The operator stands in for a person at a gamepad: the machine's background load must not
         # delay its view of the robot's tick or its button presses, or the test would charge that
-        # delay to the graph. Its own threads (DDS + executor) run SCHED_FIFO below every graph node
-        # (config/deploy.yaml: 40-60) where permitted; pytest's main thread stays as it is.
+        # delay to the graph. Its own threads (DDS + executor) run SCHED_FIFO below every control node
+        # (config/deploy.yaml: 40-60) and above the simulated robot (sim.yaml: 35) where permitted;
+        # pytest's main thread stays as it is.
         self.realtime = promote_threads(set(thread_ids()) - before, OPERATOR_PRIORITY)
 
     def _on_hm(self, m) -> None:
@@ -193,6 +195,7 @@ class Operator:
 def test_sim_deploy_graph_end_to_end(tmp_path: Path, ros_domain: int, smoke_student: Path) -> None:
     from rosbags.rosbag2 import Reader
     from std_msgs.msg import Bool
+    from videomimic_nodes.core.realtime import set_fifo
 
     if not VM_LAUNCH.exists():
         pytest.skip("vm_launch not built: run bash scripts/setup.sh")
@@ -239,6 +242,9 @@ def test_sim_deploy_graph_end_to_end(tmp_path: Path, ros_domain: int, smoke_stud
         # machine slows the simulated robot with everything else, so this is load-independent, and
         # conservative (this process may have seen an older tick). Wall-clock figures are reported.
         latencies, estop_ticks = [], []
+        # This thread reads the robot's tick and publishes the e-stop: at normal priority a busy machine
+        # could hold it between the two, and the test would charge that to the graph (seen: 0.85 s).
+        main_rt = set_fifo(0, OPERATOR_PRIORITY)
         for trial in range(ESTOP_TRIALS):
             if trial:  # release, back to damping, stand again (kp > 0 commands flowing)
                 op.estop_pub.publish(Bool(data=False))
@@ -253,6 +259,8 @@ def test_sim_deploy_graph_end_to_end(tmp_path: Path, ros_domain: int, smoke_stud
             op.wait_for(lambda n=n_before: len(op.damping_cmd_t) > n, 2, "a damping LowCmd after the e-stop")
             latencies.append(op.damping_cmd_t[n_before] - t_estop)
             op.wait_for(lambda: op.mode == "estop", 2, "bridge state estop")
+        if main_rt:
+            os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
         # at least 10 s of simulated time (a loaded machine runs the sim slower than real time)
         end = time.monotonic() + 60
         while (op.ticks[-1] - op.ticks[0]) / 1000.0 < 11.5 and time.monotonic() < end:
@@ -282,13 +290,27 @@ def test_sim_deploy_graph_end_to_end(tmp_path: Path, ros_domain: int, smoke_stud
     # cycle (0-14 ms of sim time seen here with 4 extra busy processes on 2 cores). Where the
     # machine refuses real-time scheduling the queueing under load took 16-108 ms: then the best
     # trial must still make the cycle and none may exceed five.
+    # Both figures are upper bounds of the robot-time latency: the sim-time one starts at the last
+    # tick this test had seen (stale when this process lagged: 72 ms once, with 3 ms on the wall
+    # clock), and the wall-clock one includes this process's own receipt, while the simulator never
+    # runs faster than real time. The tighter bound is checked.
+    bound_ms = [min(s_ms, w * 1000.0) for s_ms, w in zip(sim_lat_ms, latencies, strict=True)]
     bridge_rt = re.search(r"\[g1_bridge[^\]]*\].*SCHED_FIFO priority \d+ on all", graph_log) is not None
     if bridge_rt:
-        assert max(sim_lat_ms) <= 20, f"e-stop to damping took {sim_lat_ms} ms of sim time (> one 20 ms cycle)"
+        assert max(bound_ms) <= 20, f"e-stop to damping took {bound_ms} ms (> one 20 ms cycle)"
     else:
-        assert min(sim_lat_ms) <= 20, f"e-stop to damping took {sim_lat_ms} ms of sim time (none within a cycle)"
-        assert max(sim_lat_ms) <= 100, f"an e-stop took {max(sim_lat_ms)} ms of sim time (> 5 cycles)"
+        assert min(bound_ms) <= 20, f"e-stop to damping took {bound_ms} ms (none within a cycle)"
+        assert max(bound_ms) <= 100, f"an e-stop took {max(bound_ms)} ms (> 5 cycles)"
     assert t_policy - t_stand >= 2.0
+
+    # --- physical sense: spawned on the terrain, the torso at the default pose's height in stand,
+    # no fall (it hangs from the gantry), nothing off the known terrain -------------------------------
+    from videomimic_nodes.core.deploy_check import check_deploy, summary
+
+    check = check_deploy(bag_dir / "e2e")
+    print(summary(check))
+    assert check.ok and check.stand_samples > 0 and not check.falls_seen and check.off_terrain_s == 0, summary(check)
+    assert abs(check.stand_height_error) < 0.02  # on the gantry the pose is held exactly
 
     # --- the bag: every configured topic, with the counts the run implies ---------------------
     from videomimic_offline.bag_types import interface_typestore

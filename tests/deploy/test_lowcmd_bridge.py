@@ -164,3 +164,72 @@ def test_joystick_estop_latches_until_damping_requested():
     core.set_estop(True, t, source="button")
     assert core.mode == Mode.ESTOP and not core.request(Mode.STAND, t)
     assert core.request(Mode.DAMPING, t) and core.mode == Mode.DAMPING
+
+
+# ---- fall detection (issue #13 item 4) ----------------------------------------------------------------
+
+
+def _quat_tilted(angle: float) -> np.ndarray:
+    return np.array([np.cos(angle / 2), np.sin(angle / 2), 0.0, 0.0])  # about x
+
+
+def test_fall_needs_a_held_tilt_and_then_damps() -> None:
+    b = BridgeCore(BridgeConfig(ramp_s=0.0, fall_tilt=1.0, fall_hold_s=0.1), armed=True)
+    q0 = g1.as_array(g1.DEFAULT_POSE, g1.JOINT_NAMES_29)
+    b.on_state(q0, np.zeros(29), 0.0)
+    b.on_targets(g1.as_array(g1.DEFAULT_POSE), 0.0)
+    assert b.request(Mode.STAND, 0.0) and b.request(Mode.POLICY, 0.0)
+    t = 0.0
+    for k in range(30):  # a 40 ms bump beyond the limit: not a fall
+        t = k * 0.002
+        b.on_state(q0, np.zeros(29), t)
+        b.on_targets(g1.as_array(g1.DEFAULT_POSE), t)
+        assert not b.on_imu(_quat_tilted(1.3 if k < 20 else 0.1), t)
+    assert b.mode == Mode.POLICY
+    fell = []
+    for _ in range(100):  # held: a fall within fall_hold_s
+        t += 0.002
+        b.on_state(q0, np.zeros(29), t)
+        fell.append(b.on_imu(_quat_tilted(1.3), t))
+    assert fell.count(True) == 1 and b.mode == Mode.DAMPING and b.reason.startswith("fall detected")
+    assert b.falls == 1
+    cmd = b.command(t)
+    assert not cmd.kp.any() and (cmd.kd[:29] == g1.DAMPING_KD).all()  # damping, not targets
+    assert not b.request(Mode.STAND, t)  # the robot is down: no stand ramp against the floor
+    b.on_imu(_quat_tilted(0.05), t + 0.002)
+    assert b.request(Mode.STAND, t + 0.002)  # picked up again: allowed
+
+
+def test_a_policy_that_falls_is_caught_in_the_simulator() -> None:
+    """The simulated G1, released from the gantry under a policy that throws its legs about: the bridge
+    stop sending that policy's targets (damping) within ``fall_hold_s`` of the torso tipping past the limit."""
+    from videomimic_nodes.core.sim import LidarConfig, SimConfig, SimG1
+
+    sim = SimG1(SimConfig(lidar=LidarConfig(points_per_scan=10)))
+    b = BridgeCore(BridgeConfig(ramp_s=0.5), armed=True)
+    rng = np.random.default_rng(3)
+    bad = g1.as_array(g1.DEFAULT_POSE) + rng.uniform(-0.8, 0.8, 23)  # a "policy" that falls
+    t, t_cross, t_fall, mode_log = 0.0, None, None, []
+    for k in range(2500):  # 5 s at 500 Hz
+        t = sim.time
+        q, dq, _ = sim.joint_state29()
+        quat, _, _ = sim.imu()
+        b.on_state(q, dq, t)
+        if b.on_imu(quat, t):
+            t_fall = t
+        if t_cross is None and b.tilt > b.cfg.fall_tilt:
+            t_cross = t
+        if k % 10 == 0:
+            b.on_targets(bad if b.mode == Mode.POLICY else g1.as_array(g1.DEFAULT_POSE), t)
+        if k == 1:
+            assert b.request(Mode.STAND, t)
+        if b.ramp_done(t) and b.mode == Mode.STAND and not mode_log:
+            assert b.request(Mode.POLICY, t)
+            sim.release_gantry()
+            mode_log.append(t)
+        sim.set_command(b.command(t))
+        sim.step()
+    assert mode_log, "never reached policy"
+    assert b.falls == 1 and b.mode == Mode.DAMPING and "fall detected" in b.reason, b.transitions
+    assert mode_log[0] < t_cross <= t_fall <= t_cross + b.cfg.fall_hold_s + 0.003  # caught as it tipped past
+    assert sim.pelvis_pose()[0][2] < 0.5  # it did fall: the detector was right

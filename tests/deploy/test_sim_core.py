@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from videomimic_nodes.core.cloud import pose_matrix
 from videomimic_nodes.core.lowcmd import MotorArrays
 from videomimic_nodes.core.sim import LidarConfig, SimConfig, SimG1
 from videomimic_offline.artifacts import write_npz
-from videomimic_offline.contracts.heightfield import read_heightfield
+from videomimic_offline.contracts.heightfield import Heightfield, read_heightfield, write_heightfield
 from videomimic_offline.errors import ArtifactError
 from videomimic_offline.robot import g1
 from videomimic_offline.sim.terrain import step_heightfield
@@ -72,3 +74,81 @@ def test_sim_spawns_on_a_raised_scene(tmp_path):
               known=np.ones_like(h, bool), origin_xy=np.array([-1.0, -1.0]), resolution=np.array(0.04))  # fmt: skip
     sim = SimG1(SimConfig(lidar=LidarConfig(points_per_scan=100)), read_heightfield(tmp_path))
     assert sim.torso_pose()[0][2] > 0.5 + 0.8
+
+
+# ---- spawn, the terrain beyond the scan, and what the simulator reports (issue #13 item 0) -------------
+
+
+def _scan_like_field(tmp_path, x0: float = 1.2, x1: float = 7.9) -> Path:
+    """A reconstruction's heightfield: known only from x0 to x1 (the camera stood at the origin)."""
+    res = 0.05
+    xs = np.arange(0.0, 9.0, res)
+    h = np.where((xs >= x0) & (xs <= x1), 0.02, np.nan)[None, :] * np.ones((60, 1))
+    h[:, xs >= 4.0] = np.where(np.isfinite(h[:, xs >= 4.0]), 0.17, np.nan)  # a step up at x = 4
+    path = tmp_path / "heightfield.npz"
+    write_heightfield(path, Heightfield(h, np.array([0.0, -1.5]), res))
+    return path
+
+
+def _robot_motion(tmp_path, xy, yaw: float) -> Path:
+    from videomimic_offline.contracts.robot_motion import RobotMotion, write_robot_motion
+
+    T, names = 3, (g1.ROOT_LINK, g1.TORSO_LINK)
+    pos = np.zeros((T, 2, 3), np.float32)
+    pos[:, :, :2] = xy
+    quat = np.zeros((T, 2, 4), np.float32)
+    quat[..., 0], quat[..., 3] = np.cos(yaw / 2), np.sin(yaw / 2)
+    z29, z2 = np.zeros((T, 29), np.float32), np.zeros((T, 2, 3), np.float32)
+    path = tmp_path / "robot_motion.npz"
+    write_robot_motion(path, RobotMotion(50.0, z29, z29, pos, quat, z2, z2, names, np.zeros((T, 2), bool)))
+    return path
+
+
+def test_spawn_follows_the_robot_motion_onto_known_terrain(tmp_path):
+    from videomimic_nodes.core.spawn import resolve_spawn
+
+    field = read_heightfield(_scan_like_field(tmp_path))
+    sp = resolve_spawn(field, str(_robot_motion(tmp_path, (5.0, 0.3), np.pi / 2)))
+    assert sp.xy == pytest.approx([5.0, 0.3], abs=1e-5) and sp.yaw == pytest.approx(np.pi / 2, abs=1e-5)
+    assert sp.ground_z == pytest.approx(0.17)
+    sim = SimG1(SimConfig(lidar=LidarConfig(points_per_scan=100)), field, spawn=sp)
+    pos, quat = sim.pelvis_pose()
+    assert pos == pytest.approx([5.0, 0.3, 0.17 + g1.DEFAULT_PELVIS_HEIGHT + 0.02], abs=1e-3)
+    assert 2 * np.arctan2(quat[3], quat[0]) == pytest.approx(np.pi / 2, abs=1e-3)  # facing the motion's way
+    assert sim.stand_torso_height == pytest.approx(0.844, abs=0.02)
+
+
+def test_spawn_off_the_scan_is_refused_or_moved(tmp_path):
+    from videomimic_nodes.core.spawn import resolve_spawn
+    from videomimic_offline.errors import InputError
+
+    field = read_heightfield(_scan_like_field(tmp_path))
+    with pytest.raises(InputError, match="not on known terrain"):
+        resolve_spawn(field, "0,0")  # where the camera stood: nothing was scanned there
+    with pytest.raises(InputError, match="x,y"):
+        resolve_spawn(field, "nowhere")
+    sp = resolve_spawn(field, "")  # no motion given: the known spot nearest to the origin
+    assert 1.2 + 0.19 <= sp.xy[0] <= 1.5 and abs(sp.xy[1]) < 0.06, sp.describe()
+
+
+def test_robot_off_the_scan_stays_in_the_world_and_is_reported(tmp_path):
+    """Issue #13: in the main job the robot fell from 0.84 m to -30.9 m. Beyond the scan there is now a
+    floor at the lowest known height, and leaving the known terrain and falling are reported."""
+    from videomimic_nodes.core.sim_watch import SimWatch
+    from videomimic_nodes.core.spawn import resolve_spawn
+
+    field = read_heightfield(_scan_like_field(tmp_path))
+    sim = SimG1(SimConfig(lidar=LidarConfig(points_per_scan=100)), field, spawn=resolve_spawn(field, "1.45,0,3.1416"))
+    watch = SimWatch(field)
+    reports = []
+    sim.release_gantry()
+    sim.data.qvel[0] = -1.5  # pushed backwards, off the scan's edge at x = 1.2
+    for k in range(1500):  # 3 s, no motor command: it collapses
+        sim.step()
+        if k % 10 == 0:
+            reports += watch.update(sim.time, *sim.pelvis_pose())
+    pos, _ = sim.pelvis_pose()
+    kinds = [r.kind for r in reports]
+    assert pos[2] > 0.0, f"pelvis at {pos}: fell out of the world"
+    assert "off_terrain" in kinds and kinds.count("fall") == 1, reports
+    assert watch.n_falls == 1 and not watch.on_terrain

@@ -61,7 +61,7 @@ def lowstate_sequence(kind: str, seconds: float, seed: int = 0) -> dict[str, np.
     anchor, stance = None, 0
     qidx = sim.pd.qpos_idx
     for k in range(T):
-        d.qpos[:3], d.qpos[3:7], d.qpos[qidx] = 0.0, quat[k], q[k, g1.MOTOR_INDEX_23]
+        d.qpos[:3], d.qpos[3:7], d.qpos[qidx] = 0.0, quat[k], q[k]
         mujoco.mj_kinematics(m, d)
         rel = [d.xpos[f] - d.xpos[sim.pelvis_id] for f in feet]
         low = int(rel[1][2] < rel[0][2])
@@ -172,8 +172,11 @@ def test_node_publishes_odometry_over_dds(ros_domain: int, tmp_path: Path) -> No
     m = got[-1]
     assert m.header.frame_id == "odom" and m.child_frame_id == "torso_link"
     p = m.pose.pose.position
-    # on the gantry, hanging at the start pose: torso ~0.05 m above a 0.8 m pelvis, near the origin
-    assert abs(p.x) < 0.1 and abs(p.y) < 0.1 and 0.7 < p.z < 1.0, p
+    # On the gantry at the origin, torso ~0.05 m above a 0.8 m pelvis. Nothing commands the legs here,
+    # so they hang and swing, and leg odometry drifts with the time sim_g1 ran before this probe matched:
+    # on a loaded machine (discovery taking seconds) 0.13 m was seen. Drift itself is bounded by the
+    # core tests above (standing, walking); this test is the executable's plumbing.
+    assert abs(p.x) < 0.3 and abs(p.y) < 0.3 and 0.7 < p.z < 1.0, p
     assert rc == 0
 
 

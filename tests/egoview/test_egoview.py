@@ -3,6 +3,8 @@ sensor, the head camera's mount, and the `render_egoview` artifact end to end on
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from videomimic_offline.egoview.camera import camera_pose_in_parent, intrinsics
@@ -59,10 +61,10 @@ def test_head_camera_sits_on_the_head_looking_ahead_and_down() -> None:
 def test_render_egoview_writes_the_artifact(tmp_path) -> None:
     """A standing robot over a generated floor: the optical axis meets the floor where geometry says."""
     import mujoco
+    from videomimic_offline.contracts.robot_motion import from_qpos, write_robot_motion
     from videomimic_offline.egoview.render import read_egoview
     from videomimic_offline.egoview.tool import EgoviewConfig, render_egoview
     from videomimic_offline.real2sim.scene import write_ply
-    from videomimic_offline.retarget.output import from_qpos, write_robot_motion
     from videomimic_offline.robot.model import g1_model, joint_qpos_indices
 
     from videomimic_offline import artifacts
@@ -169,11 +171,13 @@ def test_training_sensor_depth_of_a_known_box_within_one_percent() -> None:
 
 
 def test_head_depth_is_off_by_default_and_adds_one_group_when_on() -> None:
-    from videomimic_offline.training.env_cfg import TaskSettings, make_env_cfg
+    from videomimic_offline.training.config import stage_config
+    from videomimic_offline.training.env_cfg import make_env_cfg
 
-    off = make_env_cfg(TaskSettings(num_envs=1, procedural=("flat",), patch_size=4.0))
+    env = {"num_envs": 1, "terrain": ("flat",), "patch_size": 4.0}
+    off = make_env_cfg(stage_config("mpt", motions=[], out=Path("."), env=env), [])
     assert "head_depth" not in off.observations and all(s.name != "head_depth" for s in off.scene.sensors)
-    on = make_env_cfg(TaskSettings(num_envs=1, procedural=("flat",), patch_size=4.0, head_depth=(64, 48)))
+    on = make_env_cfg(stage_config("mpt", motions=[], out=Path("."), env={**env, "head_depth": (64, 48)}), [])
     assert set(on.observations) == set(off.observations) | {"head_depth"}
     cam = next(s for s in on.scene.sensors if s.name == "head_depth")
     assert (cam.width, cam.height, cam.data_types) == (64, 48, ("depth",))
@@ -183,15 +187,14 @@ def test_head_depth_is_off_by_default_and_adds_one_group_when_on() -> None:
 def test_training_env_observes_head_depth(tmp_path) -> None:
     """The teacher env with the head camera on: a (1, 1, H, W) depth image of the floor ahead."""
     from mjlab.envs import ManagerBasedRlEnv
-    from videomimic_offline.training.env_cfg import TaskSettings, make_env_cfg
+    from videomimic_offline.training.env_cfg import make_env_cfg
     from videomimic_offline.training.sample_data import make_sample_data
-    from videomimic_offline.training.stages import StageConfig, load_clips
+    from videomimic_offline.training.stages import load_clips, stage_config
 
     data = make_sample_data(tmp_path / "data")
-    cfg = StageConfig("teacher", out_dir=tmp_path, motions=[data["clips"]], num_envs=1, procedural=("flat",))
-    s = TaskSettings(stage="teacher", num_envs=1, clips=load_clips(cfg), procedural=("flat",), patch_size=4.0,
-                     randomize=False, eval_mode=True, head_depth=(65, 49))  # fmt: skip
-    env = ManagerBasedRlEnv(cfg=make_env_cfg(s), device="cpu")
+    cfg = stage_config("teacher", out=tmp_path, motions=[data["clips"]],
+                       env={"num_envs": 1, "terrain": ("flat",), "patch_size": 4.0, "head_depth": (65, 49)})  # fmt: skip
+    env = ManagerBasedRlEnv(cfg=make_env_cfg(cfg, load_clips(cfg), eval_mode=True), device="cpu")
     try:
         obs, _ = env.reset()
         depth = obs["head_depth"].numpy()

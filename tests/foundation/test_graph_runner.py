@@ -55,10 +55,11 @@ def _spec(name: str, exe: str, params=(), remaps=(), required=False) -> dict:
             "remappings": list(remaps), "required": required}  # fmt: skip
 
 
-def _start(graph: list[dict], duration: float = 0) -> subprocess.Popen:
+def _start(graph: list[dict], duration: float = 0, own_group: bool = False) -> subprocess.Popen:
+    """The runner on ``graph``; ``own_group``: in a process group of its own, as a terminal's foreground job."""
     env = {**os.environ, "VM_TEST_GRAPH": json.dumps(graph), "VM_TEST_DURATION": str(duration)}
     return subprocess.Popen([sys.executable, "-c", DRIVER], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)  # fmt: skip
+                            stderr=subprocess.STDOUT, text=True, start_new_session=own_group)  # fmt: skip
 
 
 def _read_until(proc: subprocess.Popen, needle: str, timeout: float = 30) -> list[str]:
@@ -92,6 +93,28 @@ def test_ctrl_c_stops_every_node_cleanly(prefix: Path, tmp_path: Path, ros_domai
     out, _ = proc.communicate(timeout=30)
     assert proc.returncode == 0, out
     assert "[talker] talker stopped cleanly" in out and "[listener] listener stopped cleanly" in out
+
+
+#: Light nodes of the real deploy graph (no simulator, no policy): what a terminal's Ctrl-C must stop cleanly.
+REAL_NODES = ("g1_bridge", "joy_teleop", "lidar_ingest", "elevation_map")
+
+
+@pytest.mark.parametrize("times", [1, 2])
+def test_terminal_ctrl_c_to_the_process_group(ros_domain: int, times: int) -> None:
+    """A terminal's Ctrl-C signals the whole group (the runner and every node), and the runner then
+    signals each node again, as `ros2 launch` does: every node must still exit 0 without a traceback.
+    ``times`` = 2: the user presses Ctrl-C twice."""
+    graph = [{**_spec(n, n), "package": "videomimic_nodes", "required": n == "g1_bridge"} for n in REAL_NODES]
+    proc = _start(graph, own_group=True)
+    _read_until(proc, "g1_bridge up", timeout=60)  # nodes constructed and spinning
+    for _ in range(times):
+        os.killpg(proc.pid, signal.SIGINT)  # what the terminal does: the group, not one process
+        time.sleep(0.1)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0, out
+    for name in REAL_NODES:  # each printed its sent counts: it went through the orderly stop
+        assert f"vm-sent {name} " in out, (name, out)
+    assert "Traceback" not in out and "KeyboardInterrupt" not in out and "exited with code" not in out, out
 
 
 def test_required_node_crash_stops_graph_nonzero(prefix: Path, tmp_path: Path, ros_domain: int) -> None:

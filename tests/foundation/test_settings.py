@@ -28,6 +28,8 @@ class _Cfg:
     backend: Literal["a", "b"] = "a"
     #: A file whose content matters.
     weights: Path | None = None
+    #: Layer sizes.
+    sizes: tuple[int, ...] = (4, 4)
     inner: _Inner = dataclasses.field(default_factory=_Inner)
 
     def __post_init__(self) -> None:
@@ -60,9 +62,9 @@ def test_cache_key_hashes_new_fields_and_file_contents_but_not_excluded_ones(tmp
 
 
 def test_resolved_round_trip(tmp_path: Path) -> None:
-    cfg = _Cfg(height_m=1.6, backend="b", weights=tmp_path / "x", inner=_Inner(w=3.0, progress=False))
+    cfg = _Cfg(height_m=1.6, backend="b", weights=tmp_path / "x", sizes=(8, 2), inner=_Inner(w=3.0, progress=False))
     settings.save_resolved(cfg, tmp_path / "config.json")
     back = settings.load_resolved(_Cfg, tmp_path / "config.json")
-    assert settings.resolved(back) == settings.resolved(cfg)
+    assert back == cfg  # tuples come back as tuples, nested configs as their dataclasses
     with pytest.raises(ConfigError, match="no setting"):
         settings.from_dict(_Cfg, {"heigth_m": 1.7})

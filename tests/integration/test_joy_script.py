@@ -24,6 +24,19 @@ def test_demo_script_goes_stand_then_policy_then_walks() -> None:
     assert script.state(100.0) == ([0.0] * 8, [0] * 17)
 
 
+def test_a_held_up_player_still_plays_every_press() -> None:
+    """On a busy machine the joy_script node can be held up for longer than a 0.3 s press: it must still
+    publish that press and its release (the main job's START / A), not jump over them."""
+    script = JoyScript.load(REPO / "config" / "joy_demo.yaml")
+    states, index = script.states_since(-1, 0.5)
+    assert [b[7] for _, b in states] == [0]
+    states, index = script.states_since(index, 7.2)  # held up from 0.5 s to 7.2 s
+    start = [b[7] for _, b in states]
+    a = [b[0] for _, b in states]
+    assert start[:4] == [1, 0, 1, 0] and a[4:8] == [1, 0, 1, 0]  # START, START, A, A: each a rising edge
+    assert script.states_since(index, 7.3)[0] == [script.state(7.3)]  # nothing new: the current state
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [("steps: []", "non-empty"), ("steps:\n  - {t: 2}\n  - {t: 1}", "increasing"), ("steps:\n  - {t: 0, buttons: [40]}", "outside"),

@@ -1,5 +1,6 @@
-"""The run report: built from real artifacts (a rosbag2 MCAP, a PNG, an MP4) and rendered in
-headless Chromium, where it must load with all its images and no console errors."""
+"""The run report: built from real artifacts (a rosbag2 MCAP, generated reconstruction and robot
+motion, the ego view rendered from them) and opened from file:// in headless Chromium, where it
+must load every image and video with no console error, and its 3D view must play and show something."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ def _bag(path: Path) -> Path:
     with Writer(path, version=9, storage_plugin=StoragePlugin.MCAP) as w:
         conns = {t: w.add_connection(t, ty, typestore=store) for t, ty in [
             ("/lowstate", lowstate_t), ("/lowcmd", lowcmd_t), ("/vm/heightmap", "std_msgs/msg/Float32MultiArray"),
-            ("/vm/bridge_state", "std_msgs/msg/String")]}  # fmt: skip
+            ("/vm/bridge_state", "std_msgs/msg/String"), ("/vm/odom", "nav_msgs/msg/Odometry")]}  # fmt: skip
         Header = M["std_msgs/msg/MultiArrayLayout"]
         for k in range(100):
             t = 1_000_000_000 + k * 20_000_000
@@ -45,6 +46,19 @@ def _bag(path: Path) -> Path:
             hm = M["std_msgs/msg/Float32MultiArray"](layout=Header(dim=[], data_offset=0),
                                                      data=np.full(121, 0.75, np.float32))  # fmt: skip
             w.write(conns["/vm/heightmap"], t, store.serialize_cdr(hm, "std_msgs/msg/Float32MultiArray"))
+            if k % 2 == 0:
+                odom = M["nav_msgs/msg/Odometry"](
+                    header=M["std_msgs/msg/Header"](stamp=M["builtin_interfaces/msg/Time"](sec=1, nanosec=0), frame_id="odom"),
+                    child_frame_id="pelvis",
+                    pose=M["geometry_msgs/msg/PoseWithCovariance"](pose=M["geometry_msgs/msg/Pose"](
+                        position=M["geometry_msgs/msg/Point"](x=0.01 * k, y=0.0, z=0.78),
+                        orientation=M["geometry_msgs/msg/Quaternion"](x=0.0, y=0.0, z=0.0, w=1.0)),
+                        covariance=np.zeros(36)),
+                    twist=M["geometry_msgs/msg/TwistWithCovariance"](twist=M["geometry_msgs/msg/Twist"](
+                        linear=M["geometry_msgs/msg/Vector3"](x=0.0, y=0.0, z=0.0),
+                        angular=M["geometry_msgs/msg/Vector3"](x=0.0, y=0.0, z=0.0)), covariance=np.zeros(36)),
+                )  # fmt: skip
+                w.write(conns["/vm/odom"], t, store.serialize_cdr(odom, "nav_msgs/msg/Odometry"))
             state = "damping" if k < 20 else "stand" if k < 60 else "policy"
             w.write(
                 conns["/vm/bridge_state"],
@@ -55,17 +69,38 @@ def _bag(path: Path) -> Path:
 
 
 def _recon(folder: Path) -> Path:
+    """A reconstruction folder as real2sim writes it: a person walking 1 m along +x over a floor
+    with a box, filmed by a camera 3 m to the side, the overlay video, SfM points, a scene mesh."""
     import av
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from videomimic_offline.artifacts import write_npz
+    from videomimic_offline.body.model import BodyShape, build_body
+    from videomimic_offline.body.skeleton import HUMAN_JOINTS
+    from videomimic_offline.egoview.scene import box_mesh
+    from videomimic_offline.real2sim.scene import write_ply
 
     folder.mkdir(parents=True)
-    fig, ax = plt.subplots()
-    ax.plot([0, 1], [0, 1])
-    fig.savefig(folder / "scene_snapshot.png")
-    plt.close(fig)
+    T, fps = 30, 30.0
+    body = build_body(BodyShape(height_m=1.7))
+    joints = body.joints_rest[None] + np.stack([np.linspace(0, 1, T), np.zeros(T), np.zeros(T)], 1)[:, None]
+    write_npz(folder / "motion.npz", schema="videomimic.human_motion", version=1, fps=np.array(fps),
+              joint_names=np.array(HUMAN_JOINTS), joints_w=joints.astype(np.float32),
+              root_pos_w=joints[:, 0].astype(np.float32), root_quat_w=np.tile([1.0, 0, 0, 0], (T, 1)),
+              contacts=np.ones((T, 2), bool), height_m=np.array(1.7),
+              joint_rot_w=np.tile([1.0, 0, 0, 0], (T, len(body.joints_rest), 1)).astype(np.float32),
+              rest_joints=body.joints_rest.astype(np.float32))  # fmt: skip
+    Twc = np.tile(np.eye(4), (T, 1, 1))
+    Twc[:, :3, :3] = [[1, 0, 0], [0, 0, 1], [0, -1, 0]]  # looking along +y, x right, y down
+    Twc[:, :3, 3] = np.stack([np.linspace(0, 1, T), np.full(T, -3.0), np.full(T, 1.2)], 1)
+    K = np.array([[400.0, 0, 159.5], [0, 400.0, 119.5], [0, 0, 1]])
+    write_npz(folder / "cameras.npz", schema="videomimic.cameras", version=1, K=np.tile(K, (T, 1, 1)),
+              T_world_cam=Twc, image_size=np.array([320, 240]), fps=np.array(fps))  # fmt: skip
+    floor_v, floor_f = box_mesh((0.5, 0.0, -0.05), (4.0, 4.0, 0.1), 0.0, step=0.25)
+    box_v, box_f = box_mesh((1.5, 0.8, 0.2), (0.5, 0.5, 0.4), 0.3, step=0.1)
+    write_ply(
+        folder / "scene_mesh.ply", np.concatenate([floor_v, box_v]), np.concatenate([floor_f, box_f + len(floor_v)])
+    )
+    (folder / "stages" / "scene").mkdir(parents=True)
+    np.save(folder / "stages" / "scene" / "scene_points.npy", np.random.default_rng(0).uniform(-1, 2, (300, 3)))
     with av.open(str(folder / "overlay.mp4"), "w") as container:
         stream = container.add_stream("libx264", rate=10)
         stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
@@ -74,6 +109,22 @@ def _recon(folder: Path) -> Path:
             container.mux(stream.encode(frame))
         container.mux(stream.encode())
     return folder
+
+
+def _robot_motion(path: Path) -> Path:
+    """The G1 standing in its default pose, walking 1 m along +x in 0.6 s (50 fps)."""
+    from videomimic_offline.contracts.robot_motion import from_qpos, write_robot_motion
+    from videomimic_offline.robot import g1
+    from videomimic_offline.robot.model import g1_model, joint_qpos_indices
+
+    m = g1_model("29dof", actuators=False)
+    qpos = np.zeros((30, m.nq))
+    qpos[:, :3] = [0.0, 0.0, g1.DEFAULT_PELVIS_HEIGHT]
+    qpos[:, 0] = np.linspace(0.0, 1.0, 30)
+    qpos[:, 3] = 1.0
+    qpos[:, joint_qpos_indices(m, tuple(g1.DEFAULT_POSE))] = list(g1.DEFAULT_POSE.values())
+    write_robot_motion(path, from_qpos(qpos, 50.0, np.ones((30, 2), bool)))
+    return path
 
 
 def test_deploy_plots_read_the_bag(tmp_path: Path) -> None:
@@ -87,20 +138,47 @@ def test_deploy_plots_read_the_bag(tmp_path: Path) -> None:
         assert (tmp_path / rel).stat().st_size > 1000
 
 
+def _until_changed(page, clock, value: float, timeout_s: float = 90.0) -> float:  # noqa: ANN001 - playwright
+    """Poll the 3D view's clock until it shows something other than ``value`` (the page may be slow)."""
+    for _ in range(int(timeout_s / 0.25)):
+        now = float(clock.input_value(timeout=120_000))
+        if now != value:
+            return now
+        page.wait_for_timeout(250)
+    return value
+
+
+@pytest.mark.slow
 @pytest.mark.skipif(CHROMIUM is None, reason="Chromium is installed by setup (apt package chromium)")
 def test_report_renders_in_headless_chromium(tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
+    from videomimic_offline.egoview.tool import EgoviewConfig, render_egoview
+    from videomimic_offline.retarget.terrain import flat
+    from videomimic_offline.retarget.video import render_side_by_side
 
     out = tmp_path / "run"
-    arts = {"recon": _recon(out / "recon"), "bag": _bag(tmp_path / "bag")}
+    recon = _recon(out / "recon")
+    (out / "robot").mkdir()
+    motion = _robot_motion(out / "robot" / "robot_motion.npz")
+    from videomimic_offline.contracts.robot_motion import from_qpos, read_robot_motion
+
+    rm = read_robot_motion(motion)
+    qpos = np.concatenate([rm.body_pos_w[:, 0], rm.body_quat_w[:, 0], rm.joint_pos], axis=1)
+    human = np.load(recon / "motion.npz")["joints_w"]
+    render_side_by_side(out / "robot" / "retarget.mp4", human, from_qpos(qpos, 50.0, rm.contacts), flat(),
+                        size=(480, 270))  # fmt: skip
+    ego = render_egoview(EgoviewConfig(robot_motion=motion, recon=recon, out=out / "egoview", width=160, height=120,
+                                       progress=False))  # fmt: skip
+    arts = {"recon": recon, "robot_motion": motion, "egoview": ego, "bag": _bag(tmp_path / "bag")}
     page_path = write_report(ReportInputs(out, {}, arts, {"retarget": {"verdict": "usable"}}))
     assert page_path == out / "report" / "index.html"
     assert not list(out.glob(".report.partial-*"))
+    shot = tmp_path / "scene3d.png"
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu",
-                                    "--disable-background-networking", "--disable-component-update", "--no-first-run"])  # fmt: skip
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-background-networking",
+                                    "--disable-component-update", "--no-first-run"])  # fmt: skip
         try:
-            page = browser.new_page()
+            page = browser.new_page(viewport={"width": 1000, "height": 760})
             problems: list[str] = []
             page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
             page.on("pageerror", lambda e: problems.append(str(e)))
@@ -109,11 +187,48 @@ def test_report_renders_in_headless_chromium(tmp_path: Path) -> None:
             images = page.evaluate(
                 "[...document.images].map(i => [i.getAttribute('src'), i.complete && i.naturalWidth > 0])"
             )
-            videos = page.evaluate("[...document.querySelectorAll('video')].map(v => v.getAttribute('src'))")
-            page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
+            # Every video must decode: readyState >= 2 (HAVE_CURRENT_DATA) and no media error.
+            page.wait_for_function(
+                "[...document.querySelectorAll('video')].every(v => v.readyState >= 2 || v.error)", timeout=60_000
+            )
+            videos = page.evaluate(
+                "[...document.querySelectorAll('video')].map(v => [v.getAttribute('src'), v.readyState, !!v.error,"
+                " v.videoWidth])"
+            )
+            # The 3D view: its timeline plays (time advances), pauses (time holds) and plays again.
+            frame = page.frame_locator("#scene3d")
+            clock = frame.locator("input.mantine-NumberInput-input")
+            clock.wait_for(timeout=90_000)
+            t0 = float(clock.input_value(timeout=120_000))
+            t1 = _until_changed(page, clock, t0)  # it plays
+            play_pause = frame.locator("button.mantine-ActionIcon-root").first
+            play_pause.dispatch_event("click")  # the software-WebGL page is too busy for a hover-checked click
+            page.wait_for_timeout(500)
+            paused_at = float(clock.input_value(timeout=120_000))
+            page.wait_for_timeout(2000)
+            held = float(clock.input_value(timeout=120_000))  # it pauses
+            play_pause.dispatch_event("click")
+            resumed = _until_changed(page, clock, held)  # and plays again
+            page.evaluate("document.querySelectorAll('video').forEach(v => v.pause())")
+            page.locator("#scene3d").scroll_into_view_if_needed(timeout=120_000)
+            page.wait_for_timeout(3000)
+            box = page.locator("#scene3d").bounding_box(
+                timeout=120_000
+            )  # (an element screenshot waits for a still page)
+            page.screenshot(path=str(shot), clip=box, timeout=120_000)
         finally:
             browser.close()
-    assert problems == []
+    assert problems == [], problems
     assert len(images) >= 4 and all(ok for _, ok in images), images
-    assert videos and all((page_path.parent / v).is_file() for v in videos)
-    assert "Deployment in simulation" in page_path.read_text()
+    assert len(videos) >= 4 and all(state >= 2 and not err and w > 0 for _, state, err, w in videos), videos
+    assert t1 != t0 and held == paused_at and resumed != held, (t0, t1, paused_at, held, resumed)
+    import cv2
+
+    img = cv2.imread(str(shot))
+    assert img is not None and img.shape[0] > 300
+    # Not blank: the 3D canvas shows the scene, bodies and robot (many distinct colours, real contrast).
+    assert img.std() > 12 and len(np.unique(img.reshape(-1, 3) // 16, axis=0)) > 40
+    text = page_path.read_text()
+    for section in ("Interactive 3D view", "Ego view", "Human vs G1", "Deployment in simulation"):
+        assert section in text
+    assert "not produced in this run" not in text.split("Training curves")[0]

@@ -13,7 +13,7 @@ from videomimic_offline.body.skeleton import HUMAN_JOINTS
 from videomimic_offline.real2sim.body_template import bone_lengths, rest_joints
 from videomimic_offline.real2sim.config import FitConfig
 from videomimic_offline.real2sim.fit import terms
-from videomimic_offline.real2sim.fit.problem import fit_data, weights_from_config, with_contacts
+from videomimic_offline.real2sim.fit.problem import fit_data, weights_from_config, with_contacts, with_travel
 from videomimic_offline.real2sim.fit.solve import solve
 from videomimic_offline.real2sim.fit.terms import FitWeights
 
@@ -55,6 +55,7 @@ def test_every_term_is_zero_at_the_truth_and_the_objective_is_their_sum() -> Non
     X = _truth()
     feet = [I["left_ankle"], I["right_ankle"]]
     d = with_contacts(_data(), np.ones((T, 2), bool), X[:, feet, 2], np.ones(T, bool), X[:, I["pelvis"], 2])
+    d = with_travel(d, X[:, I["pelvis"]] + np.arange(T)[:, None] * [0.05, 0.0, 0.0], 30.0, 0.3)  # walks along +x
     for name, f in terms.TERMS.items():
         assert _cost(f, X, d) == pytest.approx(0.0, abs=1e-12), name
     Y = X + np.random.default_rng(0).normal(0, 0.03, X.shape)
@@ -156,6 +157,25 @@ def test_seat_holds_the_seated_pelvis_at_the_seat_height() -> None:
     assert _cost(terms.seat, Y, d) == pytest.approx(W.seat, rel=1e-6)
     Y[1:3, I["pelvis"], 2] += W.seat_sigma_m  # back on it while seated; the standing frames are free
     assert _cost(terms.seat, Y, d) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_heading_turns_the_hips_across_the_direction_of_travel() -> None:
+    """The rest pose's hips lie along y: walking along +x costs nothing, along a direction
+    asin(sigma) off it costs the weight; standing still (below the speed) costs nothing."""
+    X = _truth()
+    pelvis = X[:, I["pelvis"]]
+    walk = pelvis + np.arange(T)[:, None] * [0.05, 0.0, 0.0]  # 1.5 m/s along +x
+    assert _cost(terms.heading, X, with_travel(_data(), walk, 30.0, 0.3)) == pytest.approx(0.0, abs=1e-12)
+    a = np.arcsin(W.heading_sigma_rad)
+    off = pelvis + np.arange(T)[:, None] * 0.05 * np.array([np.cos(a), np.sin(a), 0.0])
+    assert _cost(terms.heading, X, with_travel(_data(), off, 30.0, 0.3)) == pytest.approx(W.heading, rel=1e-6)
+    still = pelvis + np.arange(T)[:, None] * [0.005, 0.0, 0.0]  # 0.15 m/s: turning on the spot
+    assert _cost(terms.heading, X, with_travel(_data(), still, 30.0, 0.3)) == 0.0
+    # standing first, then walking off asin(sigma) off: the standing frames face that way too (half weight)
+    start = off.copy()
+    start[:2] = start[2]
+    d = with_travel(_data(), start, 30.0, 0.3)
+    assert float(d.travel_w[0]) == 0.5 and np.allclose(d.travel_dir[0].numpy(), d.travel_dir[3].numpy())
 
 
 @pytest.mark.parametrize(

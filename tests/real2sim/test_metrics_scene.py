@@ -96,6 +96,13 @@ def test_contact_chamfer_hand_computed() -> None:
     assert metrics.contact_chamfer_m(half, flat, region)["chamfer_contact_completeness_m"] > 0.1
 
 
+def test_camera_scale_only_where_the_true_camera_translates() -> None:
+    path = np.column_stack([np.linspace(0, 1.0, 30), np.zeros(30), np.full(30, 1.5)])
+    assert metrics.cams_scale_error_pct(1.1 * path, path) == pytest.approx(10.0)
+    still = np.tile([0.0, -3.0, 1.4], (30, 1)) + np.random.default_rng(0).normal(0, 0.01, (30, 3))
+    assert np.isnan(metrics.cams_scale_error_pct(still * 2.0, still))
+
+
 def test_solids_and_heightfield_samples() -> None:
     solids = [
         {"kind": "seat", "box": {"center": [1.0, 0.0, 0.225], "size": [0.4, 1.0, 0.45], "yaw": np.pi / 2}},

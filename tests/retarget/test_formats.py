@@ -209,14 +209,15 @@ def test_side_by_side_video(tmp_path):
     write_human_motion(tmp_path / "motion.npz", motion)
     assert _run([str(tmp_path / "motion.npz"), "--out", str(tmp_path / "out"), "--video"]) == 0
     cap = cv2.VideoCapture(str(tmp_path / "out" / "retarget.mp4"))
+    fps = cap.get(cv2.CAP_PROP_FPS)
     frames = []
     while True:
         ok, img = cap.read()
         if not ok:
             break
         frames.append(img)
-    assert len(frames) == 5  # 25 frames at 50 fps, every 5th
-    assert frames[0].shape == (300, 400, 3) and frames[0].std() > 5  # something was drawn
+    assert fps == pytest.approx(30.0) and len(frames) == 15  # 25 frames at 50 fps = 0.48 s, shown at 30 fps
+    assert frames[0].shape == (540, 960, 3) and frames[0].std() > 5  # something was drawn
 
 
 def test_rerun_is_skipped_when_up_to_date(tmp_path, capsys):

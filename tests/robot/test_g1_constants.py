@@ -39,12 +39,15 @@ def test_default_pose_is_within_limits_and_as_videomimic() -> None:
     assert pytest.approx(50.0) == g1.CONTROL_HZ
 
 
-def test_actuators_follow_effort_limits() -> None:
+def test_actuators_are_the_pd_with_effort_limits_and_armature() -> None:
     model = g1_model("23dof", actuators=True)
     assert model.nu == 23
     for i, name in enumerate(g1.JOINT_NAMES_23):
         assert model.actuator(i).name == name
-        assert model.actuator_ctrlrange[i] == pytest.approx([-g1.EFFORT_LIMITS[name], g1.EFFORT_LIMITS[name]])
+        assert model.actuator_forcerange[i] == pytest.approx([-g1.EFFORT_LIMITS[name], g1.EFFORT_LIMITS[name]])
+        kp, kd = g1.KP[name], g1.KD[name]
+        assert model.actuator_gainprm[i, 0] == kp and tuple(model.actuator_biasprm[i, :3]) == (0.0, -kp, -kd)
+        assert model.dof_armature[model.jnt_dofadr[model.joint(name).id]] == pytest.approx(g1.ARMATURE[name])
     assert joint_qpos_indices(model, g1.JOINT_NAMES_23) == list(range(7, 30))
 
 

@@ -14,10 +14,10 @@ def data(tmp_path_factory):
 @pytest.fixture
 def flat_teacher_env(data, tmp_path):
     """A 2-env teacher-stage env in evaluation mode on the sample clip (4 m patch, flat floor)."""
-    from videomimic_offline.training.stages import StageConfig, build_env, load_clips
+    from videomimic_offline.training.stages import build_env, load_clips, stage_config
 
-    cfg = StageConfig(
-        "teacher", out_dir=tmp_path, motions=[data["clips"]], num_envs=2, patch_size=4.0, procedural=("flat",)
+    cfg = stage_config(
+        "teacher", out=tmp_path, motions=[data["clips"]], env={"num_envs": 2, "patch_size": 4.0, "terrain": ("flat",)}
     )
     env = build_env(cfg, load_clips(cfg), eval_mode=True)
     try:

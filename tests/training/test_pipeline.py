@@ -3,6 +3,7 @@ resume after a kill, and the clear errors of a NaN and of an incompatible checkp
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -15,11 +16,19 @@ import torch
 from videomimic_offline.errors import IncompatibleError, NumericalError
 from videomimic_offline.policy.exported import load_policy
 from videomimic_offline.policy.layout import StudentLayout
+from videomimic_offline.robot import physics
 from videomimic_offline.training import stages
 from videomimic_offline.training.export import export_student, parity, policy_from_checkpoint
 
+from videomimic_offline import settings
+
 pytestmark = pytest.mark.slow
-TINY = dict(num_envs=4, steps_per_env=8, save_interval=1, patch_size=4.0, hidden=(64, 64), procedural=("flat",))
+TINY = dict(
+    save_interval=1,
+    progress=False,
+    env={"num_envs": 4, "patch_size": 4.0, "terrain": ("flat",)},
+    agent={"steps_per_env": 8, "hidden": (64, 64)},
+)
 
 
 @pytest.fixture(scope="module")
@@ -29,14 +38,14 @@ def run(data, tmp_path_factory):
     t0 = time.time()
     # First MPT run is a time-limited chunk: it must stop after one iteration with a checkpoint.
     ck = stages.train_stage(
-        stages.StageConfig("mpt", out_dir=out, motions=[data["mocap"]], iterations=50, max_minutes=1e-6, **TINY)
+        stages.stage_config("mpt", out=out, motions=[data["mocap"]], iterations=50, max_minutes=1e-6, **TINY)
     )
     assert ck.name == "model_0.pt"
-    ck = stages.train_stage(stages.StageConfig("mpt", out_dir=out, motions=[data["mocap"]], iterations=2, **TINY))
+    ck = stages.train_stage(stages.stage_config("mpt", out=out, motions=[data["mocap"]], iterations=2, **TINY))
     assert ck.name == "model_1.pt"  # continued from model_0, not restarted
     for stage in ("teacher", "distill", "finetune"):
         ck = stages.train_stage(
-            stages.StageConfig(stage, out_dir=out, motions=[data["clips"]], init=ck, iterations=2, **TINY)
+            stages.stage_config(stage, out=out, motions=[data["clips"]], init=ck, iterations=2, **TINY)
         )
         assert ck.parent.name == stage and ck.name == "model_1.pt"
     print(f"four stages: {time.time() - t0:.1f} s")
@@ -48,6 +57,7 @@ def test_four_stages_export_a_student_with_parity(run, tmp_path):
     files = export_student(ck, tmp_path)
     pol = load_policy(files["onnx"])
     assert pol.layout == StudentLayout() and pol.metadata["joint_names"] == list(stages.g1.JOINT_NAMES_23)
+    assert pol.metadata["physics"] == json.loads(json.dumps(physics.metadata()))  # the robot it was trained on
     actor, _ = policy_from_checkpoint(ck)
     assert parity(actor, files, pol.layout) < 1e-5
     # Distillation matched the std too: the student's std moved from its init toward the teacher's.
@@ -64,8 +74,8 @@ def test_eval_sim2sim_and_plots_run_on_the_exported_student(run, data, tmp_path)
     files = export_student(run / "finetune", tmp_path)
     rep = evaluate(files["onnx"], [data["clips"], data["mocap"] / "stand.npz"], patch_size=4.0, progress=False)
     assert [c["clip"] for c in rep["clips"]] == ["stepclip", "stand"]  # scene clip on its terrain, MoCap on flat
-    for clip in rep["clips"]:
-        assert clip["episodes"] >= 1 and 0.0 <= clip["success_rate"] <= 1.0
+    for clip in rep["clips"]:  # one episode each, as asked (the short clip is not counted again while the other runs)
+        assert clip["episodes"] == 1 and 0.0 <= clip["success_rate"] <= 1.0
         assert np.isfinite(clip["joint_error_rad"]) and clip["link_error_mm"] > 0
     s2s = run_sim2sim(
         files["onnx"], data["clip"].parent / "heightfield.npz", seconds=0.5, progress=False, png=tmp_path / "s2s.png"
@@ -83,6 +93,21 @@ def test_eval_sim2sim_and_plots_run_on_the_exported_student(run, data, tmp_path)
     assert {"Loss/behavior", "Loss/std"} <= set(distill) and len(distill["Loss/std"]) == 2
 
 
+def test_each_stage_saves_its_resolved_settings_and_refuses_to_resume_with_others(run, data):
+    for stage in stages.CONFIGS:
+        folder = run / stage
+        cfg = settings.load_resolved(stages.CONFIGS[stage], folder / "config.json")
+        assert cfg.agent.hidden == (64, 64) and cfg.env.num_envs == 4 and cfg.stage == stage
+        agent = json.loads((folder / "agent.json").read_text())
+        algorithm = agent["algorithm"]
+        assert algorithm["learning_rate"] == stages.CONFIGS[stage](motions=[], out=run).agent.learning_rate
+        env = json.loads((folder / "env.json").read_text())
+        assert env["scene"]["num_envs"] == 4 and env["decimation"] == 4
+    changed = {**TINY, "env": {**TINY["env"], "num_envs": 8}}
+    with pytest.raises(IncompatibleError, match=r"other settings \(env.num_envs differ\)"):
+        stages.train_stage(stages.stage_config("teacher", out=run, motions=[data["clips"]], iterations=3, **changed))
+
+
 def test_resume_refuses_a_checkpoint_with_another_layout(run, data):
     """Tamper the newest teacher checkpoint's record: re-running must refuse, not misload."""
     ck_path = run / "teacher" / "model_1.pt"
@@ -92,9 +117,7 @@ def test_resume_refuses_a_checkpoint_with_another_layout(run, data):
     torch.save(ck, bad)
     try:
         with pytest.raises(IncompatibleError, match="observation group 'actor'"):
-            stages.train_stage(
-                stages.StageConfig("teacher", out_dir=run, motions=[data["clips"]], iterations=3, **TINY)
-            )
+            stages.train_stage(stages.stage_config("teacher", out=run, motions=[data["clips"]], iterations=3, **TINY))
     finally:
         bad.unlink()
 
@@ -109,13 +132,11 @@ def test_nan_in_training_is_one_clear_error(run, data, monkeypatch):
 
     monkeypatch.setattr(PPO, "act", nan_act)
     with pytest.raises(NumericalError, match="NaN.*last good checkpoint is kept"):
-        stages.train_stage(
-            stages.StageConfig("mpt", out_dir=run / "nan", motions=[data["mocap"]], iterations=1, **TINY)
-        )
+        stages.train_stage(stages.stage_config("mpt", out=run / "nan", motions=[data["mocap"]], iterations=1, **TINY))
     assert not list((run / "nan" / "mpt").glob("model_*.pt"))
 
 
-def test_resume_after_kill_continues_from_last_checkpoint(data, tmp_path, capsys):
+def test_resume_after_kill_continues_from_last_checkpoint(data, tmp_path):
     """SIGKILL the train_mpt tool right after a checkpoint; re-running the stage continues from it."""
     out = tmp_path / "killed"
     args = [
@@ -153,9 +174,14 @@ def test_resume_after_kill_continues_from_last_checkpoint(data, tmp_path, capsys
         proc.wait()
     done = max(int(p.stem.split("_")[1]) for p in (out / "mpt").glob("model_*.pt"))
     before = torch.load(out / "mpt" / f"model_{done}.pt", weights_only=False)
-    kw = {**TINY, "motions": [data["mocap"]], "out_dir": out}
-    ck = stages.train_stage(stages.StageConfig("mpt", iterations=done + 2, **kw))
-    assert f"resuming mpt from model_{done}.pt (iteration {done + 1} of {done + 2})" in capsys.readouterr().out
+    # The same command again (as a user would): it resumes, and says so in a few lines, without Warp's chatter.
+    res = subprocess.run([*cmd, "--iterations", str(done + 2)], capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.strip().splitlines()
+    assert f"resuming mpt from model_{done}.pt (iteration {done + 1} of {done + 2})" in lines
+    assert not [line for line in res.stdout.splitlines() + res.stderr.splitlines() if line.startswith("Module ")]
+    assert lines[-3].startswith(f"train_mpt: mpt trained to iteration {done + 2}") and "look at:" in lines[-1]
+    ck = stages.checkpoints(out / "mpt")[-1]
     assert ck.name == f"model_{done + 1}.pt"
     last = torch.load(ck, weights_only=False)
     assert last["iter"] == done + 1

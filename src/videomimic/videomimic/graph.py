@@ -13,7 +13,7 @@ from pathlib import Path
 
 from videomimic_offline.topics import RECORDED_TOPICS, TOPICS
 
-__all__ = ["DEPLOY_ARGUMENTS", "RECORDED_TOPICS", "TOPICS", "NodeSpec", "deploy_graph"]
+__all__ = ["DEPLOY_ARGUMENTS", "RECORDED_TOPICS", "TOPICS", "NodeSpec", "deploy_graph", "deploy_notes"]
 
 CONFIG_DIR_NAME = "config"
 
@@ -35,8 +35,18 @@ class NodeSpec:
 #: Launch arguments of deploy.launch.py with their defaults and meaning.
 DEPLOY_ARGUMENTS: dict[str, tuple[str, str]] = {
     "sim": ("false", "true: simulated G1 + simulated MID-360 (sim_g1) instead of the robot and LiDAR driver"),
-    "policy": ("", "path to an exported student (.onnx or .pt with metadata); empty: the packaged default"),
+    "policy": (
+        "",
+        "path to an exported student (.onnx, or .pt with metadata); none is packaged: `./vm demo` writes "
+        "runs/main/train/export/student.onnx, docs/training.md trains one. Empty: no policy node "
+        "(stand and damping only; A is refused)",
+    ),
     "scene": ("", "sim only: scene folder or heightfield .npz of a reconstruction; empty: flat ground with a step"),
+    "spawn": (
+        "",
+        "sim only: where the robot starts: the robot_motion.npz of the scene (its first frame, facing its way), "
+        "or x,y[,yaw]; empty: the origin, or the known terrain nearest to it",
+    ),
     "record": ("false", "true: record a rosbag2 (MCAP) of the run under runs/bags/"),
     "joy_device": ("", "a /dev/input/js* device to read directly; empty: subscribe to /joy from a joy node"),
     "joy_script": ("", "sim only: a timed gamepad script (e.g. config/joy_demo.yaml) for unattended runs"),
@@ -55,17 +65,46 @@ DEPLOY_ARGUMENTS: dict[str, tuple[str, str]] = {
 }
 
 
-def _truthy(value: str) -> bool:
-    return str(value).strip().lower() in ("1", "true", "yes", "on")
+#: Launch arguments that are booleans; anything but these spellings is refused before anything starts.
+BOOLEAN_ARGUMENTS = ("sim", "record", "lidar_driver")
+_TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
+
+
+def _boolean(name: str, value: str) -> bool:
+    v = str(value).strip().lower()
+    if v in _TRUE:
+        return True
+    if v in _FALSE:
+        return False
+    raise ValueError(f"{name}:={value!r} is not a boolean: use {name}:=true or {name}:=false")
+
+
+def _resolved(args: dict[str, str]) -> dict[str, str]:
+    unknown = set(args) - set(DEPLOY_ARGUMENTS)
+    if unknown:
+        raise ValueError(f"unknown launch argument(s) {sorted(unknown)}; known: {sorted(DEPLOY_ARGUMENTS)}")
+    a = {k: args.get(k, default) for k, (default, _) in DEPLOY_ARGUMENTS.items()}
+    for name in BOOLEAN_ARGUMENTS:
+        _boolean(name, a[name])
+    return a
+
+
+def deploy_notes(args: dict[str, str]) -> list[str]:
+    """What a user should know about this choice of arguments, one line each (printed before the start)."""
+    a = _resolved(args)
+    notes = []
+    if not a["policy"].strip():
+        notes.append(
+            "no policy:= given: starting without the policy node (stand and damping work; A is refused). "
+            "A policy: `./vm demo` writes runs/main/train/export/student.onnx; docs/training.md trains one."
+        )
+    return notes
 
 
 def deploy_graph(args: dict[str, str], config_dir: Path) -> list[NodeSpec]:
     """The deploy graph for resolved launch arguments ``args``; params come from ``config_dir``."""
-    a = {k: args.get(k, default) for k, (default, _) in DEPLOY_ARGUMENTS.items()}
-    unknown = set(args) - set(DEPLOY_ARGUMENTS)
-    if unknown:
-        raise ValueError(f"unknown launch argument(s) {sorted(unknown)}; known: {sorted(DEPLOY_ARGUMENTS)}")
-    sim = _truthy(a["sim"])
+    a = _resolved(args)
+    sim = _boolean("sim", a["sim"])
     params = str(config_dir / "deploy.yaml")
     env: dict[str, str] = {}
     if a["dds"] == "auto" and not sim:
@@ -83,10 +122,10 @@ def deploy_graph(args: dict[str, str], config_dir: Path) -> list[NodeSpec]:
         nodes.append(
             NodeSpec(
                 "sim_g1", "videomimic_nodes", "sim_g1",
-                (params, str(config_dir / "sim.yaml"), {"scene": a["scene"]}), required=True,
+                (params, str(config_dir / "sim.yaml"), {"scene": a["scene"], "spawn": a["spawn"]}), required=True,
             )
         )  # fmt: skip
-    elif _truthy(a["lidar_driver"]):
+    elif _boolean("lidar_driver", a["lidar_driver"]):
         nodes.append(NodeSpec("livox_lidar_publisher", "livox_ros_driver2", "livox_ros_driver2_node",
                               (str(config_dir / "livox_mid360.yaml"),)))  # fmt: skip
     if not sim and a["odom"] == "estimator":  # sim_g1 publishes the true odometry itself
@@ -94,7 +133,11 @@ def deploy_graph(args: dict[str, str], config_dir: Path) -> list[NodeSpec]:
     nodes += [
         NodeSpec("lidar_ingest", "videomimic_nodes", "lidar_ingest", (params,)),
         NodeSpec("elevation_map", "videomimic_nodes", "elevation_map", (params,)),
-        NodeSpec("policy", "videomimic_nodes", "policy", (params, {"policy_path": a["policy"]}), required=True),
+        *(
+            [NodeSpec("policy", "videomimic_nodes", "policy", (params, {"policy_path": a["policy"]}), required=True)]
+            if a["policy"].strip()
+            else []
+        ),
         NodeSpec(
             "g1_bridge",
             "videomimic_nodes",
@@ -109,7 +152,9 @@ def deploy_graph(args: dict[str, str], config_dir: Path) -> list[NodeSpec]:
             raise ValueError("joy_script:= drives the robot without an operator: it is allowed with sim:=true only")
         script = a["joy_script"] if "/" in a["joy_script"] else str(config_dir / a["joy_script"])  # name: in config/
         nodes.append(NodeSpec("joy_script", "videomimic_nodes", "joy_script", ({"script": script},)))
-    if _truthy(a["record"]):
+    if a["spawn"] and not sim:
+        raise ValueError("spawn:= places the simulated robot: it is allowed with sim:=true only")
+    if _boolean("record", a["record"]):
         nodes.append(NodeSpec("recorder", "videomimic_nodes", "recorder",
                               (params, {"policy": a["policy"], "scene": a["scene"]})))  # fmt: skip
     return [NodeSpec(**{**n.__dict__, "env": {**env, **n.env}}) for n in nodes]

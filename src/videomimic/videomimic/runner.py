@@ -2,8 +2,10 @@
 
 Where ``launch``/``launch_ros`` are not installable (ROS 2 from PyPI wheels), this starts exactly the
 graph that ``launch/<graph>.launch.py`` starts on a ROS install — both read
-:mod:`videomimic.graph` — with the same parameters and remappings. It forwards Ctrl-C (SIGINT) and
-SIGTERM to every node, stops everything when a required node exits, and then exits non-zero.
+:mod:`videomimic.graph` — with the same parameters and remappings. Like ``ros2 launch`` it keeps
+the nodes in its own process group, so a terminal's Ctrl-C reaches every node directly and then
+once more from here (each node handles both: ``videomimic_nodes.shutdown``); it forwards SIGINT and
+SIGTERM, stops everything when a required node exits, and then exits non-zero.
 
 Exit codes: 0 clean shutdown (signal or ``--duration`` elapsed), 1 a required node exited,
 2 bad arguments / parameter files / missing executables (nothing was started).
@@ -14,10 +16,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import shlex
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -31,9 +33,21 @@ from videomimic.ament import find_executable, package_share
 from videomimic.graph import NodeSpec
 
 #: Graph builders by launch-file stem: ``deploy`` ↔ ``launch/deploy.launch.py``.
-GRAPHS: dict[str, tuple[Callable[[dict[str, str], Path], list[NodeSpec]], dict[str, tuple[str, str]]]] = {
-    "deploy": (graph.deploy_graph, graph.DEPLOY_ARGUMENTS),
+GRAPHS: dict[
+    str,
+    tuple[
+        Callable[[dict[str, str], Path], list[NodeSpec]],
+        dict[str, tuple[str, str]],
+        Callable[[dict[str, str]], list[str]],
+    ],
+] = {
+    "deploy": (graph.deploy_graph, graph.DEPLOY_ARGUMENTS, graph.deploy_notes),
 }
+
+
+def _stem(name: str) -> str:
+    return Path(name).name.removesuffix(".py").removesuffix(".launch")
+
 
 STOP_GRACE_S = 5.0
 TERM_GRACE_S = 3.0
@@ -72,21 +86,42 @@ def check_params_file(path: str) -> None:
             raise GraphError(f"parameter file {p}: '{node}.ros__parameters' must be a mapping")
 
 
-def node_command(spec: NodeSpec, tmpdir: Path) -> list[str]:
-    """The argv that starts ``spec``, as launch_ros builds it (params files in order, then remaps)."""
+def _flat(params: dict[str, object], prefix: str = "") -> dict[str, object]:
+    """Nested parameter dicts as dotted names (what launch_ros does with them too)."""
+    out: dict[str, object] = {}
+    for k, v in params.items():
+        if isinstance(v, dict):
+            out.update(_flat(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def node_command(spec: NodeSpec) -> list[str]:
+    """The argv that starts ``spec``: its parameter files in order, then its inline parameters as
+    ``-p name:=value`` (which take precedence over every file, as launch_ros's inline parameters do
+    when they come last), then remappings. No temporary files: ``--print`` shows a command that runs."""
     exe = find_executable(spec.package, spec.executable)
     cmd = [str(exe), *spec.arguments, "--ros-args", "-r", f"__node:={spec.name}"]
-    for i, param in enumerate(spec.parameters):
+    inline: dict[str, object] = {}
+    for param in spec.parameters:
         if isinstance(param, dict):
-            inline = tmpdir / f"{spec.name}_{i}.yaml"
-            inline.write_text(yaml.safe_dump({spec.name: {"ros__parameters": param}}))
-            cmd += ["--params-file", str(inline)]
+            inline.update(_flat(param))
+        elif inline:
+            raise GraphError(f"node {spec.name}: parameter file {param} comes after inline parameters; put files first")
         else:
             check_params_file(param)
             cmd += ["--params-file", str(param)]
+    for name, value in inline.items():
+        cmd += ["-p", f"{name}:={yaml.safe_dump(value, default_flow_style=True).strip().removesuffix('...').strip()}"]
     for src, dst in spec.remappings:
         cmd += ["-r", f"{src}:={dst}"]
     return cmd
+
+
+def printable(spec: NodeSpec, cmd: list[str]) -> str:
+    """One shell line that starts the node (its environment first)."""
+    return shlex.join([*(f"{k}={v}" for k, v in spec.env.items()), *cmd])
 
 
 @dataclass
@@ -109,24 +144,22 @@ class GraphRunner:
         self.log = log
         self.procs: list[_Proc] = []
         self._stop = threading.Event()
-        self._tmp = tempfile.TemporaryDirectory(prefix="vm_launch_")
         names = [s.name for s in self.specs]
         dup = {n for n in names if names.count(n) > 1}
         if dup:
             raise GraphError(f"duplicate node names in graph: {sorted(dup)}")
         # Resolve everything before starting anything: a bad graph starts no process.
-        self.commands = [node_command(s, Path(self._tmp.name)) for s in self.specs]
+        self.commands = [node_command(s) for s in self.specs]
 
     def _say(self, msg: str) -> None:
         self.log.write(f"[vm_launch] {msg}\n")
         self.log.flush()
 
     def start(self) -> None:
-        """Start every node (each in its own session so signals are ours to forward)."""
+        """Start every node in this process group, as ``ros2 launch`` does: a terminal's Ctrl-C reaches them all."""
         for spec, cmd in zip(self.specs, self.commands, strict=True):
             env = {**os.environ, **spec.env}
-            popen = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
-                                     start_new_session=True)  # fmt: skip
+            popen = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
             threading.Thread(target=_pump, args=(spec.name, popen.stdout, self.log), daemon=True).start()
             self.procs.append(_Proc(spec, popen))
             self._say(f"started {spec.name} [{spec.package}/{spec.executable}] pid {popen.pid}")
@@ -134,6 +167,10 @@ class GraphRunner:
     def request_stop(self, *_: object) -> None:
         """Signal handler: ask the supervision loop to shut the graph down."""
         self._stop.set()
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop.is_set()
 
     def supervise(self, duration: float | None = None) -> int:
         """Wait until a signal, ``duration`` seconds, or a required node's exit; then stop all."""
@@ -173,21 +210,22 @@ class GraphRunner:
                     self._say(f"{p.spec.name} did not stop: sending {sig.name}")
                     _signal(p.popen, sig)
         for p in self.procs:
-            p.popen.wait()
-        self._tmp.cleanup()
+            rc = p.popen.wait()
+            if p in live and rc != 0:
+                self._say(f"{p.spec.name} exited with code {rc} while stopping")
 
 
 def _signal(popen: subprocess.Popen[bytes], sig: signal.Signals) -> None:
     with contextlib.suppress(ProcessLookupError):  # already gone
-        os.killpg(popen.pid, sig)
+        popen.send_signal(sig)
 
 
 def resolve_graph(name: str, args: dict[str, str]) -> list[NodeSpec]:
     """Build graph ``name`` (``deploy`` or ``deploy.launch.py``) for launch arguments ``args``."""
-    stem = Path(name).name.removesuffix(".py").removesuffix(".launch")
+    stem = _stem(name)
     if stem not in GRAPHS:
         raise GraphError(f"unknown graph '{name}'; known: {', '.join(f'{g}.launch.py' for g in GRAPHS)}")
-    builder, declared = GRAPHS[stem]
+    builder, declared, _notes = GRAPHS[stem]
     unknown = sorted(set(args) - set(declared))
     if unknown:
         raise GraphError(f"unknown launch argument(s) {unknown}; {stem}.launch.py takes: {', '.join(declared)}")
@@ -212,28 +250,48 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--print", action="store_true", help="print the node commands and exit")
     parser.add_argument("--show-args", action="store_true", help="list the launch arguments and exit")
     ns = parser.parse_args(argv)
+    early: list[int] = []  # a Ctrl-C before the graph exists: start nothing, exit cleanly
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda signum, _f: early.append(signum))
     try:
         if ns.show_args:
-            stem = Path(ns.graph).name.removesuffix(".py").removesuffix(".launch")
-            for key, (default, doc) in GRAPHS.get(stem, (None, {}))[1].items():
-                print(f"  {key}:={default!r:12} {doc}")
+            show_args(ns.graph)
             return 0
-        specs = resolve_graph(ns.graph, parse_launch_args(ns.args))
+        args = parse_launch_args(ns.args)
+        specs = resolve_graph(ns.graph, args)
         runner = GraphRunner(specs)
+        notes = GRAPHS[_stem(ns.graph)][2](args)
     except (GraphError, LookupError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, runner.request_stop)
+    if early:
+        runner.request_stop()
+    for note in notes:
+        print(f"[vm_launch] note: {note}", file=sys.stderr, flush=True)
     if ns.print:
-        for cmd in runner.commands:
-            print(" ".join(cmd))
+        for spec, cmd in zip(runner.specs, runner.commands, strict=True):
+            print(printable(spec, cmd))
         return 0
     return run(runner, ns.duration)
+
+
+def show_args(graph_name: str) -> None:
+    """Print a graph's launch arguments with defaults, like ``ros2 launch ... --show-args``."""
+    stem = _stem(graph_name)
+    if stem not in GRAPHS:
+        raise GraphError(f"unknown graph '{graph_name}'; known: {', '.join(f'{g}.launch.py' for g in GRAPHS)}")
+    for key, (default, doc) in GRAPHS[stem][1].items():
+        print(f"  {key}:={default!r:12} {doc}")
 
 
 def run(runner: GraphRunner, duration: float | None = None) -> int:
     """Start ``runner``'s graph with Ctrl-C/SIGTERM forwarding and supervise it to the end."""
     signal.signal(signal.SIGINT, runner.request_stop)
     signal.signal(signal.SIGTERM, runner.request_stop)
+    if runner.stop_requested:  # Ctrl-C before anything started: start nothing
+        return 0
     runner.start()
     return runner.supervise(duration)
 

@@ -17,17 +17,23 @@ from videomimic_offline.robot import g1
 
 from videomimic_nodes.core.cloud import CloudError, cloud2_to_cloud
 from videomimic_nodes.core.elevation import ElevationMap, MapConfig
-from videomimic_nodes.ros_common import TOPIC_QOS, RateLimitedLog, counted, now_s, params, run, topic_param
+from videomimic_nodes.ros_common import TOPIC_QOS, Params, RateLimitedLog, counted, now_s, params, run, topic_param
+
+PARAMS: Params = {
+    "length": (4.0, "m: side of the square, robot-centric map"),
+    "resolution": (0.05, "m per cell"),
+    "fill_radius": (0.15, "m: an unknown heightmap cell borrows a known cell this close, else the fallback"),
+    "max_age_s": (10.0, "s: cells not seen for this long are forgotten"),
+    "heightmap_hz": (50.0, "Hz: policy heightmap rate"),
+    "gridmap_hz": (5.0, "Hz: GridMap rate"),
+    "odom_timeout": (0.5, "s: no heightmap when odometry is older than this"),
+}
 
 
 class ElevationMapNode(Node):
     def __init__(self) -> None:
         super().__init__("elevation_map")
-        p = params(
-            self,
-            {"length": 4.0, "resolution": 0.05, "fill_radius": 0.15, "max_age_s": 10.0, "heightmap_hz": 50.0,
-             "gridmap_hz": 5.0, "odom_timeout": 0.5},
-        )  # fmt: skip
+        p = params(self, PARAMS)
         self.p = p
         self.map = ElevationMap(MapConfig(length=p["length"], resolution=p["resolution"], fill_radius=p["fill_radius"],
                                           max_age_s=p["max_age_s"]))  # fmt: skip

@@ -3,7 +3,8 @@
 The safety logic lives in :class:`core.bridge.BridgeCore`; this shell feeds it messages and the
 clock, and publishes LowCmd on every LowState (the robot's 500 Hz) once armed. A 50 Hz timer runs
 the watchdogs and keeps sending damping when LowState stops. The e-stop callback commands damping
-immediately, without waiting for the next cycle.
+immediately, without waiting for the next cycle. A fall (the IMU's tilt beyond ``fall_tilt`` for
+``fall_hold_s``) drops to damping at once and is logged and published on /vm/events (recorded).
 """
 
 from __future__ import annotations
@@ -18,28 +19,39 @@ from videomimic_offline.robot import g1
 from videomimic_nodes.core.bridge import BridgeConfig, BridgeCore, ButtonEdges, Mode
 from videomimic_nodes.core.lowcmd import MotorArrays, pack_lowcmd
 from videomimic_nodes.core.teleop import remote_to_joy
-from videomimic_nodes.ros_common import TOPIC_QOS, counted, now_s, params, run, topic_param
+from videomimic_nodes.ros_common import TOPIC_QOS, Events, Params, counted, now_s, params, run, topic_param
 
 N_G1 = len(g1.JOINT_NAMES_29)
+
+_D = BridgeConfig()
+PARAMS: Params = {
+    "sim": (False, "set by the launch file: the robot is sim_g1"),
+    "arm_on_start": (False, "send motor commands from the start (real robot: arm with the joystick instead)"),
+    "sim_auto_arm": (True, "with sim true the bridge arms itself"),
+    "arm_buttons": ([4, 5], "Joy buttons held together to arm (LB + RB)"),
+    "button_stand": (7, "Joy button: stand, ramp to the default pose (START)"),
+    "button_policy": (0, "Joy button: run the policy, after the ramp (A)"),
+    "button_damp": (6, "Joy button: damping (BACK)"),
+    "button_estop": (1, "Joy button: emergency stop, latched damping (B)"),
+    "lowstate_timeout": (_D.lowstate_timeout, "s: LowState older than this in stand/policy -> damping"),
+    "policy_timeout": (_D.policy_timeout, "s: targets older than this in policy -> damping"),
+    "ramp_s": (_D.ramp_s, "s: stand ramp to the default pose"),
+    "fall_tilt": (_D.fall_tilt, "rad: pelvis tilt (IMU) that, held, is a fall -> damping; <= 0: off"),
+    "fall_hold_s": (_D.fall_hold_s, "s the tilt must last to count as a fall"),
+    "control_hz": (50.0, "Hz: watchdog timer (motor commands follow LowState)"),
+    "state_decimation": (1, "publish JointState/Imu every N LowState"),
+    "remote_to_joy": (False, "publish the G1's own wireless remote as /joy"),
+}
 
 
 class G1Bridge(Node):
     def __init__(self) -> None:
         super().__init__("g1_bridge")
-        p = params(
-            self,
-            {
-                "sim": False, "arm_on_start": False, "sim_auto_arm": True,
-                "arm_buttons": [4, 5], "button_stand": 7, "button_policy": 0, "button_damp": 6, "button_estop": 1,
-                "lowstate_timeout": 0.04, "policy_timeout": 0.06, "ramp_s": 2.0, "control_hz": 50.0,
-                "state_decimation": 1, "remote_to_joy": False,
-            },
-        )  # fmt: skip
+        p = params(self, PARAMS)
         self.p = p
         armed = bool(p["arm_on_start"]) or (bool(p["sim"]) and bool(p["sim_auto_arm"]))
-        cfg = BridgeConfig(
-            lowstate_timeout=p["lowstate_timeout"], policy_timeout=p["policy_timeout"], ramp_s=p["ramp_s"]
-        )
+        cfg = BridgeConfig(lowstate_timeout=p["lowstate_timeout"], policy_timeout=p["policy_timeout"],
+                           ramp_s=p["ramp_s"], fall_tilt=p["fall_tilt"], fall_hold_s=p["fall_hold_s"])  # fmt: skip
         self.core = BridgeCore(cfg, armed=armed)
         self.edges = ButtonEdges()
         self.mode_machine = 0
@@ -50,8 +62,9 @@ class G1Bridge(Node):
         self.pub_js = counted(self.create_publisher(JointState, topic_param(self, "joint_states"), q["joint_states"]))
         self.pub_imu = counted(self.create_publisher(Imu, topic_param(self, "imu"), q["imu"]))
         self.pub_state = counted(self.create_publisher(String, topic_param(self, "bridge_state"), q["bridge_state"]))
+        self.events = Events(self)  # falls and every mode change, with their reasons (recorded)
         joy_topic = topic_param(self, "joy")
-        self.pub_joy = self.create_publisher(Joy, joy_topic, q["joy"]) if p["remote_to_joy"] else None
+        self.pub_joy = counted(self.create_publisher(Joy, joy_topic, q["joy"])) if p["remote_to_joy"] else None
         self._remote_prev: bytes = b""
         self._t_remote = 0.0
         self.create_subscription(LowState, topic_param(self, "lowstate"), self.on_lowstate, q["lowstate"])
@@ -81,7 +94,11 @@ class G1Bridge(Node):
             return
         self.mode_machine = int(msg.mode_machine)
         self.core.on_state(q, dq, now)
+        fell = self.core.on_imu(np.asarray(msg.imu_state.quaternion, dtype=np.float64), now)
         self.send(now)  # the motor command first: it is the latency-critical output
+        if fell:
+            self.events.report("fall", f"{self.core.reason}: damping", level="error",
+                               tilt_deg=float(np.degrees(self.core.tilt)))  # fmt: skip
         if self.pub_joy is not None:
             self.republish_remote(bytes(msg.wireless_remote), now)
         self._n_state += 1
@@ -120,7 +137,8 @@ class G1Bridge(Node):
                 if mode is None:
                     self.core.set_estop(True, now, source="button")
                 elif not self.core.request(mode, now):
-                    self.get_logger().warning(f"request {mode.value} refused in mode {self.core.mode.value}")
+                    why = " (the robot is down: torso tilted beyond the fall limit)" if self.core.tilted() else ""
+                    self.get_logger().warning(f"request {mode.value} refused in mode {self.core.mode.value}{why}")
         self.publish_state()
         self.send(now)
 
@@ -193,7 +211,8 @@ class G1Bridge(Node):
     def publish_state(self, force: bool = False) -> None:
         if force or self.core.mode != self._last_mode:
             if self.core.mode != self._last_mode:
-                self.get_logger().info(f"mode -> {self.core.mode.value} ({self.core.reason})")
+                self.events.report("mode", f"mode -> {self.core.mode.value} ({self.core.reason})", level="info",
+                                   mode=self.core.mode.value, reason=self.core.reason)  # fmt: skip
             self._last_mode = self.core.mode
             self.pub_state.publish(String(data=self.core.mode.value))
 

@@ -14,16 +14,22 @@ from sensor_msgs.msg import Joy
 from unitree_hg.msg import LowState
 
 from videomimic_nodes.core.joy_script import JoyScript
-from videomimic_nodes.ros_common import TOPIC_QOS, params, run, topic_param
+from videomimic_nodes.ros_common import TOPIC_QOS, Params, counted, params, run, topic_param
+
+PARAMS: Params = {
+    "script": ("", "the gamepad script (YAML, e.g. config/joy_demo.yaml); required"),
+    "rate_hz": (50.0, "Hz: Joy rate"),
+}
 
 
 class JoyScriptNode(Node):
     def __init__(self) -> None:
         super().__init__("joy_script")
-        p = params(self, {"script": "", "rate_hz": 50.0})
+        p = params(self, PARAMS)
         self.script = JoyScript.load(p["script"])
-        self.pub = self.create_publisher(Joy, topic_param(self, "joy"), TOPIC_QOS["joy"])
+        self.pub = counted(self.create_publisher(Joy, topic_param(self, "joy"), TOPIC_QOS["joy"]))
         self.t0: float | None = None
+        self._index = -1  # the last script step published
         self._sub = self.create_subscription(LowState, topic_param(self, "lowstate"), self.on_lowstate,
                                              TOPIC_QOS["lowstate"])  # fmt: skip
         self.create_timer(1.0 / float(p["rate_hz"]), self.tick)
@@ -38,15 +44,12 @@ class JoyScriptNode(Node):
 
     def tick(self) -> None:
         elapsed = -1.0 if self.t0 is None else time.monotonic() - self.t0
-        axes, buttons = self.script.state(elapsed)
-        msg = Joy(axes=axes, buttons=buttons)
-        msg.header.stamp = self.get_clock().now().to_msg()
-        self.pub.publish(msg)
+        states, self._index = self.script.states_since(self._index, elapsed)
+        for axes, buttons in states:  # every step at least once, even after this process was held up
+            msg = Joy(axes=axes, buttons=buttons)
+            msg.header.stamp = self.get_clock().now().to_msg()
+            self.pub.publish(msg)
 
 
 def main() -> None:
     run(JoyScriptNode)
-
-
-if __name__ == "__main__":
-    main()

@@ -15,19 +15,26 @@ from rclpy.node import Node
 from sensor_msgs.msg import Joy
 
 from videomimic_nodes.core.teleop import JsState, Teleop, TeleopConfig
-from videomimic_nodes.ros_common import TOPIC_QOS, counted, now_s, params, run, topic_param
+from videomimic_nodes.ros_common import TOPIC_QOS, Params, counted, now_s, params, run, topic_param
+
+_D = TeleopConfig()
+PARAMS: Params = {
+    "device": ("", "a /dev/input/jsN to read directly (and republish as /joy); empty: subscribe to /joy"),
+    "rate_hz": (50.0, "Hz: direction command rate (a lost joystick becomes a zero command)"),
+    "axis_lx": (_D.axis_lx, "Joy axis: left stick horizontal (sideways)"),
+    "axis_ly": (_D.axis_ly, "Joy axis: left stick vertical (forward)"),
+    "axis_rx": (_D.axis_rx, "Joy axis: right stick horizontal (turn)"),
+    "invert_horizontal": (_D.invert_horizontal, "stick right = negative y / yaw (the ROS joy node's sign)"),
+    "deadman_button": (_D.deadman_button, "button to hold for any motion (LB); -1: none"),
+    "timeout_s": (_D.timeout_s, "s: no joystick input for this long -> zero command"),
+    "deadzone": (_D.deadzone, "stick values below this read as 0"),
+}
 
 
 class JoyTeleop(Node):
     def __init__(self) -> None:
         super().__init__("joy_teleop")
-        d = TeleopConfig()
-        p = params(
-            self,
-            {"device": "", "rate_hz": 50.0, "axis_lx": d.axis_lx, "axis_ly": d.axis_ly, "axis_rx": d.axis_rx,
-             "invert_horizontal": d.invert_horizontal, "deadman_button": d.deadman_button, "timeout_s": d.timeout_s,
-             "deadzone": d.deadzone},
-        )  # fmt: skip
+        p = params(self, PARAMS)
         self.teleop = Teleop(TeleopConfig(p["axis_lx"], p["axis_ly"], p["axis_rx"], p["invert_horizontal"],
                                           p["deadman_button"], p["timeout_s"], p["deadzone"]))  # fmt: skip
         q = TOPIC_QOS
@@ -40,7 +47,7 @@ class JoyTeleop(Node):
         self._is_chardev = True
         if p["device"]:
             self.device = str(p["device"])
-            self.pub_joy = self.create_publisher(Joy, joy_topic, q["joy"])
+            self.pub_joy = counted(self.create_publisher(Joy, joy_topic, q["joy"]))
             self.open_device()
             self.create_timer(0.01, self.read_device)
         else:

@@ -23,20 +23,26 @@ from videomimic_nodes.core.cloud import (
     pose_matrix,
     xyz_to_cloud2_fields,
 )
-from videomimic_nodes.ros_common import TOPIC_QOS, RateLimitedLog, counted, params, run, stamp_to_s, topic_param
+from videomimic_nodes.ros_common import TOPIC_QOS, Params, RateLimitedLog, counted, params, run, stamp_to_s, topic_param
+
+PARAMS: Params = {
+    "input": ("both", "points (PointCloud2, Livox xfer_format 0) | custom (CustomMsg, xfer_format 1) | both"),
+    "mount_xyz": ([0.0, 0.0, 0.4], "m: LiDAR origin in torso_link (measure it on your robot)"),
+    "mount_rpy": ([3.14159265, 0.35, 0.0], "rad, extrinsic xyz: LiDAR orientation in torso_link"),
+    "body_min": ([-0.25, -0.3, -0.72], "m: robot body box in torso_link; points inside it are the robot"),
+    "body_max": ([0.25, 0.3, 0.6], "m: the other corner of that box"),
+    "range_min": (0.15, "m: closer returns are dropped"),
+    "range_max": (30.0, "m: farther returns are dropped"),
+    "z_min": (-3.0, "m: keep points at least this far below the torso"),
+    "z_max": (2.0, "m: and at most this far above it"),
+    "deskew": (True, "undo the motion during a scan with the odometry stream"),
+}
 
 
 class LidarIngest(Node):
     def __init__(self) -> None:
         super().__init__("lidar_ingest")
-        p = params(
-            self,
-            {
-                "input": "both", "mount_xyz": [0.0, 0.0, 0.4], "mount_rpy": [3.14159265, 0.35, 0.0],
-                "body_min": [-0.25, -0.3, -0.72], "body_max": [0.25, 0.3, 0.6], "range_min": 0.15,
-                "range_max": 30.0, "z_min": -3.0, "z_max": 2.0, "deskew": True,
-            },
-        )  # fmt: skip
+        p = params(self, PARAMS)
         self.T = pose_matrix(np.array(p["mount_xyz"], float), np.array(p["mount_rpy"], float))
         self.cfg = CleanConfig(np.array(p["body_min"], float), np.array(p["body_max"], float), p["range_min"],
                                p["range_max"], p["z_min"], p["z_max"], bool(p["deskew"]))  # fmt: skip

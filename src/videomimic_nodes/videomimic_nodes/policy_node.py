@@ -23,19 +23,30 @@ from videomimic_offline.robot import g1
 
 from videomimic_nodes.core.loop import PeriodicLoop
 from videomimic_nodes.core.policy_runner import PolicyRunner
-from videomimic_nodes.ros_common import TOPIC_QOS, counted, now_s, params, run, topic_param
+from videomimic_nodes.ros_common import TOPIC_QOS, Params, counted, now_s, params, run, topic_param
+from videomimic_nodes.shutdown import STOP
 
 _IDX = g1.MOTOR_INDEX_23
+
+PARAMS: Params = {
+    "policy_path": ("", "the exported student (.onnx, or .pt with metadata); required (launch argument policy:=)"),
+    "rate_hz": (g1.CONTROL_HZ, "Hz: control rate (the policy was trained at 50 Hz)"),
+    "state_timeout": (0.1, "s: no targets when the joint state is older than this"),
+    "heightmap_timeout": (0.5, "s: an older heightmap is replaced by the fallback"),
+    "loop_priority": (0, "SCHED_FIFO priority of the 50 Hz loop thread (0: normal; see docs/real_robot.md)"),
+    "loop_gc_control": (False, "garbage-collect right after each tick, never mid-tick"),
+    "loop_spin_s": (0.0, "s: busy-wait this long before each deadline (costs that much CPU)"),
+}
 
 
 class PolicyNode(Node):
     def __init__(self) -> None:
         super().__init__("policy")
-        p = params(self, {"policy_path": "", "rate_hz": g1.CONTROL_HZ, "state_timeout": 0.1, "heightmap_timeout": 0.5,
-                          "loop_priority": 0, "loop_gc_control": False, "loop_spin_s": 0.0})  # fmt: skip
+        p = params(self, PARAMS)
         self.p = p
         if not p["policy_path"]:
             raise InputError("no policy given: pass policy:=<student.onnx|.pt> (an exported student with metadata)")
+        STOP.check()  # loading the network takes seconds: not after a Ctrl-C
         self.runner = PolicyRunner.from_file(p["policy_path"])
         self.get_logger().info(f"policy {p['policy_path']} loaded (heightmap: {self.runner.layout.heightmap})")
         self.js: tuple[np.ndarray, np.ndarray, float] | None = None

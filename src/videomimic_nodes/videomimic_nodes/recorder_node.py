@@ -1,8 +1,8 @@
 """recorder: a rosbag2 (MCAP) of the configured topics, with policy / scene / git revision metadata.
 
 Subscriptions are raw (serialized CDR straight from DDS); the writer (:class:`core.bag.SegmentedBag`)
-closes a complete file every ``flush_s`` so a crash keeps everything up to the last flush, and
-Ctrl-C closes the current one.
+closes a complete part file every ``flush_s`` so a crash keeps everything up to the last flush;
+Ctrl-C closes the current part and joins the parts into one file. Nothing received: no bag folder.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from videomimic_offline.errors import ConfigError
 from videomimic_offline.topics import RECORDED_TOPICS, TOPICS
 
 from videomimic_nodes.core.bag import SegmentedBag
-from videomimic_nodes.ros_common import TOPIC_QOS, TOPIC_TYPES, msg_class, params, run
+from videomimic_nodes.ros_common import TOPIC_QOS, TOPIC_TYPES, Params, msg_class, params, run
 
 
 def git_revision() -> str:
@@ -34,11 +34,21 @@ def git_revision() -> str:
         return "unknown"
 
 
+PARAMS: Params = {
+    "topics": (list(RECORDED_TOPICS), f"topic keys to record (of: {', '.join(TOPICS)})"),
+    "output_dir": ("runs/bags", "folder for bags (the environment variable VM_BAG_DIR overrides it)"),
+    "bag_name": ("", "bag folder name; empty: vm_<date>_<time>"),
+    "flush_s": (2.0, "s: a crash loses at most this much (a complete part file is closed this often)"),
+    "max_bag_size": (0, "bytes per file of the finished bag, like ros2 bag record --max-bag-size; 0: one file"),
+    "policy": ("", "recorded in the bag's metadata (custom_data)"),
+    "scene": ("", "recorded in the bag's metadata (custom_data)"),
+}
+
+
 class Recorder(Node):
     def __init__(self) -> None:
         super().__init__("recorder")
-        p = params(self, {"topics": list(RECORDED_TOPICS), "output_dir": "runs/bags", "bag_name": "", "flush_s": 2.0,
-                          "policy": "", "scene": ""})  # fmt: skip
+        p = params(self, PARAMS)
         unknown = [k for k in p["topics"] if k not in TOPICS]
         if unknown:
             raise ConfigError(f"recorder: unknown topic key(s) {unknown}; known: {sorted(TOPICS)}")
@@ -49,7 +59,14 @@ class Recorder(Node):
         topics = {TOPICS[k]: TOPIC_TYPES[k] for k in p["topics"]}
         custom = {"policy": str(p["policy"]), "scene": str(p["scene"]) or "default step", "git_revision": git_revision(),
                   "topics": ",".join(p["topics"])}  # fmt: skip
-        self.bag = SegmentedBag(path, topics, interface_typestore(share), custom, flush_s=float(p["flush_s"]))
+        self.bag = SegmentedBag(
+            path,
+            topics,
+            interface_typestore(share),
+            custom,
+            flush_s=float(p["flush_s"]),
+            max_bag_size=int(p["max_bag_size"]),
+        )
         for key in p["topics"]:
             topic = TOPICS[key]
             qos = TOPIC_QOS[key]
@@ -68,8 +85,13 @@ class Recorder(Node):
 
     def close(self) -> None:
         self.bag.close()
-        # after Ctrl-C the context is gone and /rosout with it: say it on stderr
-        print(f"[recorder] bag closed: {self.bag.path} {self.bag.counts}", file=sys.stderr, flush=True)
+        # said on stderr: it is the last thing the process does, after its /rosout may be gone
+        if self.bag.path.exists():
+            files = len(list(self.bag.path.glob("*.mcap")))
+            print(f"[recorder] bag closed: {self.bag.path} ({files} file{'s' if files > 1 else ''}) {self.bag.counts}",
+                  file=sys.stderr, flush=True)  # fmt: skip
+        else:
+            print(f"[recorder] nothing was received: no bag written at {self.bag.path}", file=sys.stderr, flush=True)
 
 
 def main() -> None:

@@ -7,7 +7,6 @@ parameters named ``<key>_topic``, so a params file or launch remap can move them
 from __future__ import annotations
 
 import json
-import signal
 import sys
 import threading
 import time
@@ -19,6 +18,8 @@ from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.signals import SignalHandlerOptions
 from videomimic_offline.topics import TOPICS
+
+from videomimic_nodes.shutdown import STOP, StoppedDuringStart
 
 #: ROS type of every topic in topics.TOPICS.
 TOPIC_TYPES: dict[str, str] = {
@@ -37,6 +38,7 @@ TOPIC_TYPES: dict[str, str] = {
     "direction_cmd": "geometry_msgs/msg/Twist",
     "estop": "std_msgs/msg/Bool",
     "bridge_state": "std_msgs/msg/String",
+    "events": "std_msgs/msg/String",
 }
 
 _FAST = QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT, history=HistoryPolicy.KEEP_LAST)
@@ -47,13 +49,18 @@ _LATCHED = QoSProfile(
     history=HistoryPolicy.KEEP_LAST,
 )  # fmt: skip
 
+_EVENTS = QoSProfile(
+    depth=100, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL,
+    history=HistoryPolicy.KEEP_LAST,
+)  # fmt: skip
+
 #: QoS per topic key. Control streams are best effort, depth 1 (a late sample is worthless);
 #: operator and safety topics are reliable; the e-stop and bridge state are latched.
 TOPIC_QOS: dict[str, QoSProfile] = {
     "lowstate": _FAST, "lowcmd": _FAST, "joint_states": _FAST, "imu": _FAST, "joint_targets": _FAST,
     "lidar_custom": _STREAM, "lidar_points": _STREAM, "cloud": _STREAM, "elevation_map": _STREAM,
     "heightmap": _FAST, "odom": _STREAM, "joy": _RELIABLE, "direction_cmd": _RELIABLE,
-    "estop": _LATCHED, "bridge_state": _LATCHED,
+    "estop": _LATCHED, "bridge_state": _LATCHED, "events": _EVENTS,
 }  # fmt: skip
 
 
@@ -80,7 +87,12 @@ _SENT_LOCK = threading.Lock()
 
 
 def counted(pub):  # -> the same Publisher
-    """Make ``pub.publish`` count into :data:`SENT` (a lock and an add: ~0.2 us per message)."""
+    """Make ``pub.publish`` count into :data:`SENT` (a lock and an add: ~0.2 us per message).
+
+    A publish that fails because the context has gone (the process is shutting down) is dropped
+    quietly, whichever thread or callback made it: there is no one left to send to. Any other
+    failure still raises.
+    """
     topic = pub.topic_name
     publish = pub.publish
     SENT.setdefault(topic, 0)
@@ -90,13 +102,39 @@ def counted(pub):  # -> the same Publisher
             SENT[topic] += 1
         try:
             publish(msg)
-        except Exception:  # not sent (e.g. the context is gone at shutdown): uncount it
+        except Exception:  # not sent: uncount it
             with _SENT_LOCK:
                 SENT[topic] -= 1
+            if not rclpy.ok():
+                return
             raise
 
     pub.publish = counting_publish
     return pub
+
+
+class Events:
+    """Notable moments (a fall, a spawn, the robot off the terrain) logged *and* published on the
+    events topic as JSON ``{"node", "kind", "text", ...}``, so the recorder keeps them in the bag."""
+
+    def __init__(self, node: Node) -> None:
+        from std_msgs.msg import String
+
+        self.node, self._msg = node, String
+        self.pub = counted(node.create_publisher(String, topic_param(node, "events"), TOPIC_QOS["events"]))
+
+    def report(self, kind: str, text: str, level: str = "warning", **data: object) -> None:
+        log = self.node.get_logger()  # one call site per severity: rclpy refuses to mix them on one line
+        if level == "error":
+            log.error(text)
+        elif level == "info":
+            log.info(text)
+        else:
+            log.warning(text)
+        stamp = now_s(self.node)  # the node's own clock: a recorder that lags receives late, not out of order
+        self.pub.publish(
+            self._msg(data=json.dumps({"node": self.node.get_name(), "kind": kind, "text": text, "t": stamp, **data}))
+        )
 
 
 def msg_class(type_name: str):  # -> type
@@ -112,9 +150,13 @@ def topic_param(node: Node, key: str) -> str:
     return node.declare_parameter(f"{key}_topic", TOPICS[key]).value
 
 
-def params(node: Node, defaults: dict[str, object]) -> dict[str, object]:
-    """Declare ``defaults`` as parameters and return their (possibly overridden) values."""
-    return {k: node.declare_parameter(k, v).value for k, v in defaults.items()}
+#: A node's parameters: name -> (default, what it means). ``--help`` prints them.
+Params = dict[str, tuple[object, str]]
+
+
+def params(node: Node, declared: Params) -> dict[str, object]:
+    """Declare ``declared`` (name -> (default, description)) and return the (possibly overridden) values."""
+    return {k: node.declare_parameter(k, default).value for k, (default, _doc) in declared.items()}
 
 
 def now_s(node: Node) -> float:
@@ -144,25 +186,24 @@ def _go_realtime(node: Node) -> None:
 
 
 def run(make_node: Callable[[], Node], multithreaded: bool = False, drain_s: float = 0.0, quiet_s: float = 0.3) -> None:
-    """Spin a node the Jazzy way: clean on Ctrl-C and on external shutdown; exit 2 on setup errors.
+    """Spin a node until SIGINT/SIGTERM and exit 0; exit 2 on setup errors (one line, no traceback).
 
-    ``drain_s`` > 0 keeps spinning after SIGINT/SIGTERM until the node has received nothing for
+    Signals are the node's own (:mod:`videomimic_nodes.shutdown`): rclpy is started without its
+    handlers, so it never shuts the context down under a running callback, and a second signal
+    (terminal + ``ros2 launch``) cannot interrupt the orderly stop: stop spinning, ``close()``
+    (threads that publish), destroy the node, shut rclpy down.
+
+    A node whose worker thread fails sets ``node.fatal`` (a message) and requests the stop: the
+    process then exits 1, so a launcher sees it (a required node stops the graph).
+
+    ``drain_s`` > 0 keeps spinning after the signal until the node has received nothing for
     ``quiet_s`` (its ``last_rx``, monotonic s) or ``drain_s`` has passed: the recorder uses it to
     take what its peers send while they shut down at the same moment, however slowly they stop.
     """
     from videomimic_offline.errors import VideomimicError
 
-    stop_at: list[float] = []
-    if drain_s > 0:
-        rclpy.init(args=sys.argv, signal_handler_options=SignalHandlerOptions.NO)
-
-        def _on_signal(*_: object) -> None:
-            stop_at.append(time.monotonic() + drain_s)
-
-        signal.signal(signal.SIGINT, _on_signal)
-        signal.signal(signal.SIGTERM, _on_signal)
-    else:
-        rclpy.init(args=sys.argv)
+    STOP.install()
+    rclpy.init(args=sys.argv, signal_handler_options=SignalHandlerOptions.NO)
     node = None
     code = 0
     try:
@@ -170,17 +211,19 @@ def run(make_node: Callable[[], Node], multithreaded: bool = False, drain_s: flo
         _go_realtime(node)
         executor = MultiThreadedExecutor(num_threads=2) if multithreaded else SingleThreadedExecutor()
         executor.add_node(node)
-        if drain_s > 0:
-            while rclpy.ok():
-                executor.spin_once(timeout_sec=0.05)
+        t_stop: float | None = None
+        while rclpy.ok():
+            if STOP.requested:
                 now = time.monotonic()
-                if stop_at and (
-                    now > stop_at[0] or now - max(getattr(node, "last_rx", 0.0), stop_at[0] - drain_s) > quiet_s
-                ):
+                t_stop = now if t_stop is None else t_stop
+                if now - t_stop >= drain_s or now - max(getattr(node, "last_rx", 0.0), t_stop) > quiet_s:
                     break
-        else:
-            executor.spin()
-    except (KeyboardInterrupt, ExternalShutdownException):
+            executor.spin_once(timeout_sec=0.05)
+        fatal = getattr(node, "fatal", None)  # a worker thread of the node failed
+        if fatal:
+            print(f"error: {fatal}", file=sys.stderr, flush=True)
+            code = 1
+    except (ExternalShutdownException, StoppedDuringStart):
         pass
     except VideomimicError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -195,4 +238,5 @@ def run(make_node: Callable[[], Node], multithreaded: bool = False, drain_s: flo
                     print(f"vm-sent {node.get_name()} {json.dumps(SENT)}", file=sys.stderr, flush=True)
             node.destroy_node()
         rclpy.try_shutdown()
+        STOP.ignore_from_now()
     sys.exit(code)

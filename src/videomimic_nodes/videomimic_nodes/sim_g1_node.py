@@ -2,7 +2,9 @@
 
 Physics runs in its own thread, paced to the wall clock (real time, or ``realtime_factor`` times
 it); if the machine cannot keep up, simulated time falls behind rather than jumping, and the
-node logs it. LowCmd with a wrong CRC is dropped, as the robot's firmware drops it.
+node logs it. LowCmd with a wrong CRC is dropped, as the robot's firmware drops it. The robot
+starts at ``spawn`` on known terrain, hung from a gantry; the node reports (log + /vm/events, so
+bags keep it) where it spawned, and when the robot leaves the known terrain, falls or gets up.
 """
 
 from __future__ import annotations
@@ -20,27 +22,53 @@ from std_msgs.msg import String
 from unitree_hg.msg import LowCmd, LowState
 from videomimic_offline.contracts.heightfield import read_heightfield
 from videomimic_offline.errors import InputError
+from videomimic_offline.robot import physics
 from videomimic_offline.sim.terrain import step_heightfield
 
 from videomimic_nodes.core.cloud import pose_matrix, xyz_to_cloud2_fields
 from videomimic_nodes.core.lowcmd import lowcmd_crc, msg_to_record, record_to_arrays
 from videomimic_nodes.core.sim import LidarConfig, SimConfig, SimG1
-from videomimic_nodes.ros_common import TOPIC_QOS, counted, params, run, topic_param
+from videomimic_nodes.core.sim_watch import SimWatch, WatchConfig
+from videomimic_nodes.core.spawn import resolve_spawn
+from videomimic_nodes.ros_common import TOPIC_QOS, Events, Params, counted, params, run, topic_param
+from videomimic_nodes.shutdown import STOP
+
+PARAMS: Params = {
+    "scene": ("", "scene folder or heightfield.npz of a reconstruction; empty: flat ground and a step"),
+    "spawn": (
+        "",
+        "where the robot starts: a robot_motion.npz (its first frame), x,y[,yaw] (m, m, rad), or empty "
+        "(the origin if it is on known terrain, else the nearest known spot)",
+    ),
+    "step_x": (0.35, "default scene: m from the origin to the step edge"),
+    "step_height": (0.1, "default scene: m, height of the step"),
+    "physics_dt": (
+        physics.DEPLOY_SIM_TIMESTEP,
+        "s: physics and PD step (robot/physics.py: 500 Hz, like the G1's motor drivers)",
+    ),
+    "lowstate_decimation": (1, "publish LowState every N physics steps (1: 500 Hz, as the robot)"),
+    "odom_hz": (50.0, "Hz: true odometry of torso_link"),
+    "realtime_factor": (1.0, "simulated seconds per wall-clock second"),
+    "gantry": (True, "hang the pelvis from a gantry at the start"),
+    "gantry_release_s": (-1.0, "s of simulated time after which the gantry lets go (<= 0: never by time)"),
+    "release_gantry_on_policy": (True, "let go when the bridge enters policy mode"),
+    "lidar_points_per_scan": (20000, "simulated MID-360 points per scan (the real one: 20000)"),
+    "lidar_hz": (10.0, "Hz: scans"),
+    "lidar_mount_xyz": ([0.0, 0.0, 0.4], "m: LiDAR origin in torso_link (keep equal to lidar_ingest's mount)"),
+    "lidar_mount_rpy": ([3.14159265, 0.35, 0.0], "rad: LiDAR orientation in torso_link"),
+    "lidar_noise_std": (0.01, "m: range noise"),
+    "lidar_frame": ("livox_frame", "frame_id of the clouds"),
+    "fall_tilt": (WatchConfig.fall_tilt, "rad: reported as a fall when the pelvis stays tilted beyond this"),
+    "fall_height": (WatchConfig.fall_height, "m: ... or stays this low above the lowest ground nearby"),
+    "max_cpu": (0.7, "fraction of a core the simulator may take when it cannot keep real time (it then runs slower)"),
+    "seed": (0, "LiDAR noise seed"),
+}
 
 
 class SimG1Node(Node):
     def __init__(self) -> None:
         super().__init__("sim_g1")
-        p = params(
-            self,
-            {
-                "scene": "", "step_x": 0.35, "step_height": 0.1, "physics_dt": 0.002, "lowstate_decimation": 1,
-                "odom_hz": 50.0, "realtime_factor": 1.0, "gantry": True, "gantry_release_s": -1.0,
-                "release_gantry_on_policy": True, "lidar_points_per_scan": 20000, "lidar_hz": 10.0,
-                "lidar_mount_xyz": [0.0, 0.0, 0.4], "lidar_mount_rpy": [3.14159265, 0.35, 0.0],
-                "lidar_noise_std": 0.01, "lidar_frame": "livox_frame", "seed": 0,
-            },
-        )  # fmt: skip
+        p = params(self, PARAMS)
         self.p = p
         scene = str(p["scene"]).strip()
         field = read_heightfield(scene) if scene else step_heightfield(p["step_x"], p["step_height"])
@@ -51,7 +79,11 @@ class SimG1Node(Node):
                         gantry_release_s=float(p["gantry_release_s"]), lidar=lidar)  # fmt: skip
         if cfg.physics_dt <= 0 or cfg.physics_dt > 0.01:
             raise InputError(f"physics_dt {cfg.physics_dt} s is outside (0, 0.01]; PD needs a fast physics rate")
-        self.sim = SimG1(cfg, field, seed=int(p["seed"]))
+        spawn = resolve_spawn(field, str(p["spawn"]))
+        STOP.check()  # building the model takes seconds: not after a Ctrl-C
+        self.sim = SimG1(cfg, field, seed=int(p["seed"]), spawn=spawn)
+        self.watch = SimWatch(field, WatchConfig(fall_tilt=float(p["fall_tilt"]), fall_height=float(p["fall_height"])))
+        self.events = Events(self)
         q = TOPIC_QOS
         self.pub_state = counted(self.create_publisher(LowState, topic_param(self, "lowstate"), q["lowstate"]))
         self.pub_odom = counted(self.create_publisher(Odometry, topic_param(self, "odom"), q["odom"]))
@@ -65,9 +97,14 @@ class SimG1Node(Node):
         self._state = LowState()
         self.n_bad_crc = 0
         self._damping = True  # the robot starts unpowered
-        self._thread = threading.Thread(target=self.loop, name="physics", daemon=True)
+        self.fatal: str | None = None
+        self._thread = threading.Thread(target=self.physics, name="physics", daemon=True)
         self._thread.start()
         self.get_logger().info(f"sim_g1 up: scene {scene or 'default step'}, physics {1 / cfg.physics_dt:.0f} Hz")
+        x, y = (float(v) for v in spawn.xy)
+        self.events.report("spawn", f"robot spawned at {spawn.describe()}", level="info", x=x, y=y,
+                           yaw=float(spawn.yaw), ground_z=float(spawn.ground_z),
+                           stand_torso_height=self.sim.stand_torso_height, scene=scene)  # fmt: skip
 
     def on_lowcmd(self, msg: LowCmd) -> None:
         try:
@@ -95,17 +132,28 @@ class SimG1Node(Node):
             self.get_logger().info("gantry released (bridge in policy mode)")
 
     # ---- physics thread -----------------------------------------------------------------------
+    def physics(self) -> None:
+        """The physics thread: a failure ends the node (exit 1), never leaves a frozen robot behind."""
+        try:
+            self.loop()
+        except Exception as exc:  # noqa: BLE001 - reported and turned into the node's exit
+            self.fatal = f"sim_g1 physics thread failed: {exc!r}"
+            self.get_logger().error(self.fatal)
+            STOP.event.set()
+
     def loop(self) -> None:
         dt = self.sim.cfg.physics_dt
         rtf = max(float(self.p["realtime_factor"]), 1e-3)
         dec = max(1, int(self.p["lowstate_decimation"]))
         odom_every = max(1, int(round(1.0 / (float(self.p["odom_hz"]) * dt))))
         scan_every = max(1, int(round(1.0 / (float(self.p["lidar_hz"]) * dt))))
+        max_cpu = min(max(float(self.p["max_cpu"]), 0.05), 1.0)
         t0 = time.monotonic()
         sim0 = self.sim.time
         step = 0
         behind_logged = 0.0
         while not self._stop.is_set():
+            t_step = time.thread_time()
             with self._lock:
                 self.sim.step()
             step += 1
@@ -114,6 +162,7 @@ class SimG1Node(Node):
                     self.publish_lowstate(step)
                 if step % odom_every == 0:
                     self.publish_odom()
+                    self.watch_robot()
                 if step % scan_every == 0:
                     self.publish_scan()
             except RCLError:
@@ -125,10 +174,12 @@ class SimG1Node(Node):
             if lag < 0:
                 time.sleep(-lag)
             else:
-                # Catching up: still hand the GIL to the ROS thread between steps, so a LowCmd is
-                # applied at the next step as on the robot, not after a burst of steps (CPython
-                # otherwise switches threads only every 5 ms of bytecode: several physics steps).
-                time.sleep(0)
+                # Catching up. Rest in proportion to the step's CPU time, so the simulator (SCHED_FIFO
+                # in sim.yaml) takes at most max_cpu of a core and the nodes it feeds, and the
+                # recorder, keep running when the machine cannot keep up: simulated time falls behind
+                # instead. The rest also hands the GIL to the ROS thread between steps, so a LowCmd is
+                # applied at the next step as on the robot, not after a burst of steps.
+                time.sleep((time.thread_time() - t_step) * (1.0 / max_cpu - 1.0))
             if lag > 0.05:  # cannot keep up: let simulated time fall behind instead of bursting
                 t0 += lag
                 if time.monotonic() - behind_logged > 5.0:
@@ -149,6 +200,16 @@ class SimG1Node(Node):
             m = msg.motor_state[i]
             m.q, m.dq, m.tau_est = float(q[i]), float(dq[i]), float(tau[i])
         self.pub_state.publish(msg)
+
+    def watch_robot(self) -> None:
+        """Report leaving the known terrain, falls and getting up (simulated time)."""
+        with self._lock:
+            pos, quat = self.sim.pelvis_pose()
+            t = self.sim.time
+        for r in self.watch.update(t, pos, quat):
+            x, y, z = (float(v) for v in pos)
+            self.events.report(r.kind, r.text, level="info" if r.kind in ("on_terrain", "upright") else "warning",
+                               t_sim=t, x=x, y=y, z=z)  # fmt: skip
 
     def publish_odom(self) -> None:
         pos, quat, lin, ang = self.sim.torso_pose()

@@ -15,14 +15,23 @@ from unitree_hg.msg import LowState
 from videomimic_offline.errors import ConfigError
 
 from videomimic_nodes.core.state_estimator import EstimatorConfig, StateEstimator
-from videomimic_nodes.ros_common import TOPIC_QOS, counted, params, run, topic_param
+from videomimic_nodes.ros_common import TOPIC_QOS, Params, counted, params, run, topic_param
+
+PARAMS: Params = {
+    "variant": ("29dof", "the robot's model for leg kinematics: 29dof (as shipped) | 23dof"),
+    "odom_hz": (50.0, "Hz: Odometry rate"),
+    "vel_tau": (0.05, "s: the IMU-integrated velocity relaxes to the leg-kinematics velocity"),
+    "pos_tau": (0.02, "s: the position relaxes to the leg-kinematics position"),
+    "stance_switch": (0.003, "m: the other foot must be this much lower to become the stance foot"),
+    "frame_id": ("odom", "Odometry frame"),
+    "child_frame_id": ("torso_link", "Odometry child frame"),
+}
 
 
 class StateEstimatorNode(Node):
     def __init__(self) -> None:
         super().__init__("state_estimator")
-        p = params(self, {"variant": "29dof", "odom_hz": 50.0, "vel_tau": 0.05, "pos_tau": 0.02,
-                          "stance_switch": 0.003, "frame_id": "odom", "child_frame_id": "torso_link"})  # fmt: skip
+        p = params(self, PARAMS)
         if p["variant"] not in ("29dof", "23dof"):
             raise ConfigError(f"state_estimator: variant {p['variant']!r}; use 29dof or 23dof (the robot's model)")
         self.p = p

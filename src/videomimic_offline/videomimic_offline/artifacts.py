@@ -77,40 +77,6 @@ def atomic_dir(final: Path) -> Iterator[Path]:
     os.replace(tmp, final)
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temp file + rename (readers never see a partial file)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        _publish(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
-def write_json(path: Path, obj: Mapping[str, Any]) -> None:
-    """Atomically write pretty JSON."""
-    atomic_write_bytes(Path(path), (json.dumps(obj, indent=2, sort_keys=True, default=_jsonable) + "\n").encode())
-
-
-def read_json(path: Path) -> dict[str, Any]:
-    """Read JSON, turning absence or corruption into an ArtifactError that says what to do."""
-    path = Path(path)
-    if not path.is_file():
-        raise ArtifactError(f"{path} is missing: run the stage that produces it first")
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise ArtifactError(f"{path} is corrupt JSON ({exc}); delete it and re-run its stage") from exc
-
-
 @contextlib.contextmanager
 def atomic_path(path: Path, suffix: str = "") -> Iterator[Path]:
     """Yield a temp file path beside ``path`` for a writer that opens files by name (npz, video);
@@ -127,6 +93,30 @@ def atomic_path(path: Path, suffix: str = "") -> Iterator[Path]:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temp file + rename (readers never see a partial file)."""
+    with atomic_path(Path(path)) as tmp, open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def write_json(path: Path, obj: Mapping[str, Any]) -> None:
+    """Atomically write pretty JSON."""
+    atomic_write_bytes(Path(path), (json.dumps(obj, indent=2, sort_keys=True, default=_jsonable) + "\n").encode())
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    """Read JSON, turning absence or corruption into an ArtifactError that says what to do."""
+    path = Path(path)
+    if not path.is_file():
+        raise ArtifactError(f"{path} is missing: run the stage that produces it first")
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise ArtifactError(f"{path} is corrupt JSON ({exc}); delete it and re-run its stage") from exc
 
 
 def write_npz(path: Path, *, schema: str, version: int, **arrays: Any) -> None:

@@ -1,7 +1,8 @@
 """`vm_main_job` (`./vm demo`): the whole product, end to end, on the embedded default or your video.
 
 video → reconstruction → retargeting → training (CPU scale) or the shipped student → export →
-deploy graph in simulation on the reconstructed scene, recorded to a rosbag → HTML report.
+deploy graph in simulation on the reconstructed scene, recorded to a rosbag → HTML report (with the
+G1 head camera's ego view rendered after retargeting).
 
 Each step is real and resumable: steps write their artifacts atomically and cache by input hash,
 so a re-run reuses every finished step. A step that fails is reported as "failed: <why>" (the run
@@ -12,6 +13,7 @@ is recorded in ``main_job.json`` (:mod:`contracts.report_inputs`), from which th
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -137,7 +139,9 @@ def step_train(ctx: Context) -> None:
 
 
 def step_deploy(ctx: Context) -> None:
-    """The deploy graph in simulation on the reconstructed scene, recorded to a rosbag.
+    """The deploy graph in simulation on the reconstructed scene, recorded to a rosbag, then checked for
+    physical sense: the robot spawns where the retargeted motion starts (on the terrain, facing its way),
+    stands at the default pose's height, and every fall is caught and reported (``vm_deploy_check``).
 
     Each run records into its own new folder (``deploy/run_<time>``), and the bag it finds there is
     this run's: a re-run never reports an older run's bag, nor an older run this one's.
@@ -149,17 +153,43 @@ def step_deploy(ctx: Context) -> None:
     run_dir.mkdir(parents=True)
     scene = ctx.artifacts["recon"] / "heightfield.npz"
     cmd = [str(launcher), "deploy", "sim:=true", "record:=true", "joy_script:=joy_demo.yaml", f"scene:={scene}",
-           f"policy:={ctx.artifacts['policy']}", "--duration", str(ctx.deploy_seconds)]  # fmt: skip
+           f"spawn:={ctx.artifacts['robot_motion']}", f"policy:={ctx.artifacts['policy']}",
+           "--duration", str(ctx.deploy_seconds)]  # fmt: skip
     env = {**os.environ, "VM_BAG_DIR": str(run_dir)}
     log_path = run_dir / "launch.log"
     with open(log_path, "w") as log:
-        rc = subprocess.call(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+        try:
+            rc = proc.wait()
+        except KeyboardInterrupt:  # Ctrl-C reached the graph too (same process group): let it close the bag
+            proc.wait()
+            raise
     if rc != 0:
         raise InputError(f"the deploy graph exited with code {rc}; see {log_path}")
     bags = [p for p in run_dir.iterdir() if p.is_dir() and (p / "metadata.yaml").is_file()]
     if len(bags) != 1:
         raise InputError(f"the deploy run recorded {len(bags)} bags in {run_dir}, expected one; see {log_path}")
     ctx.artifacts["bag"] = bags[0]
+    check = subprocess.run([str(_workspace_tool("videomimic_nodes", "vm_deploy_check")), str(bags[0]), "--scene",
+                            str(scene), "--json"], capture_output=True, text=True)  # fmt: skip
+    try:
+        ctx.info["deploy_check"] = verdict = json.loads(check.stdout.strip().splitlines()[-1])
+    except (IndexError, json.JSONDecodeError) as exc:
+        raise InputError(f"vm_deploy_check failed on {bags[0]}: {check.stderr.strip()[-500:]}") from exc
+    if not verdict["ok"]:
+        raise InputError(f"the simulated deploy run makes no physical sense: {'; '.join(verdict['problems'])} "
+                         f"(bag {bags[0]}, log {log_path})")  # fmt: skip
+
+
+def step_egoview(ctx: Context) -> None:
+    """The G1 head camera's RGB-D view along the retargeted motion through the reconstructed scene."""
+    from videomimic_offline import artifacts
+    from videomimic_offline.egoview.tool import EgoviewConfig, render_egoview
+
+    cfg = EgoviewConfig(robot_motion=ctx.artifacts["robot_motion"], recon=ctx.artifacts["recon"],
+                        video=ctx.artifacts.get("video"), out=ctx.out / "egoview")  # fmt: skip
+    ctx.artifacts["egoview"] = render_egoview(cfg)
+    ctx.info["egoview"] = artifacts.read_json(ctx.artifacts["egoview"] / "info.json")
 
 
 def step_report(ctx: Context) -> None:
@@ -175,8 +205,9 @@ STEPS: tuple[Step, ...] = (
     Step("input video", (), step_input),
     Step("reconstruction", ("video",), step_reconstruct),
     Step("retargeting", ("recon",), step_retarget),
+    Step("ego view", ("robot_motion", "recon"), step_egoview),
     Step("training + export", ("robot_motion",), step_train),
-    Step("deploy in simulation", ("recon", "policy"), step_deploy),
+    Step("deploy in simulation", ("recon", "robot_motion", "policy"), step_deploy),
     Step("report", (), step_report),
 )
 

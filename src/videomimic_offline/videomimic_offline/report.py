@@ -1,9 +1,13 @@
-"""The main job's report: one self-contained HTML page (plus PNG/MP4 assets beside it).
+"""The main job's report: one HTML page (plus PNG/MP4/HTML assets beside it) that opens from
+``file://`` with no server.
 
-It shows what numbers cannot: the input video with the reprojected body, the reconstructed scene
-and trajectory, the human next to the retargeted G1, the training curves, and — from the deploy
-run's rosbag — commanded vs measured joints, the heightmap the policy saw, the bridge state and
-the control latency. Missing pieces are listed as missing, never drawn as placeholders.
+It shows what numbers cannot: the input video with the reprojected body; an interactive 3D view
+(viser's static export, embedded as a page of its own) of the reconstructed scene coloured by
+source, the camera path, and the human and the G1 on one timeline; the human next to the
+retargeted G1; the G1 head camera's RGB-D view; the training curves; and, from the main job's own
+deploy rosbag, a video of the simulated robot with the heightmap it saw, the heightmap over time,
+commanded vs measured joints, the bridge state and the control latency. Missing pieces are listed
+as missing, never drawn as placeholders.
 """
 
 from __future__ import annotations
@@ -46,7 +50,11 @@ def _find(folder: Path | None, patterns: tuple[str, ...]) -> list[Path]:
 # ------------------------------------------------------------------------------- bag plots
 
 
-def read_bag(bag: Path) -> dict[str, list[tuple[int, Any]]]:
+#: Topics the report reads from a deploy bag (the point clouds and gamepad are left out: cost, no plot).
+REPORT_TOPICS = ("/lowcmd", "/lowstate", "/vm/heightmap", "/vm/bridge_state", "/vm/odom")
+
+
+def read_bag(bag: Path, topics: tuple[str, ...] | None = None) -> dict[str, list[tuple[int, Any]]]:
     """Messages per topic as (receive time ns, message), using the workspace's message types."""
     from rosbags.highlevel import AnyReader
 
@@ -54,12 +62,14 @@ def read_bag(bag: Path) -> dict[str, list[tuple[int, Any]]]:
 
     out: dict[str, list[tuple[int, Any]]] = {}
     with AnyReader([Path(bag)], default_typestore=interface_typestore()) as reader:
-        for conn, t_ns, raw in reader.messages():
+        conns = [c for c in reader.connections if topics is None or c.topic in topics]
+        for conn, t_ns, raw in reader.messages(connections=conns):
             out.setdefault(conn.topic, []).append((t_ns, reader.deserialize(raw, conn.msgtype)))
     return out
 
 
-def deploy_plots(bag: Path, assets: Path) -> tuple[list[tuple[str, str]], dict[str, Any]]:
+def deploy_plots(bag: Path, assets: Path, msgs: dict[str, list[tuple[int, Any]]] | None = None
+                 ) -> tuple[list[tuple[str, str]], dict[str, Any]]:  # fmt: skip
     """PNG plots of a deploy run; returns (relative path, caption) pairs and summary numbers."""
     import matplotlib
 
@@ -68,7 +78,7 @@ def deploy_plots(bag: Path, assets: Path) -> tuple[list[tuple[str, str]], dict[s
 
     from videomimic_offline.robot import g1
 
-    msgs = read_bag(bag)
+    msgs = read_bag(bag) if msgs is None else msgs
     figs: list[tuple[str, str]] = []
     stats: dict[str, Any] = {"topics": {t: len(v) for t, v in msgs.items()}}
     cmd, state = msgs.get("/lowcmd", []), msgs.get("/lowstate", [])
@@ -99,12 +109,26 @@ def deploy_plots(bag: Path, assets: Path) -> tuple[list[tuple[str, str]], dict[s
     heights = msgs.get("/vm/heightmap", [])
     if heights:
         shape = g1.HEIGHTMAP_SHAPE
-        last = np.asarray(heights[-1][1].data, dtype=float).reshape(shape)
-        fig, ax = plt.subplots(figsize=(4, 4))
-        im = ax.imshow(last, origin="lower", cmap="terrain")
-        fig.colorbar(im, ax=ax, label="torso height above ground [m]")
-        ax.set_title("policy heightmap (last)")
-        figs.append((_save(fig, assets / "deploy_heightmap.png"), "The 11×11 heightmap the policy saw last"))
+        t0 = heights[0][0]
+        grid = np.array([np.asarray(m.data, dtype=float).reshape(shape) for _, m in heights])
+        ts = [(t - t0) / 1e9 for t, _ in heights]
+        # Over time: each cell of the centre row (left -> right, along the robot's lateral axis) and
+        # of the centre column (behind -> ahead), as images with time along x.
+        fig, axes = plt.subplots(2, 1, figsize=(9, 4.5), sharex=True)
+        c = shape[0] // 2
+        for ax, img, label in (
+            (axes[0], grid[:, :, c].T, "behind -> ahead"),
+            (axes[1], grid[:, c, :].T, "right -> left"),
+        ):
+            im = ax.imshow(
+                img, aspect="auto", origin="lower", cmap="viridis", extent=(ts[0], ts[-1], -0.5, shape[0] - 0.5)
+            )
+            ax.set_ylabel(label, fontsize=8)
+        fig.colorbar(im, ax=axes, label="torso height above cell [m]")
+        axes[-1].set_xlabel("time [s]")
+        fig.suptitle("11 x 11 policy heightmap over time (centre column and centre row)")
+        figs.append((_save(fig, assets / "deploy_heightmap_time.png", tight=False), "The 11×11 heightmap over time"))
+        stats["heightmap_messages"] = len(heights)
     states = msgs.get("/vm/bridge_state", [])
     if states:
         t0 = states[0][0]
@@ -118,10 +142,11 @@ def deploy_plots(bag: Path, assets: Path) -> tuple[list[tuple[str, str]], dict[s
     return figs, stats
 
 
-def _save(fig, path: Path) -> str:  # noqa: ANN001 - matplotlib figure
+def _save(fig, path: Path, tight: bool = True) -> str:  # noqa: ANN001 - matplotlib figure
     import matplotlib.pyplot as plt
 
-    fig.tight_layout()
+    if tight:
+        fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)
     return f"assets/{path.name}"
@@ -143,6 +168,26 @@ def _summary(figures: Mapping[str, Any]) -> str:
     return "; ".join(parts)
 
 
+def _scene3d(recon: Path | None, robot_motion: Path | None, assets: Path) -> tuple[list[str], str]:
+    """The embedded 3D view (viser's static export as a page of its own, in an iframe) and its note."""
+    if recon is None or not (Path(recon) / "motion.npz").is_file():
+        return [], ""
+    from videomimic_offline.viz.scene3d import SOURCE_COLOURS, build_scene_html
+
+    page, legend = build_scene_html(Path(recon), robot_motion)
+    (assets / "scene3d.html").write_text(page)
+    swatches = "".join(
+        f'<span class="swatch" style="background:rgb{rgb}"></span>{html.escape(name)} '
+        for rgb, name in SOURCE_COLOURS.values()
+        if name in legend
+    )
+    frame = ('<figure class="wide"><iframe id="scene3d" src="assets/scene3d.html" title="3D view"></iframe>'
+             f"<figcaption>scene by source: {swatches} — camera path and frustum (black), "
+             "human (skin colour, translucent) and G1 (grey) on one timeline: play, pause, scrub below the view; "
+             "drag to orbit, scroll to zoom</figcaption></figure>")  # fmt: skip
+    return [frame], "Reconstructed scene, camera path, human and G1 together; the timeline plays at the video's rate."
+
+
 def write_report(inputs: ReportInputs) -> Path:
     """Write ``<run>/report/index.html`` (+ ``assets/``) from a run's record (``main_job.json``); returns its path."""
     from videomimic_offline.artifacts import atomic_dir
@@ -155,16 +200,26 @@ def write_report(inputs: ReportInputs) -> Path:
         sections: list[tuple[str, list[str], str]] = []
 
         recon = artifacts.get("recon")
-        items = [_media(_copy(p, assets), p.stem.replace("_", " ")) for p in _find(recon, ("overlay*.mp4", "*.png"))]
+        items = [_media(_copy(p, assets), p.stem.replace("_", " ")) for p in _find(recon, ("overlay*.mp4",))]
         sections.append(("Input video and reconstruction", items,
-                         "The input with the reprojected body, and the reconstructed scene with the camera path and trajectory."))  # fmt: skip
+                         "The input video with the fitted body reprojected through the reconstructed cameras."))  # fmt: skip
 
         robot = artifacts.get("robot_motion")
+        items, note = _scene3d(Path(recon) if recon else None, Path(robot) if robot else None, assets)
+        sections.append(("Interactive 3D view", items, note))
+
         items = [
-            _media(_copy(p, assets), p.stem.replace("_", " "))
-            for p in _find(robot.parent if robot else None, ("*.mp4", "*.png"))
+            _media(_copy(p, assets), "human (left) and retargeted G1, 30 fps; scene in front of them cut away")
+            for p in _find(robot.parent if robot else None, ("*.mp4",))
         ]
         sections.append(("Human vs G1 (retargeted)", items, _summary(info.get("retarget", {}))))
+
+        ego = artifacts.get("egoview")
+        items = [
+            _media(_copy(p, assets), "G1 head camera (RealSense D435, 640×480): RGB from the video | metric depth")
+            for p in _find(ego, ("egoview.mp4",))
+        ]
+        sections.append(("Ego view: what the G1's head camera would see", items, _summary(info.get("egoview", {}))))
 
         train = artifacts.get("policy")
         items = [
@@ -175,8 +230,18 @@ def write_report(inputs: ReportInputs) -> Path:
 
         items, stats = [], {}
         if artifacts.get("bag"):
-            figs, stats = deploy_plots(Path(artifacts["bag"]), assets)
-            items = [_media(rel, cap) for rel, cap in figs]
+            bag = Path(artifacts["bag"])
+            msgs = read_bag(bag, REPORT_TOPICS)
+            from videomimic_offline.viz.deploy_video import render_deploy_video
+
+            scene = _bag_scene(bag)
+            video = render_deploy_video(msgs, scene, assets / "deploy_run.mp4")
+            if video is not None:
+                items.append(_media(f"assets/{video.name}", "the simulated G1 from the bag (odometry + joint states), "
+                                    "with the heightmap it saw and the bridge state"))  # fmt: skip
+            figs, stats = deploy_plots(bag, assets, msgs)
+            items += [_media(rel, cap) for rel, cap in figs]
+            stats = {"bag": bag.name, **stats}
         sections.append(("Deployment in simulation (from the rosbag)", items, _summary(stats)))
 
         body = []
@@ -185,9 +250,13 @@ def write_report(inputs: ReportInputs) -> Path:
             body.append(f"<section><h2>{html.escape(title)}</h2><p>{html.escape(note)}</p>{content}</section>")
         page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>VideoMimic run report</title>
-<style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}}
-figure{{display:inline-block;margin:.5em;vertical-align:top}} img,video{{max-width:520px;border:1px solid #ccc}}
-figcaption{{font-size:.85em;color:#555}} .missing{{color:#a60}}</style></head>
+<style>body{{font-family:system-ui,sans-serif;max-width:1240px;margin:2em auto;color:#222;padding:0 1em}}
+section{{margin-bottom:2.5em}} figure{{display:inline-block;margin:.5em;vertical-align:top}}
+img,video{{max-width:min(100%,960px);border:1px solid #ccc}} figure.wide{{display:block}}
+iframe{{width:100%;height:620px;border:1px solid #ccc}} video.wide{{max-width:100%}}
+figcaption{{font-size:.85em;color:#555;max-width:1200px}} .missing{{color:#a60}}
+.swatch{{display:inline-block;width:.9em;height:.9em;margin:0 .3em 0 .6em;vertical-align:middle;border:1px solid #888}}</style>
+</head>
 <body><h1>VideoMimic run report</h1>
 <p>Output folder: {html.escape(str(out))}</p>
 {"".join(body)}
@@ -195,3 +264,15 @@ figcaption{{font-size:.85em;color:#555}} .missing{{color:#a60}}</style></head>
 """
         (tmp / "index.html").write_text(page)
     return final / "index.html"
+
+
+def _bag_scene(bag: Path) -> Path | None:
+    """The heightfield a deploy run used, from its bag's metadata (None for a flat floor)."""
+    import yaml
+
+    meta = Path(bag) / "metadata.yaml"
+    if not meta.is_file():
+        return None
+    info = yaml.safe_load(meta.read_text()).get("rosbag2_bagfile_information", {})
+    scene = (info.get("custom_data") or {}).get("scene")
+    return Path(scene) if scene and Path(scene).is_file() else None

@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import json
+import types
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -97,8 +98,32 @@ def from_dict(cls: type[T], data: dict[str, Any]) -> T:
         hint = hints.get(name)
         if dataclasses.is_dataclass(hint) and isinstance(value, dict):
             value = from_dict(hint, value)  # type: ignore[arg-type]
+        else:
+            value = _coerce(hint, value)
         kwargs[name] = value
     return cls(**kwargs)
+
+
+def _coerce(hint: Any, value: Any) -> Any:
+    """Undo what JSON did to ``value`` (tuples became lists, paths strings), so a round trip gives
+    back an equal config."""
+    import typing
+
+    if value is None or hint is None:
+        return value
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        kinds = [a for a in args if a is not type(None)]
+        return _coerce(kinds[0], value) if len(kinds) == 1 else value
+    if hint is Path and isinstance(value, str):
+        return Path(value)
+    if origin in (list, tuple) and isinstance(value, list):
+        if origin is tuple and args and args[-1] is not Ellipsis:  # tuple[int, int]: one type per item
+            items = [_coerce(a, v) for a, v in zip(args, value)]
+        else:  # list[X], tuple[X, ...]
+            items = [_coerce(args[0] if args else None, v) for v in value]
+        return tuple(items) if origin is tuple else items
+    return value
 
 
 def _type_hints(cls: type) -> dict[str, Any]:

@@ -25,10 +25,11 @@ TOPICS: dict[str, str] = {
     "direction_cmd": "/vm/direction_cmd",  # geometry_msgs/Twist: linear.x/y = xy (m), angular.z = yaw (rad)
     "estop": "/vm/estop",  # std_msgs/Bool, latched true = emergency stop
     "bridge_state": "/vm/bridge_state",  # std_msgs/String: damping | stand | policy | estop
+    "events": "/vm/events",  # std_msgs/String, JSON {node, kind, text, ...}: falls, spawn, terrain (reliable, latched)
 }
 
 #: Topics the recorder writes by default.
 RECORDED_TOPICS: tuple[str, ...] = (
     "lowstate", "lowcmd", "cloud", "heightmap", "joint_targets", "joy", "direction_cmd",
-    "bridge_state", "odom", "estop",
+    "bridge_state", "odom", "estop", "events",
 )  # fmt: skip

@@ -4,6 +4,10 @@ Pure Python with explicit timestamps, so tests drive it cycle by cycle. States::
 
     damping --stand--> stand (ramp to q0 over ramp_s) --policy--> policy
     any --damp / watchdog / NaN--> damping          any --estop--> estop (damping, latched)
+    stand | policy --fall (IMU tilt beyond fall_tilt for fall_hold_s)--> damping
+
+A fallen robot is not sent stand or policy targets: the motors would fight the floor. While the
+torso is still tilted beyond the limit the bridge also refuses a new stand request.
 
 ``damping`` and ``estop`` command kp = 0 and kd = DAMPING_KD on every joint (the robot sags
 softly). Nothing at all is commanded until the bridge is armed.
@@ -17,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from videomimic_offline.robot import g1
 
+from videomimic_nodes.core.fall import Held, tilt_of
 from videomimic_nodes.core.lowcmd import NUM_SLOTS, MotorArrays
 
 
@@ -34,6 +39,8 @@ class BridgeConfig:
     lowstate_timeout: float = 0.04
     policy_timeout: float = 0.06
     ramp_s: float = 2.0
+    fall_tilt: float = 1.0  # rad (57 deg) of pelvis tilt from the IMU; <= 0 disables fall detection
+    fall_hold_s: float = 0.1  # s the tilt must last (5 control cycles): a bump is not a fall
     damping_kd: float = g1.DAMPING_KD
     kp: np.ndarray = field(default_factory=lambda: g1.as_array(g1.KP, g1.JOINT_NAMES_29))
     kd: np.ndarray = field(default_factory=lambda: g1.as_array(g1.KD, g1.JOINT_NAMES_29))
@@ -62,6 +69,9 @@ class BridgeCore:
         self._t_ramp = 0.0
         self.transitions: list[tuple[float, Mode, str]] = []
         self.estop_asserted = False
+        self.tilt = 0.0  # rad, latest IMU tilt
+        self.falls = 0
+        self._tilted = Held(self.cfg.fall_hold_s)
 
     # ---- inputs -------------------------------------------------------------------------------
     def on_state(self, q: np.ndarray, dq: np.ndarray, now: float) -> None:
@@ -84,12 +94,30 @@ class BridgeCore:
         full[_IDX23] = t
         self.targets, self.t_targets = np.clip(full, _LO_29, _HI_29), now
 
+    def on_imu(self, quat_wxyz: np.ndarray, now: float) -> bool:
+        """Pelvis orientation from LowState's IMU; returns True when this sample detected a fall."""
+        tilt = tilt_of(quat_wxyz)
+        if not np.isfinite(tilt):
+            return False  # a broken quaternion is not a fall; the joint-state checks guard the rest
+        self.tilt = tilt
+        held = self.cfg.fall_tilt > 0 and self._tilted.update(tilt > self.cfg.fall_tilt, now)
+        if held and self.mode in (Mode.STAND, Mode.POLICY):
+            self.falls += 1
+            self._to(Mode.DAMPING, now, f"fall detected: pelvis tilt {np.degrees(tilt):.0f} deg beyond "
+                                        f"{np.degrees(self.cfg.fall_tilt):.0f} deg for {self.cfg.fall_hold_s:.2f} s")  # fmt: skip
+            return True
+        return False
+
+    def tilted(self) -> bool:
+        """The torso is tilted beyond the fall limit now."""
+        return self.cfg.fall_tilt > 0 and self.tilt > self.cfg.fall_tilt
+
     def request(self, mode: Mode, now: float) -> bool:
         """An operator request (button); returns whether it was accepted."""
         if self.mode == Mode.ESTOP and (mode != Mode.DAMPING or self.estop_asserted):
             return False  # leave the e-stop only to damping, and only once the e-stop topic is released
         if mode == Mode.STAND:
-            if self.mode != Mode.DAMPING or not self._state_fresh(now):
+            if self.mode != Mode.DAMPING or not self._state_fresh(now) or self.tilted():
                 return False
             self._ramp_from, self._t_ramp = self.q.copy(), now
         elif mode == Mode.POLICY and (not self.ramp_done(now) or not self._targets_fresh(now)):

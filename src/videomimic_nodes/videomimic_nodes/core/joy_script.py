@@ -51,16 +51,27 @@ class JoyScript:
     def duration(self) -> float:
         return self.steps[-1].t
 
+    def index_at(self, t: float) -> int:
+        """Index of the step in force at ``t`` (-1 before the first)."""
+        return max((i for i, step in enumerate(self.steps) if step.t <= t), default=-1)
+
     def state(self, t: float) -> tuple[list[float], list[int]]:
         """(axes, buttons) at ``t`` seconds since start (all released before the first step)."""
+        return self.step_state(self.index_at(t))
+
+    def step_state(self, index: int) -> tuple[list[float], list[int]]:
+        """(axes, buttons) of step ``index`` (-1: all released)."""
         axes, buttons = [0.0] * self.num_axes, [0] * self.num_buttons
-        current = None
-        for step in self.steps:
-            if step.t <= t:
-                current = step
-        if current is not None:
-            for b in current.buttons:
+        if index >= 0:
+            for b in self.steps[index].buttons:
                 buttons[b] = 1
-            for a, v in current.axes:
+            for a, v in self.steps[index].axes:
                 axes[a] = v
         return axes, buttons
+
+    def states_since(self, last_index: int, t: float) -> tuple[list[tuple[list[float], list[int]]], int]:
+        """Every step's state from the one after ``last_index`` up to the one in force at ``t``, in order,
+        and that step's index: a player that was held up (a busy machine) still plays each press and
+        release once, instead of jumping over a short press."""
+        now = self.index_at(t)
+        return [self.step_state(i) for i in range(last_index + 1, now + 1)] or [self.step_state(now)], now

@@ -2,7 +2,10 @@
 
 ``sim_g1`` wraps this in a node that speaks unitree_hg at the physics rate. The robot starts hung
 from a gantry (a weld on the pelvis, as a real G1 hangs from its frame during start-up) that is
-released when the bridge enters policy mode or after ``gantry_release_s``.
+released when the bridge enters policy mode or after ``gantry_release_s``. It starts at a
+:class:`~videomimic_nodes.core.spawn.Spawn` (on known terrain, facing the motion's way); a floor at
+the lowest known height extends the terrain beyond the scan, so a robot that walks off it stays in
+the world (``core/sim_watch.py`` reports that).
 
 The LiDAR casts, every physics step, the slice of its scan that falls in that step (so a moving
 robot smears a scan as the real one does and de-skewing has something to undo). Directions follow
@@ -15,11 +18,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from videomimic_offline.robot import g1
+from videomimic_offline.contracts.heightfield import Heightfield
+from videomimic_offline.robot import g1, physics
 from videomimic_offline.sim.pd import JointPD, MotorCommand
-from videomimic_offline.sim.terrain import TERRAIN_GROUP, Heightfield, scene_spec, step_heightfield
+from videomimic_offline.sim.terrain import TERRAIN_GROUP, scene_spec, step_heightfield
 
 from videomimic_nodes.core.lowcmd import MotorArrays
+from videomimic_nodes.core.spawn import Spawn, resolve_spawn
 
 _A1, _A2 = 1.0 / 1.32471795724474602596, 1.0 / 1.32471795724474602596**2  # R2 sequence
 
@@ -37,7 +42,7 @@ class LidarConfig:
 
 @dataclass
 class SimConfig:
-    physics_dt: float = 0.002
+    physics_dt: float = physics.DEPLOY_SIM_TIMESTEP
     gantry: bool = True
     gantry_release_s: float = -1.0  # >0: release after this much sim time regardless
     lidar: LidarConfig = field(default_factory=LidarConfig)
@@ -54,12 +59,19 @@ def mid360_directions(start: int, count: int, cfg: LidarConfig) -> np.ndarray:
 class SimG1:
     """Physics, PD from the latest motor command, robot state, odometry and LiDAR points."""
 
-    def __init__(self, cfg: SimConfig | None = None, field_: Heightfield | None = None, seed: int = 0) -> None:
+    def __init__(
+        self, cfg: SimConfig | None = None, field_: Heightfield | None = None, seed: int = 0, spawn: Spawn | None = None
+    ) -> None:
         import mujoco
 
         self.cfg = cfg or SimConfig()
         self.field = field_ if field_ is not None else step_heightfield()
+        self.spawn = spawn if spawn is not None else resolve_spawn(self.field)
         spec = scene_spec(self.field)
+        floor = spec.worldbody.add_geom()  # beyond the scan: the lowest known height, as unknown cells inside it
+        floor.name, floor.type, floor.group = "floor_beyond_scan", mujoco.mjtGeom.mjGEOM_PLANE, TERRAIN_GROUP
+        floor.size = [0.0, 0.0, 1.0]
+        floor.pos = [0.0, 0.0, float(self.field.surface.min())]
         if self.cfg.gantry:
             eq = spec.add_equality()
             eq.name = "gantry"
@@ -70,7 +82,7 @@ class SimG1:
         self.model = spec.compile()
         self.data = mujoco.MjData(self.model)
         self.pd = JointPD(self.model)
-        self.cmd = MotorCommand.zero(len(g1.JOINT_NAMES_23))
+        self.cmd = MotorCommand.zero(len(g1.JOINT_NAMES_29))
         self.rng = np.random.default_rng(seed)
         self._mj = mujoco
         self.torso_id = self.model.body(g1.TORSO_LINK).id
@@ -90,10 +102,10 @@ class SimG1:
     def reset(self) -> None:
         d = self.data
         self._mj.mj_resetData(self.model, d)
-        ground = float(np.nan_to_num(self.field.height_at(np.zeros(2)), nan=0.0))  # stand on the scene at the origin
-        d.qpos[:3] = [0.0, 0.0, ground + g1.DEFAULT_PELVIS_HEIGHT + 0.02]
-        d.qpos[3:7] = [1.0, 0.0, 0.0, 0.0]
-        d.qpos[self.pd.qpos_idx] = g1.as_array(g1.DEFAULT_POSE)
+        sp = self.spawn
+        d.qpos[:3] = [sp.xy[0], sp.xy[1], sp.ground_z + g1.DEFAULT_PELVIS_HEIGHT + 0.02]
+        d.qpos[3:7] = [np.cos(sp.yaw / 2), 0.0, 0.0, np.sin(sp.yaw / 2)]
+        d.qpos[self.pd.qpos_idx] = g1.as_array(g1.DEFAULT_POSE, g1.JOINT_NAMES_29)
         self._mj.mj_forward(self.model, d)
         if self.cfg.gantry:  # weld the pelvis where it is now
             eq = self.model.eq("gantry").id
@@ -103,6 +115,8 @@ class SimG1:
             self.model.eq_data[eq, 0:3] = d.xpos[self.pelvis_id]
             self.model.eq_data[eq, 10] = 1.0  # torquescale
         self.gantry_on = self.cfg.gantry
+        #: torso height above the ground in the default pose as spawned: what "standing" looks like
+        self.stand_torso_height = float(d.xpos[self.torso_id][2] - sp.ground_z)
 
     @property
     def time(self) -> float:
@@ -114,10 +128,10 @@ class SimG1:
             self.gantry_on = False
 
     def set_command(self, m: MotorArrays) -> None:
-        """Take the 23 policy joints' slots of a 35-slot motor command (wrists are welded here)."""
-        idx = g1.MOTOR_INDEX_23
-        self.cmd = MotorCommand(m.q[idx].astype(np.float64), m.dq[idx].astype(np.float64), m.tau[idx].astype(np.float64),
-                                m.kp[idx].astype(np.float64), m.kd[idx].astype(np.float64), m.mode[idx] == 1)  # fmt: skip
+        """Take the 29 G1 motors' slots of a 35-slot motor command."""
+        n = len(g1.JOINT_NAMES_29)
+        self.cmd = MotorCommand(m.q[:n].astype(np.float64), m.dq[:n].astype(np.float64), m.tau[:n].astype(np.float64),
+                                m.kp[:n].astype(np.float64), m.kd[:n].astype(np.float64), m.mode[:n] == 1)  # fmt: skip
 
     def step(self) -> None:
         """One physics step with PD from the latest command (and a slice of LiDAR rays)."""
@@ -128,19 +142,19 @@ class SimG1:
         self._cast_slice()
 
     def joint_state29(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(q, dq, tau) in the 29-joint motor order (wrists, welded here, read 0)."""
-        q, dq, tau = np.zeros(29), np.zeros(29), np.zeros(29)
-        idx = g1.MOTOR_INDEX_23
-        q[idx] = self.data.qpos[self.pd.qpos_idx]
-        dq[idx] = self.data.qvel[self.pd.qvel_idx]
-        tau[idx] = self.data.ctrl[self.pd.act_idx]
-        return q, dq, tau
+        """(q, dq, tau) in the 29-joint motor order."""
+        d = self.data
+        return d.qpos[self.pd.qpos_idx].copy(), d.qvel[self.pd.qvel_idx].copy(), self.pd.torques(d)
 
     def imu(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Pelvis IMU: (quat wxyz, gyro rad/s body, accelerometer m/s^2 body)."""
         d = self.data
         return (d.xquat[self.pelvis_id].copy(), d.sensordata[self.gyro_adr: self.gyro_adr + 3].copy(),
                 d.sensordata[self.acc_adr: self.acc_adr + 3].copy())  # fmt: skip
+
+    def pelvis_pose(self) -> tuple[np.ndarray, np.ndarray]:
+        """Pelvis (pos world, quat wxyz)."""
+        return self.data.xpos[self.pelvis_id].copy(), self.data.xquat[self.pelvis_id].copy()
 
     def torso_pose(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Torso (pos, quat wxyz, linear vel world, angular vel world)."""

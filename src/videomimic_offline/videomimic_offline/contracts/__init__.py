@@ -39,6 +39,7 @@ ARTIFACTS: dict[str, Artifact] = {
     "robot motion": Artifact("robot_motion.npz", _C + "robot_motion", "write_robot_motion", "read_robot_motion"),
     "feasibility": Artifact("feasibility.json", _C + "feasibility", "write_feasibility", "read_feasibility"),
     "report inputs": Artifact("main_job.json", _C + "report_inputs", "write_report_inputs", "read_report_inputs"),
+    "ego view": Artifact("egoview.npz", "videomimic_offline.egoview.render", "write_egoview", "read_egoview"),
     "exported policy": Artifact(
         "student.onnx / student.pt",
         "videomimic_offline.policy.exported",

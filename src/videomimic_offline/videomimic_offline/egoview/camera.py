@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial.transform import Rotation
 
+from videomimic_offline.contracts.robot_motion import RobotMotion
 from videomimic_offline.robot import g1
 
 #: OpenCV camera axes in the URDF camera link (x forward, y left, z up): x_cv = -y, y_cv = -z, z_cv = x.
@@ -62,12 +63,11 @@ def _interp_pose(pos: np.ndarray, quat_wxyz: np.ndarray, fps: float, times: np.n
     return out
 
 
-def head_camera_poses(motion: dict[str, np.ndarray], fps: float) -> tuple[np.ndarray, np.ndarray]:
-    """(times (N,) s, T_world_cam (N,4,4)) of the head camera along a ``robot_motion.npz``, at ``fps``."""
-    names = [str(n) for n in motion["body_names"]]
-    b = names.index(g1.HEAD_CAMERA_PARENT_LINK)
-    src_fps = float(motion["fps"])
-    duration = (len(motion["body_pos_w"]) - 1) / src_fps
+def head_camera_poses(motion: RobotMotion, fps: float) -> tuple[np.ndarray, np.ndarray]:
+    """(times (N,) s, T_world_cam (N,4,4)) of the head camera along a robot motion, at ``fps``."""
+    b = list(motion.body_names).index(g1.HEAD_CAMERA_PARENT_LINK)
+    src_fps = float(motion.fps)
+    duration = (len(motion.body_pos_w) - 1) / src_fps
     times = np.arange(int(np.floor(duration * fps + 1e-9)) + 1) / fps
-    T_world_parent = _interp_pose(motion["body_pos_w"][:, b], motion["body_quat_w"][:, b], src_fps, times)
+    T_world_parent = _interp_pose(motion.body_pos_w[:, b], motion.body_quat_w[:, b], src_fps, times)
     return times, T_world_parent @ camera_pose_in_parent()

@@ -13,13 +13,10 @@ behind them. Vertices no keyframe saw (e.g. under a contact solid) stay neutral 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-
-from videomimic_offline import artifacts
 
 #: Colour of geometry no keyframe saw (RGB uint8).
 UNSEEN_RGB = (150, 150, 150)
@@ -80,15 +77,11 @@ def read_mesh(path: Path) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _heightfield_geometry(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    from videomimic_offline.contracts.heightfield import read_heightfield
     from videomimic_offline.real2sim.scene import Heightfield, heightfield_mesh
 
-    d = artifacts.read_npz(path, schema="videomimic.heightfield", max_version=1)
-    known = np.asarray(d["known"], bool) if "known" in d else np.isfinite(d["heights"])
-    T = np.asarray(d.get("T_world_scene", np.eye(4)), float)
-    hf = Heightfield(np.where(known, d["heights"], np.nan), known, np.asarray(d["origin_xy"], float),
-                     float(d["resolution"]))  # fmt: skip
-    v, f = heightfield_mesh(hf)
-    return v + T[:3, 3], f
+    hf = read_heightfield(path)  # in the world frame (the reader applies T_world_scene)
+    return heightfield_mesh(Heightfield(hf.heights, hf.known, hf.origin_xy, hf.resolution))
 
 
 def scene_geometry(recon: Path) -> tuple[np.ndarray, np.ndarray, str]:
@@ -110,10 +103,11 @@ def scene_geometry(recon: Path) -> tuple[np.ndarray, np.ndarray, str]:
         what.append(f"heightfield ({len(f)} triangles)")
     solids = []
     if (recon / "scene.json").is_file():
-        solids = json.loads((recon / "scene.json").read_text()).get("solids", [])
+        from videomimic_offline.contracts.scene import read_scene_info
+
+        solids = read_scene_info(recon / "scene.json").solids
     for s in solids:
-        b = s["box"]
-        parts.append(box_mesh(b["center"], b["size"], float(b.get("yaw", 0.0))))
+        parts.append(box_mesh(s.center, s.size, s.yaw))
     if solids:
         what.append(f"{len(solids)} contact-derived solids")
     if not parts:
@@ -178,13 +172,14 @@ def colour_from_video(
     num_keyframes: int,
 ) -> tuple[np.ndarray, float]:
     """Per-vertex colours (V,3) uint8 projected from ``num_keyframes`` frames of the video."""
+    from videomimic_offline.contracts.cameras import read_cameras
     from videomimic_offline.egoview.gl import MeshRasterizer
     from videomimic_offline.real2sim.video import read_frames
 
-    cams = artifacts.read_npz(Path(recon) / "cameras.npz", schema="videomimic.cameras", max_version=1)
-    w, h = (int(x) for x in cams["image_size"])
+    cams = read_cameras(Path(recon) / "cameras.npz")
+    w, h = cams.image_size
     frames = read_frames(Path(video), max_side=max(w, h))
-    n = min(len(frames), len(cams["T_world_cam"]))
+    n = min(len(frames), cams.num_frames)
     if frames.shape[1:3] != (h, w) or n == 0:
         return np.tile(np.array(UNSEEN_RGB, np.uint8), (len(vertices), 1)), 0.0
     masks = _person_masks(recon, frames[:n])
@@ -195,7 +190,7 @@ def colour_from_video(
     vh = np.concatenate([vertices, np.ones((len(vertices), 1))], axis=1)
     try:
         for k in keys:
-            K, T_wc = cams["K"][k], cams["T_world_cam"][k]
+            K, T_wc = cams.K[k], cams.T_world_cam[k]
             _, depth = rast.render(K, T_wc)
             pc = (vh @ np.linalg.inv(T_wc).T)[:, :3]
             z = pc[:, 2]

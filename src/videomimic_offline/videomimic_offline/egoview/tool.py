@@ -69,10 +69,10 @@ def render_egoview(cfg: EgoviewConfig) -> Path:
     """Render (or reuse, when inputs and settings are unchanged) the ego view; returns the folder."""
     from rich.progress import Progress
 
+    from videomimic_offline.contracts.robot_motion import read_robot_motion
     from videomimic_offline.egoview.camera import head_camera_poses, intrinsics
     from videomimic_offline.egoview.render import render_frames, write_egoview
     from videomimic_offline.egoview.scene import load_scene
-    from videomimic_offline.retarget.output import read_robot_motion
 
     if not Path(cfg.robot_motion).is_file():
         raise InputError(f"{cfg.robot_motion} not found: run `retarget` first (it writes robot_motion.npz)")

@@ -17,15 +17,22 @@ import numpy as np
 
 from videomimic_offline.errors import IncompatibleError, InputError
 from videomimic_offline.policy.layout import NUM_ACTIONS, StudentLayout
-from videomimic_offline.robot import g1
+from videomimic_offline.robot import g1, physics
 
 META_KEY = "videomimic"
 FORMAT_VERSION = 1
 
 
 def make_metadata(layout: StudentLayout, **extra: Any) -> dict[str, Any]:
-    """Metadata for an exported student: robot constants + observation layout (+ provenance)."""
-    return {"format_version": FORMAT_VERSION, **g1.metadata(), "observation": layout.to_dict(), **extra}
+    """Metadata for an exported student: robot constants, the physics it was trained on, observation layout
+    (+ provenance)."""
+    return {
+        "format_version": FORMAT_VERSION,
+        **g1.metadata(),
+        "physics": physics.metadata(),
+        "observation": layout.to_dict(),
+        **extra,
+    }
 
 
 def check_metadata(meta: dict[str, Any], source: str) -> StudentLayout:

@@ -10,7 +10,9 @@ with the person masked out and
 - **translating** (walking, orbiting, side tracking): pycolmap SfM on masked keyframes
   (``run_sfm``), poses interpolated to every frame (slerp rotations, linear centres), up to an
   unknown scale the joint fit sets with the person's body. When SfM cannot register the clip the
-  rotations still come from the background and the fit moves the camera with the stance feet.
+  rotations still come from the background and the centre is held fixed: right for a hand that
+  drifts a few centimetres, wrong for a camera that walks (the person's path then comes out relative
+  to the camera; ``info["path_recovered"]`` is False and the log says so).
 
 The focal length is the user's if given, else SfM's (translating), else a rotating camera's
 self-calibration from its homographies when it turned far enough, else the phone prior
@@ -180,16 +182,15 @@ def _nearest_rotation(A: np.ndarray) -> np.ndarray:
 def _conjugate(H: np.ndarray, K: np.ndarray) -> np.ndarray:
     """K^-1 H K normalised to unit determinant (a rotation if H is a pure rotation's homography)."""
     A = np.linalg.inv(K) @ H @ K
-    d = np.linalg.det(A)
-    return A / np.cbrt(d) if d > 0 else A
+    return A / np.cbrt(np.linalg.det(A))  # (the sign too: a homography is defined up to any scale)
 
 
 def _chain(H_steps: list[np.ndarray | None]) -> list[np.ndarray]:
     """Homographies frame-0 -> step k (a missing step repeats the previous one: no motion known)."""
     out = [np.eye(3)]
     for H in H_steps:
-        out.append((H if H is not None else np.eye(3)) @ out[-1])
-        out[-1] = out[-1] / out[-1][2, 2]
+        nxt = (H if H is not None else np.eye(3)) @ out[-1]
+        out.append(nxt / np.cbrt(np.linalg.det(nxt)))  # not by [2,2]: it crosses 0 past a ~55 deg pan
     return out
 
 
@@ -268,21 +269,21 @@ def estimate_cameras(
     if use == "translating":
         try:
             ct = run_sfm(frames, masks, work, cfg, focal_px, progress)
-            ct.regime, ct.focal_source = "translating", ("given" if focal_px else "sfm")
             ct.info = {**info, "camera_model": "sfm"}
             return ct
         except InputError as exc:
             # the background could not carry SfM (too little parallax or texture): rotations from
-            # the background, the translation from the person's stance feet in the joint fit
-            log.warning("SfM failed (%s); using background rotations and the person's feet for the path", exc)
+            # the background, the centre held fixed (see the module docstring)
+            log.warning("SfM failed (%s); using background rotations with a fixed camera centre", exc)
             info["sfm_error"] = str(exc)
+            info["path_recovered"] = False
     if focal_px:
         f, src = focal_px, "given"
     else:
         f_est, finfo = self_calibrate_focal(_chain(motion.H_steps), (W, H), f_prior)
         info.update(finfo)
         f, src = (f_est, "rotation") if f_est is not None else (f_prior, "prior")
-    info["camera_model"] = "rotation" if use == "rotation" else "rotation+person"
+    info["camera_model"] = "rotation" if use == "rotation" else "rotation (SfM failed: fixed centre)"
     return CameraTrack(intrinsics(f), rotation_track(motion, intrinsics(f), T), *empty, use, src, info)
 
 
@@ -391,36 +392,50 @@ def _run_sfm(
     pycolmap.match_sequential(db, matching_options=matching, pairing_options=pairing, device=pycolmap.Device.cpu)
     bar.step("matches", len(keys))
 
-    recs = {}
-    # handheld clips have small baselines: start with a low initial triangulation angle and relax
-    # further (and allow more forward motion) once if the first attempt cannot initialise
-    for attempt, (tri_angle, fwd) in enumerate(((4.0, 0.95), (1.5, 0.99))):
+    def mapping(tag: str, tri_angle: float, fwd: float, refine_focal: bool, seed: int = 0) -> dict:
         opts = pycolmap.IncrementalPipelineOptions()
         opts.num_threads = 1
         opts.multiple_models = False
-        opts.random_seed = 0
+        opts.random_seed = seed
         opts.min_model_size = 3
         opts.mapper.init_min_tri_angle = tri_angle
         opts.mapper.init_max_forward_motion = fwd
-        if focal_px:
+        if not refine_focal:
             opts.ba_refine_focal_length = False
             opts.ba_refine_extra_params = False
         opts.ba_refine_principal_point = False
-        run_dir = out_dir / f"try{attempt}"
+        run_dir = out_dir / tag
         run_dir.mkdir(parents=True, exist_ok=True)
-        registered = bar.bar.n if bar.bar is not None else 0
+        done = bar.bar.n if bar.bar is not None else 0
         recs = pycolmap.incremental_mapping(
             db, img_dir, run_dir, options=opts, next_image_callback=lambda: bar.step("registering keyframes")
         )
-        if bar.bar is not None:  # a second attempt starts the registration count again
-            bar.bar.n = registered
-        if recs and max(r.num_reg_images() for r in recs.values()) >= min_registered * len(keys):
+        if bar.bar is not None:  # another attempt starts the registration count again
+            bar.bar.n = done
+        return recs
+
+    def registered(recs: dict) -> int:
+        return max((r.num_reg_images() for r in recs.values()), default=0)
+
+    recs = {}
+    # handheld clips have small baselines: start with a low initial triangulation angle and relax
+    # further (and allow more forward motion) once if the first attempt cannot initialise
+    # (two threads make the mapping order vary: a run that registered 3/30 keyframes of a real
+    # clip registered all 30 on the next try, so a third attempt starts from another seed)
+    for attempt, (tri_angle, fwd, seed) in enumerate(((4.0, 0.95, 0), (1.5, 0.99, 0), (1.5, 0.99, 1))):
+        recs = mapping(f"try{attempt}", tri_angle, fwd, not focal_px, seed)
+        if recs and registered(recs) >= min_registered * len(keys):
             break
-    if not recs:
-        raise InputError(
-            "SfM could not initialise: the camera must translate (not only rotate or stand still) over a "
-            "textured static background; film while walking, or give camera_backend=megasam outputs"
-        )
+    focal_source = "given" if focal_px else "sfm"
+    if recs and not focal_px:
+        # forward motion (walking behind someone) leaves the focal length weakly determined and
+        # bundle adjustment can wander far from any phone lens; then keep the prior fixed instead
+        f_est = float(next(iter(max(recs.values(), key=lambda r: r.num_reg_images()).cameras.values())).focal_length)
+        if not 0.75 < f_est / f0 < 1.33:
+            log.warning("SfM's focal %.0f px is far from the prior %.0f px; mapping again with the prior", f_est, f0)
+            fixed = mapping("fixed_focal", 1.5, 0.99, False)
+            if fixed and registered(fixed) >= registered(recs) * 0.9:
+                recs, focal_source = fixed, "prior"
     rec = max(recs.values(), key=lambda r: r.num_reg_images())
     reg = {img.name: img for img in rec.images.values() if img.has_pose}
     frac = len(reg) / len(keys)
@@ -452,7 +467,7 @@ def _run_sfm(
     track = np.array([p.track.length() for p in rec.points3D.values()], int)
     keep = (err < 1.5) & (track >= 3)  # seen consistently in 3+ keyframes: static scene, not the person
     shutil.rmtree(img_dir, ignore_errors=True)
-    return CameraTrack(K, T_wc, pts[keep], cols[keep], reg_idx, (W, H))
+    return CameraTrack(K, T_wc, pts[keep], cols[keep], reg_idx, (W, H), "translating", focal_source)
 
 
 def interpolate_poses(idx: np.ndarray, R_wc: np.ndarray, c_w: np.ndarray, T: int) -> np.ndarray:

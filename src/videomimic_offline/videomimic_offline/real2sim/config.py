@@ -71,7 +71,8 @@ class VideoConfig:
 class PersonsConfig:
     """Finding and following the person: detection, tracking, masks."""
 
-    #: Run the HOG people detector on this many evenly spaced frames to count and pick people.
+    #: Look for people on this many evenly spaced frames (and at least one a second, up to 30) to
+    #: count and pick them (``persons.detect_people``).
     detect_samples: int = 8
     #: Refuse the clip when the person is found in fewer than this fraction of frames.
     min_person_fraction: float = 0.5
@@ -126,11 +127,12 @@ class CamerasConfig:
     #: The camera counts as rotating (not translating) when one homography per half second explains
     #: 95 % of the background tracks to within this (px).
     parallax_px: float = 2.5
-    #: Unknown focal: the phone prior, this factor x the longer image side (0.8 ~ a 24-28 mm
-    #: equivalent main camera, 64 deg across the long side), used when neither SfM nor a rotating
-    #: camera's self-calibration gives one; also SfM's start (COLMAP's usual 1.2 converged to a wrong
-    #: focal on short, small-baseline clips). ``info.json``'s ``focal_source`` says which was used.
-    focal_init_factor: float = 0.8
+    #: Unknown focal: the phone prior, this factor x the longer image side (0.72 = a 26 mm equivalent
+    #: lens, the middle of phone main cameras' 24-28 mm, 69 deg across the long side), used when
+    #: neither SfM nor a rotating camera's self-calibration gives one; also SfM's start (COLMAP's usual
+    #: 1.2 converged to a wrong focal on short, small-baseline clips); SfM results further than 25 %
+    #: from it are mapped again with it fixed. ``info.json``'s ``focal_source`` says which was used.
+    focal_init_factor: float = 0.72
     #: Number of keyframes given to SfM (evenly spaced); other frames are interpolated.
     sfm_keyframes: int = 30
     #: Max SIFT features per keyframe.
@@ -188,6 +190,13 @@ class FitConfig:
     w_floor: float = 0.1
     #: Weight of the seated-pelvis-on-the-seat term.
     w_seat: float = 0.1
+    #: Weight of the heading term: a walking person faces the way they go (hips and shoulders across
+    #: the direction of travel of the first pass), the monocular pose's least certain turn.
+    w_heading: float = 0.03
+    #: How far (deg) hips and shoulders may turn from across the direction of travel.
+    heading_sigma_deg: float = 15.0
+    #: Pelvis speed (m/s) from which the direction of travel counts (fully from twice it).
+    heading_speed: float = 0.3
     #: Weight of the occlusion term: a joint the detector reports as not visible, whose 2D position
     #: lies on a visible part of the body, is kept behind that part (``fit.body.occlusion_pairs``).
     w_occlusion: float = 0.3
@@ -221,19 +230,35 @@ class FitConfig:
     contact_speed: float = 0.35
     #: Max ankle height above the surface under it for a contact (m).
     contact_height: float = 0.20
+    #: A camera that does not translate judges stance by the feet's viewing rays (``fit.contacts.
+    #: ray_stance``): planted when the ray turns slower than this (m/s at the foot's depth). Looser than
+    #: ``contact_speed``: the detector's ankle and toe landmarks wander a few pixels while the foot
+    #: rolls (89-96 % agreement with the truth on the dev clips).
+    stance_ray_speed: float = 0.6
+    #: Low-pass cutoff (Hz) of the feet's viewing rays before their speed is taken.
+    stance_ray_cutoff_hz: float = 2.0
     #: Refine the scale after the scene-free first pass: stance feet's ground points must lie on
     #: the scene surface along their camera rays (``fit.scale.scale_from_stance_rays``).
     surface_scale: bool = True
-    #: Gravity without scene planes (static and rotating cameras, bare scenes): how far (deg) the
-    #: person's mean body axis may be from upright; each cue counts by its precision (``gravity.fuse_up``).
-    gravity_person_sigma_deg: float = 5.0
-    #: How far (deg) the cameras' roll may be from upright, for the same fusion.
-    gravity_roll_sigma_deg: float = 3.0
-    #: Height noise (m) of a stance foot's ground point, for the same fusion.
-    gravity_feet_sigma_m: float = 0.03
+    #: Gravity without scene planes (static and rotating cameras, bare scenes; ``gravity.fuse_up``):
+    #: each cue counts by its precision. How far (deg) the person's mean 3D body axis may be from
+    #: upright (weak: a monocular pose leans along the view and walkers lean forward).
+    gravity_person_sigma_deg: float = 30.0
+    #: How far (deg) the cameras' roll may be from upright.
+    gravity_roll_sigma_deg: float = 1.0
+    #: How far (deg) the person's 2D body axis (mid-ankles to neck) may be from pointing at the vertical
+    #: vanishing point while upright (``gravity.body_axis_planes``): the strongest cue without a scene.
+    gravity_axis_sigma_deg: float = 5.0
+    #: Height noise (m) of a stance foot's ground point for levelling the stance levels (Cauchy
+    #: re-weighted); 0 = not used. Off: the body-size depth's errors tilt the levels (8 deg on a dev
+    #: tripod clip); with the body axes and the roll the six dev clips end within 0.83 deg (mean 0.35).
+    gravity_feet_sigma_m: float = 0.0
     #: Stance feet whose ground heights differ by more than this (m) stand on different levels
     #: (floor, a step, a curb); within it, one level.
     level_tolerance_m: float = 0.05
+    #: A level less than this (m) above the one below it is the same surface (a raised heel, a foot
+    #: fitted high), not a step; curbs and stair rises are 0.1-0.2 m.
+    step_min_rise_m: float = 0.08
     #: Ankle joint height above the sole when standing (m), for the floor term and the scene.
     ankle_height_m: float = 0.08
     #: Bidirectional low-pass cutoff (Hz) applied after the optimisation; 0 = off.
@@ -250,10 +275,14 @@ class FitConfig:
         if self.opt_floor_robust_m < 0:
             raise ConfigError("fit.opt_floor_robust_m must be >= 0 (0 = plain least squares)")
         sigmas = [
-            f.name for f in dataclasses.fields(self) if f.name.endswith("_sigma_m") and getattr(self, f.name) <= 0
+            f.name
+            for f in dataclasses.fields(self)
+            if f.name.endswith("_sigma_m") and f.name != "gravity_feet_sigma_m" and getattr(self, f.name) <= 0
         ]
         if sigmas:
             raise ConfigError(f"fit: {', '.join(sigmas)} must be > 0 (a residual size in metres)")
+        if self.gravity_feet_sigma_m < 0:
+            raise ConfigError("fit.gravity_feet_sigma_m must be >= 0 (0 = the stance levels do not tilt gravity)")
         if not 0.0 <= self.min_keypoint_conf < 1.0:
             raise ConfigError("fit.min_keypoint_conf must be in [0, 1)")
         if self.opt_iters < 1:
@@ -313,6 +342,10 @@ class SceneConfig:
     #: Farthest depth fused (m): stereo depth error grows with the square of the distance, so far
     #: walls are left out rather than fused noisily.
     tsdf_max_depth_m: float = 8.0
+    #: Height of the (reconstructed) pelvis joint above the seat top while sitting, as a fraction of
+    #: stature: the seat solid's top is the seated pelvis height minus this (``solids.contact_solids``;
+    #: 0.077-0.079 on the two dev sitting clips, chair and ledge, not the benchmark's).
+    seat_pelvis_frac: float = 0.078
     #: Poisson reconstruction depth (``mesh_backend=poisson``).
     poisson_depth: int = 8
     #: Density quantile trimmed away from the Poisson mesh.

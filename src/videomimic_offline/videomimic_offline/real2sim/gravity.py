@@ -111,6 +111,37 @@ def estimate_gravity(
     return up, float(offsets[strong].min()), info
 
 
+def body_axis_planes(
+    kp2d: np.ndarray, conf: np.ndarray, K: np.ndarray, R_wc: np.ndarray, min_conf: float = 0.5
+) -> np.ndarray:
+    """(N,3) unit normals (world axes) of the planes through each camera and the person's 2D body axis.
+
+    A standing or walking person is upright, so the up direction lies in the plane through the
+    camera centre and the image line from the mid-ankles to the neck: the person's images at
+    different places all point at the vertical vanishing point. This uses only the 2D keypoints,
+    so it is free of the body-size depth's errors (which tilt the feet's levels) and of the pose
+    model's lean along the view. Frames where the 2D axis is short (sitting, bending: below 0.8 x
+    its 90th percentile) or a point is unsure are left out.
+    """
+    from videomimic_offline.body.skeleton import index
+
+    ank = [index("left_ankle"), index("right_ankle")]
+    neck = index("neck")
+    a = 0.5 * (kp2d[:, ank[0]] + kp2d[:, ank[1]])
+    b = kp2d[:, neck]
+    ok = (conf[:, [*ank, neck]] > min_conf).all(axis=1) & np.isfinite(a).all(axis=1) & np.isfinite(b).all(axis=1)
+    if ok.sum() < 3:
+        return np.zeros((0, 3))
+    length = np.linalg.norm(b - a, axis=1)
+    ok &= length > 0.8 * np.percentile(length[ok], 90)
+    Kinv = np.linalg.inv(K)
+    pa = np.c_[a[ok], np.ones(ok.sum())] @ Kinv.T
+    pb = np.c_[b[ok], np.ones(ok.sum())] @ Kinv.T
+    m = np.cross(pa, pb)
+    m /= np.linalg.norm(m, axis=1, keepdims=True)
+    return np.einsum("tij,tj->ti", R_wc[ok], m)
+
+
 def fuse_up(
     init: np.ndarray,
     person_up: np.ndarray | None = None,
@@ -119,6 +150,9 @@ def fuse_up(
     roll_sigma_rad: float = 0.05,
     levels: list[np.ndarray] | None = None,
     feet_sigma_m: float = 0.03,
+    axis_planes: np.ndarray | None = None,
+    axis_sigma_rad: float = 0.09,
+    robust_iters: int = 5,
 ) -> tuple[np.ndarray, dict]:
     """Up from the cues a scene without reconstructed planes still has, each weighted by its precision.
 
@@ -126,11 +160,15 @@ def fuse_up(
       a few degrees, but its lean along the view is what a monocular pose knows least;
     - ``cam_x`` (T,3): the cameras' x axes; a phone or tripod is held with little roll, so they are
       horizontal (a panning camera's x axes span the whole horizontal plane);
+    - ``axis_planes`` (N,3): normals of the planes holding the person's 2D body axis
+      (``body_axis_planes``): up lies in each;
     - ``levels``: ground points (metres) where stance feet stood, one array per level (floor, each
-      step); each level is horizontal, so the spread of its points fixes the tilt along it.
+      step); each level is horizontal, so the spread of its points fixes the tilt along it. Their
+      heights scatter with the body-size depth's errors (a sitting or turning body is placed worse),
+      so they are re-weighted ``robust_iters`` times (Cauchy, scale ``feet_sigma_m``).
 
-    Minimises |n - person_up|^2 / s_p^2 + mean_t (n.x_t)^2 / s_r^2 + sum (n.(p - mean_level))^2 / s_f^2
-    over unit n. Returns n (oriented like ``init``) and the pull of each cue (its angle to n).
+    Minimises |n - person_up|^2 / s_p^2 + mean_t (n.x_t)^2 / s_r^2 + mean (n.m)^2 / s_a^2
+    + sum w (n.(p - mean_level))^2 / s_f^2 over unit n. Returns n (oriented like ``init``) and how far it ended from each cue.
     """
     from scipy.optimize import minimize
 
@@ -138,39 +176,50 @@ def fuse_up(
     e1 = np.cross(z, [1.0, 0.0, 0.0] if abs(z[0]) < 0.9 else [0.0, 1.0, 0.0])
     e1 /= np.linalg.norm(e1)
     e2 = np.cross(z, e1)
-    A = np.zeros((3, 3))
+    A0 = np.zeros((3, 3))
     b = np.zeros(3)
     used: dict = {}
     if person_up is not None:
         u = person_up / np.linalg.norm(person_up)
-        A += np.eye(3) / person_sigma_rad**2
+        A0 += np.eye(3) / person_sigma_rad**2
         b += u / person_sigma_rad**2
         used["person"] = u
     if cam_x is not None and len(cam_x):
-        A += (cam_x.T @ cam_x) / len(cam_x) / roll_sigma_rad**2
+        A0 += (cam_x.T @ cam_x) / len(cam_x) / roll_sigma_rad**2
         used["camera_roll"] = True
-    n_level_pts = 0
-    for p in levels or []:
-        if len(p) >= 2:
-            q = p - p.mean(axis=0)
-            A += q.T @ q / feet_sigma_m**2
-            n_level_pts += len(p)
-    if n_level_pts:
-        used["feet_levels"] = n_level_pts
+    if axis_planes is not None and len(axis_planes) >= 3:
+        A0 += (axis_planes.T @ axis_planes) / len(axis_planes) / axis_sigma_rad**2
+        used["body_axes"] = True
+    levels = [p for p in (levels or []) if len(p) >= 2]
+    weights = [np.ones(len(p)) for p in levels]
+    n = z
+    for it in range(max(1, robust_iters) if levels else 1):
+        A = A0.copy()
+        for p, w in zip(levels, weights, strict=True):
+            q = p - (w[:, None] * p).sum(0) / w.sum()
+            A += (q * w[:, None]).T @ q / feet_sigma_m**2
 
-    def energy(ab: np.ndarray) -> float:
-        n = z + ab[0] * e1 + ab[1] * e2
+        def energy(ab: np.ndarray, A: np.ndarray = A, n0: np.ndarray = n) -> float:
+            m = n0 + ab[0] * e1 + ab[1] * e2
+            m /= np.linalg.norm(m)
+            return float(m @ A @ m - 2 * b @ m)
+
+        res = minimize(energy, np.zeros(2), method="Nelder-Mead", options={"xatol": 1e-7, "fatol": 1e-12})
+        n = n + res.x[0] * e1 + res.x[1] * e2
         n /= np.linalg.norm(n)
-        return float(n @ A @ n - 2 * b @ n)
-
-    res = minimize(energy, np.zeros(2), method="Nelder-Mead", options={"xatol": 1e-7, "fatol": 1e-12})
-    n = z + res.x[0] * e1 + res.x[1] * e2
-    n /= np.linalg.norm(n)
-    info: dict = {"source": "+".join(k for k in ("person", "camera_roll", "feet_levels") if k in used)}
+        if it + 1 < robust_iters:
+            for k, p in enumerate(levels):
+                h = p @ n
+                weights[k] = 1.0 / (1.0 + ((h - np.median(h)) / feet_sigma_m) ** 2)
+    info: dict = {
+        "source": "+".join(k for k in ("person", "camera_roll", "body_axes") if k in used) + ("+feet" if levels else "")
+    }
+    if "body_axes" in used:
+        info["body_axis_frames"] = len(axis_planes)
     if "person" in used:
         info["angle_to_person_deg"] = round(float(np.degrees(np.arccos(np.clip(n @ used["person"], -1, 1)))), 2)
     if cam_x is not None and len(cam_x):
         info["camera_roll_deg"] = round(float(np.degrees(np.arcsin(np.clip(np.mean(cam_x @ n), -1, 1)))), 2)
-    if n_level_pts:
-        info["feet_level_points"] = n_level_pts
+    if levels:
+        info["feet_points"] = int(sum(len(p) for p in levels))
     return n, info

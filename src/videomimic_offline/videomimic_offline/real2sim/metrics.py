@@ -31,7 +31,9 @@ Exactly what is computed (all positions in metres in, MPJPE in millimetres out):
   maps the reconstructed camera centres and pelvis trajectory onto the ground truth (``1/s`` is the
   reconstruction's size relative to the truth).
   ``scale_err_cams_pct`` is the same from the camera centres alone: the scale of the scene the
-  cameras carry (the person's trajectory can mask it), but ill-conditioned for a short camera path.
+  cameras carry (the person's trajectory can mask it), but ill-conditioned for a short camera path:
+  NaN where the true camera centres stay within ``MIN_CAMERA_PATH_M`` (10 cm) of their mean
+  (tripod, pan/tilt, a hand held still).
 - **Gravity error** (deg): per frame, the angle between the world up axis expressed in the camera
   frame by the reconstruction and by the ground truth, averaged over frames (independent of any
   world alignment).
@@ -194,6 +196,19 @@ def scale_error_pct(pred_points: np.ndarray, gt_points: np.ndarray) -> float:
     """|1/s - 1| * 100 for the similarity mapping corresponding ``pred_points`` onto ``gt_points``."""
     s, _, _ = umeyama(pred_points, gt_points, with_scale=True)
     return float(abs(1.0 / s - 1.0) * 100.0)
+
+
+#: A true camera path shorter than this (largest distance from its mean, m) carries no scale.
+MIN_CAMERA_PATH_M = 0.10
+
+
+def cams_scale_error_pct(pred_centres: np.ndarray, gt_centres: np.ndarray) -> float:
+    """:func:`scale_error_pct` of the camera centres alone; NaN where the true camera (nearly) does not
+    translate (tripod, pan/tilt, a hand held still): there is no path to take a scale from."""
+    gt_centres = np.asarray(gt_centres, np.float64).reshape(-1, 3)
+    if len(gt_centres) < 2 or np.linalg.norm(gt_centres - gt_centres.mean(0), axis=1).max() < MIN_CAMERA_PATH_M:
+        return float("nan")
+    return scale_error_pct(pred_centres, gt_centres)
 
 
 def gravity_error_deg(pred_T_world_cam: np.ndarray, gt_T_world_cam: np.ndarray) -> float:
@@ -558,7 +573,7 @@ def evaluate_reconstruction(clip_dir: Path, recon_dir: Path, n_scene_samples: in
         "wa_mpjpe_mm": wa_mpjpe_mm(pj, gj),
         "w_mpjpe_mm": w_mpjpe_mm(pj, gj),
         "scale_err_pct": scale_error_pct(src, dst),
-        "scale_err_cams_pct": scale_error_pct(pc[cam_fin], gc[cam_fin]),
+        "scale_err_cams_pct": cams_scale_error_pct(pc[cam_fin], gc[cam_fin]),
         "gravity_err_deg": gravity_error_deg(Twc[:T][cam_ok], gt["T_world_cam"][:T][cam_ok]),
     }
     _, R_al, t_al = umeyama(src, dst, with_scale=False)

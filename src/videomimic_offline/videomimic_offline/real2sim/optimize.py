@@ -43,18 +43,27 @@ from videomimic_offline.real2sim.fit.contacts import (
     detect_contacts,
     group_levels,
     lowpass,
+    ray_stance,
     stance_segments,
     surface_height,
 )
-from videomimic_offline.real2sim.fit.problem import fit_data, weights_from_config, with_cameras, with_contacts
+from videomimic_offline.real2sim.fit.problem import (
+    fit_data,
+    weights_from_config,
+    with_cameras,
+    with_contacts,
+    with_travel,
+)
 from videomimic_offline.real2sim.fit.scale import (
     estimate_scale,
+    scale_from_ground_near_feet,
     scale_from_ground_plane,
     scale_from_stance_feet,
     scale_from_stance_rays,
 )
 from videomimic_offline.real2sim.fit.solve import solve
 from videomimic_offline.real2sim.keypoints import landmark_bone_scale, sole_drop
+from videomimic_offline.real2sim.solids import seat_frames
 
 PELVIS, NECK = index("pelvis"), index("neck")
 FEET = (index("left_ankle"), index("right_ankle"))
@@ -84,6 +93,7 @@ class OptResult:
     scale: float  # metres per SfM unit
     T_align: np.ndarray  # (4,4) maps scaled SfM frame -> final world
     info: dict
+    seat_contact: np.ndarray | None = None  # (T,) bool: the pelvis rests on a seat
 
 
 def optimize(inp: OptInputs, cfg, progress: bool = False) -> OptResult:  # type: ignore[no-untyped-def]
@@ -147,9 +157,10 @@ def _camera_body(inp: OptInputs, cfg) -> _CameraBody:  # type: ignore[no-untyped
 def _path_scale(body: _CameraBody, inp: OptInputs, cfg) -> tuple[float, dict]:  # type: ignore[no-untyped-def]
     """Step 2: metres per unit of a translating camera's path, from the first ruler that works.
 
-    The scene's depth at the stance foot's pixel (``estimate_scale``), else the camera's height
-    above the ground plane the person stands on (``scale_from_ground_plane``), else stance feet
-    staying still while the camera moves (``scale_from_stance_feet``).
+    The scene's depth at the stance foot's pixel (``estimate_scale``), else the ground seen around
+    the feet in the image (``scale_from_ground_near_feet``), else the camera's height above the
+    ground plane the person stands on (``scale_from_ground_plane``), else stance feet staying still
+    while the camera moves (``scale_from_stance_feet``).
     """
     Twc = inp.T_world_cam
     R = Twc[:, :3, :3]
@@ -168,6 +179,10 @@ def _path_scale(body: _CameraBody, inp: OptInputs, cfg) -> tuple[float, dict]:  
     ground = 0.5 * (cam[np.arange(len(cam)), np.array(FEET)[lower]] + cam[np.arange(len(cam)), np.array(TOES)[lower]])
     ground = ground + drop * down_cam
     ground[~body.valid] = np.nan
+    s, ninfo = scale_from_ground_near_feet(ground, inp.K, Twc, inp.points, up_w)
+    info.update(ninfo)
+    if s is not None:
+        return s, {"scale_source": "scene ground around the feet", **info}
     s, ginfo = scale_from_ground_plane(ground, R, Twc[:, :3, 3], inp.points, up_w)
     info.update(ginfo)
     if s is not None:
@@ -176,9 +191,10 @@ def _path_scale(body: _CameraBody, inp: OptInputs, cfg) -> tuple[float, dict]:  
     info.update(finfo)
     if s is not None:
         return s, {"scale_source": "stance feet still in the world", **info}
+    why = "; ".join(str(info[k]) for k in ("ground_near_feet_scale", "ground_scale", "feet_scale") if k in info)
     raise InputError(
-        "the camera moved, but neither the scene near the person's feet nor their planted feet fixed how far: "
-        "film the ground the person walks on, or keep the camera still"
+        "the camera moved, but neither the scene near the person's feet nor their planted feet fixed how far "
+        f"({why}): film the ground the person walks on, or keep the camera still"
     )
 
 
@@ -224,11 +240,16 @@ def _optimize(inp: OptInputs, cfg, t0: float) -> OptResult:  # type: ignore[no-u
     early_feet = fj[np.arange(len(fj)), low]
     up, floor_d, ginfo = grav.estimate_gravity(pts[near], up_guess, inp.height_m, early_feet, cfg.ankle_height_m)
     scene_planes = ginfo["source"] == "planes"
+    axes = grav.body_axis_planes(inp.kp2d, conf, inp.K, R)  # in the stage's frame
     if not scene_planes:  # no scene planes: the person, the camera's roll and (after pass 1) the feet
-        up, finfo = grav.fuse_up(up_guess, person_up, np.radians(cfg.gravity_person_sigma_deg), R[:, :, 0],
-                                 np.radians(cfg.gravity_roll_sigma_deg))  # fmt: skip
+        up, finfo = grav.fuse_up(
+            up_guess, person_up, np.radians(cfg.gravity_person_sigma_deg), R[:, :, 0],
+            np.radians(cfg.gravity_roll_sigma_deg), axis_planes=axes, axis_sigma_rad=np.radians(cfg.gravity_axis_sigma_deg),
+        )  # fmt: skip
         floor_d = float(np.median(early_feet @ up)) - cfg.ankle_height_m
         ginfo.update(finfo)
+        ginfo["debug_up_person"] = person_up.tolist()
+        ginfo["debug_up_fused"] = up.tolist()
     fwd = np.mean(R[:, :, 2], axis=0)
     Ra = grav.rotation_to_z(up, fwd)
     T_align = np.eye(4)
@@ -269,14 +290,28 @@ def _optimize(inp: OptInputs, cfg, t0: float) -> OptResult:  # type: ignore[no-u
         if not segs:
             return out
         h = np.array([np.median(X[a:b, FEET[k], 2]) - cfg.ankle_height_m for k, a, b in segs])
-        lab, lev = group_levels(h, cfg.level_tolerance_m)
+        lab, lev = group_levels(h, cfg.level_tolerance_m, cfg.step_min_rise_m)
         for (k, a, b), li in zip(segs, lab, strict=True):
             out[a:b, k] = lev[li]
         return out
 
+    def planted(X: np.ndarray) -> np.ndarray:
+        """(T,2) slow feet: by their viewing rays when the camera does not translate (robust to the
+        body-size depth's jitter), else by their 3D speed."""
+        if translating:
+            return detect_contacts(X, inp.fps, cfg.contact_speed, np.inf, np.zeros((T, 2)))
+        pc = np.einsum("tji,tkj->tki", Twc_w[:, :3, :3], X[:, list(FEET)] - Twc_w[:, None, :3, 3])
+        return ray_stance(
+            inp.kp2d, conf, Twc_w[:, :3, :3], inp.K, pc[..., 2], inp.fps, cfg.stance_ray_speed, cfg.stance_ray_cutoff_hz
+        )
+
     def feet_contacts(X: np.ndarray, height_slack: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
         """Contacts (T,2) and the surface height under each foot (T,2) for joints ``X``."""
         surf = feet_surface(X, None)
+        if not translating:  # planted by their rays, on the level they stand on
+            slow = planted(X)
+            surf = feet_surface(X, slow)
+            return slow & (X[:, list(FEET), 2] - cfg.ankle_height_m - surf < cfg.contact_height + height_slack), surf
         if not len(pts_w[near]):  # no scene: slow feet are planted, at the level they stand on
             slow = detect_contacts(X, inp.fps, cfg.contact_speed, np.inf, surf)
             surf = feet_surface(X, slow)
@@ -308,8 +343,7 @@ def _optimize(inp: OptInputs, cfg, t0: float) -> OptResult:  # type: ignore[no-u
         """Without scene planes: refine up with the levels the first pass's stance feet stood on
         and put the floor under the first steps at z = 0; returns X, Xs in the corrected world."""
         nonlocal Twc_w, T_align, data
-        slow = detect_contacts(Xs, inp.fps, cfg.contact_speed, np.inf, np.zeros((T, 2)))
-        segs = stance_segments(slow)
+        segs = stance_segments(planted(Xs))
         if not segs:
             return X, Xs
         ground = []
@@ -317,15 +351,21 @@ def _optimize(inp: OptInputs, cfg, t0: float) -> OptResult:  # type: ignore[no-u
             ground.append(np.median(Xs[a:b, FEET[k]], axis=0) - [0.0, 0.0, cfg.ankle_height_m])
             ground.append(np.median(Xs[a:b, TOES[k]], axis=0) - [0.0, 0.0, cfg.ankle_height_m / 2])
         ground = np.array(ground)
-        lab, _ = group_levels(ground[0::2, 2], cfg.level_tolerance_m)
+        lab, _ = group_levels(ground[0::2, 2], cfg.level_tolerance_m, cfg.step_min_rise_m)
         lab = np.repeat(lab, 2)
         levels = [ground[lab == k] for k in np.unique(lab)]
         pu = np.nanmean(Xs[valid, NECK] - Xs[valid, PELVIS], axis=0)
         up2, finfo = grav.fuse_up(
             np.array([0.0, 0.0, 1.0]), pu, np.radians(cfg.gravity_person_sigma_deg), Twc_w[:, :3, 0],
-            np.radians(cfg.gravity_roll_sigma_deg), levels, cfg.gravity_feet_sigma_m,
+            np.radians(cfg.gravity_roll_sigma_deg), levels if cfg.gravity_feet_sigma_m > 0 else None,
+            cfg.gravity_feet_sigma_m, axes @ T_align[:3, :3].T, np.radians(cfg.gravity_axis_sigma_deg),
         )  # fmt: skip
         ginfo.update({f"refined_{k}": v for k, v in finfo.items()})
+        Ainv = np.linalg.inv(T_align[:3, :3])
+        ginfo["debug_up_refined"] = (Ainv @ up2).tolist()
+        ginfo["debug_up_pass1_person"] = (Ainv @ (pu / np.linalg.norm(pu))).tolist()
+        ginfo["debug_levels"] = [(Ainv @ q.T).T.tolist() for q in levels]
+        ginfo["debug_cam_x"] = (Ainv @ Twc_w[:, :3, 0].T).T.tolist()
         Rc = grav.rotation_to_z(up2, np.array([1.0, 0.0, 0.0]))
         X, Xs, ground = _rotate_world(Rc, X, Xs, ground)
         floor = float(np.median(ground[lab == lab[0], 2]))  # the level of the first stance
@@ -344,8 +384,23 @@ def _optimize(inp: OptInputs, cfg, t0: float) -> OptResult:  # type: ignore[no-u
         data = replace(data, prior_rel=fit_data(Twc_w, inp.K, inp.kp2d, conf, body.bones, pw, valid).prior_rel)
         return X + shift, Xs + shift
 
+    def seated(X: np.ndarray, contacts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Sitting frames (T,) of joints ``X`` and the height (T,) the pelvis rests at in each."""
+        feet_z = X[:, list(FEET), 2] - cfg.ankle_height_m
+        floor = np.where(contacts, feet_z, np.nan)
+        floor = np.where(np.isnan(floor).all(axis=1, keepdims=True), feet_z, floor)
+        floor_z = lowpass(np.nanmin(floor, axis=1), inp.fps, 1.0)
+        sit = seat_frames(X, inp.fps, inp.height_m, floor_z)
+        rest = np.full(T, np.nan)
+        for _, a, b in stance_segments(sit[:, None], min_frames=1):
+            rest[a:b] = np.median(X[a:b, PELVIS, 2])
+        return sit, rest
+
     def fit_with_feet(X0: np.ndarray, contacts: np.ndarray, surf: np.ndarray):  # type: ignore[no-untyped-def]
-        return solve(X0, with_contacts(data, contacts, surf + cfg.ankle_height_m), w, cfg.opt_iters)
+        sit, rest = seated(X0, contacts)
+        d = with_contacts(data, contacts, surf + cfg.ankle_height_m, sit if sit.any() else None, np.nan_to_num(rest))
+        d = with_travel(d, lowpass(X0[:, PELVIS], inp.fps, 1.0), inp.fps, cfg.heading_speed)
+        return solve(X0, d, w, cfg.opt_iters)
 
     if cfg.opt_contact_pass:
         # pass 1 without the scene; its result sets the scale (feet on the scene surface along
@@ -374,8 +429,10 @@ def _optimize(inp: OptInputs, cfg, t0: float) -> OptResult:  # type: ignore[no-u
         raise NumericalError("the joint optimisation diverged (NaN); try a lower opt_iters or check the keypoints")
     joints = lowpass(joints, inp.fps, cfg.smooth_cutoff_hz)
     contacts, _ = feet_contacts(joints)
+    seat_contact, _ = seated(joints, contacts)
     info = {
         "regime": inp.regime,
+        "seated_frames": int(seat_contact.sum()),
         "scale": scale,
         **sinfo,
         "gravity": ginfo,
@@ -387,7 +444,7 @@ def _optimize(inp: OptInputs, cfg, t0: float) -> OptResult:  # type: ignore[no-u
         "occluded_joint_frames": n_occ,
         **body.info,
     }
-    return OptResult(joints, contacts, Twc_w, pts_w, scale, T_align, info)
+    return OptResult(joints, contacts, Twc_w, pts_w, scale, T_align, info, seat_contact)
 
 
 __all__ = ["OptInputs", "OptResult", "optimize", "HUMAN_JOINTS"]

@@ -1,10 +1,15 @@
-"""Person detection, choice, tracking and masks (offline default: HOG + MediaPipe).
+"""Person detection, choice, tracking and masks (offline default: MediaPipe).
 
-The HOG people detector runs on a few evenly spaced frames to count people and rank them by how
-visible they are (box area x frames seen). With one person MediaPipe runs on whole frames; with
-several, it runs on a crop that follows the chosen person's track, so its own landmark tracker
-stays on that person. MediaPipe's segmentation gives the person mask (used to hide the person
-from SfM) and its landmarks are kept for the keypoint stage.
+People are found on evenly spaced sample frames by MediaPipe's own pose detector, repeatedly:
+after each person found their box is blanked out and the detector runs again, so a second or
+third person is found too (MediaPipe reports one person per image; the HOG people detector it
+replaces missed half the detections on the synthetic clips and saw chairs as people). Detections
+are linked into tracks across samples and ranked by how visible each person is (box area x
+samples seen). With one person MediaPipe runs on whole frames; with several, it runs on a crop
+that follows the chosen person's track, so its own landmark tracker stays on that person, and only
+over the part of the clip where that person was seen (people who come and go one after another
+are different tracks). MediaPipe's segmentation gives the person mask (used to hide the person
+from the camera stage) and its landmarks are kept for the keypoint stage.
 """
 
 from __future__ import annotations
@@ -33,20 +38,120 @@ class PersonTrack:
     found: np.ndarray  # (T,) bool
     num_people: int
     person: int
+    span: tuple[int, int] = (0, 0)  # frames [first, last + 1) where the chosen person is seen
 
 
-def detect_people(frames: np.ndarray, samples: int) -> list[np.ndarray]:
-    """HOG boxes (N,5: x0,y0,x1,y1,score) on ``samples`` evenly spaced frames."""
+def _landmark_box(lm: np.ndarray, w: int, h: int, min_vis: float = 0.5) -> np.ndarray | None:
+    """x0,y0,x1,y1 (px) around the visible landmarks (N,3 normalised x, y, visibility), or None."""
+    vis = lm[:, 2] > min_vis
+    if vis.sum() < 8:
+        return None
+    x, y = lm[vis, 0] * w, lm[vis, 1] * h
+    pad = 0.1 * max(x.max() - x.min(), y.max() - y.min())
+    return np.array([x.min() - pad, y.min() - 1.5 * pad, x.max() + pad, y.max() + pad])
+
+
+def _find_in(pose, img: np.ndarray, max_people: int, x0: int = 0, y0: int = 0) -> list[tuple]:  # type: ignore[no-untyped-def]
+    """People in ``img`` (detect, blank, repeat); boxes offset by (x0, y0) into frame pixels."""
+    img = img.copy()
+    h, w = img.shape[:2]
+    boxes = []
+    for _ in range(max_people):
+        with _quiet_stderr():
+            res = pose.process(img)
+        if res.pose_landmarks is None:
+            break
+        lm = np.array([(p.x, p.y, p.visibility) for p in res.pose_landmarks.landmark])
+        b = _landmark_box(lm, w, h)
+        if b is None:
+            break
+        boxes.append((b[0] + x0, b[1] + y0, b[2] + x0, b[3] + y0, float(np.mean(lm[:, 2]))))
+        # blank the whole body (every landmark, visible or not) so the next look finds someone else
+        allb = _landmark_box(lm, w, h, min_vis=-1.0)
+        bx0, by0 = int(max(min(b[0], allb[0]), 0)), int(max(min(b[1], allb[1]), 0))
+        bx1, by1 = int(min(max(b[2], allb[2]), w)), int(min(max(b[3], allb[3]), h))
+        if bx1 <= bx0 or by1 <= by0:
+            break
+        img[by0:by1, bx0:bx1] = 127
+    return boxes
+
+
+def _hog_boxes(img: np.ndarray) -> np.ndarray:
+    """HOG people-detector boxes (N,4): candidates only (it also fires on chairs and railings)."""
     hog = cv2.HOGDescriptor()
     hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
+    rects, weights = hog.detectMultiScale(img, winStride=(8, 8), padding=(8, 8), scale=1.05)
+    return np.array([(x, y, x + w, y + h) for (x, y, w, h), s in zip(rects, np.ravel(weights)) if s > 0.5], float)
+
+
+def _verify(pose, img: np.ndarray, box: np.ndarray) -> tuple | None:  # type: ignore[no-untyped-def]
+    """A person's box if MediaPipe finds a body in (a square crop around) ``box``, else None."""
+    h, w = img.shape[:2]
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    half = int(0.65 * max(box[2] - box[0], box[3] - box[1])) + 1
+    x0, y0 = int(max(cx - half, 0)), int(max(cy - half, 0))
+    x1, y1 = int(min(cx + half, w)), int(min(cy + half, h))
+    if x1 - x0 < 16 or y1 - y0 < 16:
+        return None
+    found = _find_in(pose, img[y0:y1, x0:x1], 1, x0, y0)
+    return found[0] if found else None
+
+
+def detect_people(frames: np.ndarray, samples: int, max_people: int = 4) -> list[np.ndarray]:
+    """Boxes (N,5: x0,y0,x1,y1,score) of the people on ``samples`` evenly spaced frames.
+
+    MediaPipe finds the most prominent person; their body is blanked out and it looks again, up to
+    ``max_people`` per image. It looks on the whole frame and on tiles (``_tiles``: squares across
+    the frame, and 60 % corners where a person a sixth of the frame tall is still big enough for
+    it), and checks each HOG people-detector box it has not explained by looking into a crop around
+    it (HOG alone sees chairs).
+    """
+    import mediapipe as mp
+
     idx = np.linspace(0, len(frames) - 1, min(samples, len(frames))).round().astype(int)
     out = []
-    for i in idx:
-        rects, weights = hog.detectMultiScale(frames[i], winStride=(8, 8), padding=(8, 8), scale=1.05)
-        boxes = [(x, y, x + w, y + h, float(s)) for (x, y, w, h), s in zip(rects, np.ravel(weights)) if s > 0.5]
-        boxes = _nms(np.array(boxes, float).reshape(-1, 5), 0.3)
-        out.append(boxes)
+    with _quiet_stderr():
+        pose = mp.solutions.pose.Pose(static_image_mode=True, model_complexity=1, enable_segmentation=False)
+    try:
+        for i in idx:
+            img = frames[i]
+            h, w = img.shape[:2]
+            boxes = _find_in(pose, img, max_people)
+            for ty, tx, th, tw in _tiles(h, w):
+                boxes += _find_in(pose, img[ty : ty + th, tx : tx + tw], 2, tx, ty)
+            for hb in _hog_boxes(img):
+                if not any(_overlap_min(hb, np.asarray(b[:4])) > 0.5 for b in boxes):
+                    v = _verify(pose, img, hb)
+                    if v is not None:
+                        boxes.append(v)
+            b = np.array(boxes, float).reshape(-1, 5)
+            b = b[(b[:, 3] - b[:, 1] >= 0.06 * h) & (b[:, 4] >= 0.3)]  # specks and landmark-less guesses
+            out.append(_nms(b, 0.3))
+    finally:
+        pose.close()
     return out
+
+
+def _tiles(h: int, w: int) -> list[tuple[int, int, int, int]]:
+    """(y, x, height, width) of the tiles looked at besides the whole frame: overlapping squares
+    across the long side (the detector sees a square) and four 60 % corners (small people)."""
+    side = min(h, w)
+    n = int(np.ceil(max(h, w) / side)) + 1
+    out = []
+    for k in np.linspace(0, max(h, w) - side, n).round().astype(int):
+        out.append((0, int(k), side, side) if w >= h else (int(k), 0, side, side))
+    th, tw = int(0.6 * h), int(0.6 * w)
+    out += [(ty, tx, th, tw) for ty in (0, h - th) for tx in (0, w - tw)]
+    return out
+
+
+def _overlap_min(a: np.ndarray, b: np.ndarray) -> float:
+    """Intersection over the smaller box's area (a part of a body found apart from the rest is 1)."""
+    x0, y0 = max(a[0], b[0]), max(a[1], b[1])
+    x1, y1 = min(a[2], b[2]), min(a[3], b[3])
+    inter = max(0.0, x1 - x0) * max(0.0, y1 - y0)
+    small = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return inter / small if small > 0 else 0.0
 
 
 def _iou(a: np.ndarray, b: np.ndarray) -> float:
@@ -58,28 +163,30 @@ def _iou(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _nms(boxes: np.ndarray, thr: float) -> np.ndarray:
+    """Largest boxes first; drop one overlapping a kept box by IoU ``thr`` or mostly inside it."""
     keep: list[np.ndarray] = []
-    for b in boxes[np.argsort(-boxes[:, 4])] if len(boxes) else []:
-        if all(_iou(b, k) < thr for k in keep) and all(not _contains(k, b) for k in keep):
+    area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]) if len(boxes) else np.zeros(0)
+    for b in boxes[np.argsort(-area)] if len(boxes) else []:
+        if all(_iou(b, k) < thr and _overlap_min(b, k) < 0.5 for k in keep):
             keep.append(b)
     return np.array(keep).reshape(-1, 5)
 
 
-def _contains(outer: np.ndarray, inner: np.ndarray) -> bool:
-    return bool(
-        inner[0] >= outer[0] - 4 and inner[1] >= outer[1] - 4 and inner[2] <= outer[2] + 4 and inner[3] <= outer[3] + 4
-    )
+def link_tracks(dets: list[np.ndarray], max_jump: float, max_gap: int = 1) -> list[list[tuple[int, np.ndarray]]]:
+    """Greedy sample-to-sample association by box-centre distance; returns tracks of (sample, box).
 
-
-def link_tracks(dets: list[np.ndarray], max_jump: float) -> list[list[tuple[int, np.ndarray]]]:
-    """Greedy frame-to-frame association by box-centre distance; returns tracks of (sample, box)."""
+    A track continues only from a detection at most ``max_gap`` samples back: someone who left the
+    view and someone else who walks in later where they were are two tracks.
+    """
     tracks: list[list[tuple[int, np.ndarray]]] = []
     for si, boxes in enumerate(dets):
         used: set[int] = set()
         for tr in sorted(tracks, key=len, reverse=True):
+            if si - tr[-1][0] > max_gap + 1:
+                continue
             last = tr[-1][1]
             c_last = np.array([(last[0] + last[2]) / 2, (last[1] + last[3]) / 2])
-            best, best_d = -1, max_jump
+            best, best_d = -1, max_jump + (last[3] - last[1])  # a walker moves about a body height a second
             for bi, b in enumerate(boxes):
                 if bi in used:
                     continue
@@ -96,8 +203,9 @@ def link_tracks(dets: list[np.ndarray], max_jump: float) -> list[list[tuple[int,
 
 
 def rank_tracks(tracks: list[list[tuple[int, np.ndarray]]], num_samples: int) -> list[list[tuple[int, np.ndarray]]]:
-    """Most visible first: total box area over the sampled frames; drop one-off false positives."""
-    min_len = 2 if num_samples >= 4 else 1
+    """Most visible first: total box area over the sampled frames; drop one-off false positives
+    (a person counts when seen in at least two samples and a quarter of them)."""
+    min_len = max(2, int(np.ceil(0.25 * num_samples))) if num_samples >= 4 else 1
     good = [t for t in tracks if len(t) >= min_len]
 
     def visibility(t: list[tuple[int, np.ndarray]]) -> float:
@@ -144,7 +252,10 @@ def run_mediapipe(frames: np.ndarray, crop_boxes: np.ndarray | None, progress: b
         for t in tqdm(range(T), desc="persons", disable=not progress, leave=False):
             x0, y0, side = 0.0, 0.0, None
             img = frames[t]
-            if crop_boxes is not None:
+            if crop_boxes is not None and not np.isfinite(crop_boxes[t]).all():
+                continue  # the chosen person is not in view in this part of the clip
+            whole = crop_boxes is not None and np.array_equal(crop_boxes[t], [0.0, 0.0, float(W), float(H)])
+            if crop_boxes is not None and not whole:
                 # a fixed-size square crop around the chosen person (MediaPipe's smoothing needs a
                 # constant input size; padding keeps the aspect ratio)
                 b = crop_boxes[t]
@@ -186,9 +297,20 @@ def run_mediapipe(frames: np.ndarray, crop_boxes: np.ndarray | None, progress: b
 
 
 def track_person(
-    frames: np.ndarray, person: int, samples: int, min_fraction: float, progress: bool = False
+    frames: np.ndarray,
+    person: int,
+    samples: int,
+    min_fraction: float,
+    progress: bool = False,
+    fps: float | None = None,
 ) -> PersonTrack:
-    """Find, choose and follow one person; InputError when nobody (or not that person) is there."""
+    """Find, choose and follow one person; InputError when nobody (or not that person) is there.
+
+    People are looked for on ``samples`` frames, and at least once a second when ``fps`` is given
+    (up to 30 samples), so someone who is in view for a few seconds of a long clip is counted.
+    """
+    if fps:
+        samples = max(samples, min(30, int(np.ceil(len(frames) / fps))))
     T, H, W = frames.shape[:3]
     dets = detect_people(frames, samples)
     sample_idx = np.linspace(0, T - 1, min(samples, T)).round().astype(int)
@@ -200,9 +322,20 @@ def track_person(
             f"(0 = most visible); use a value below {max(num_people, 1)}"
         )
     crop = _track_boxes(tracks[person], sample_idx, T) if num_people >= 2 else None
+    if num_people:  # only where this person was seen (half a sample spacing beyond)
+        first, last = sample_idx[tracks[person][0][0]], sample_idx[tracks[person][-1][0]]
+        half = int(np.ceil(0.5 * T / max(len(sample_idx) - 1, 1)))
+        outside = (np.arange(T) < first - half) | (np.arange(T) > last + half)
+        if crop is None and outside.any():
+            crop = np.full((T, 4), np.nan)
+            crop[~outside] = [0.0, 0.0, float(W), float(H)]  # the whole frame, where they are
+        if crop is not None:
+            crop[outside] = np.nan
     mp2d, mp3d, masks = run_mediapipe(frames, crop, progress)
     found = ~np.isnan(mp2d[:, 0, 0])
-    if found.mean() < min_fraction:
+    span = (int(np.argmax(found)), int(T - np.argmax(found[::-1]))) if found.any() else (0, 0)
+    seen = found[span[0] : span[1]].mean() if found.any() else 0.0
+    if span[1] - span[0] < max(2, min_fraction * T) and crop is None or seen < min_fraction:
         raise InputError(
             f"no person found in {100 * (1 - found.mean()):.0f}% of the frames (need one in at least "
             f"{100 * min_fraction:.0f}%): use a clip where one person is fully visible"
@@ -212,4 +345,4 @@ def track_person(
     for t in np.flatnonzero(found):
         p = mp2d[t, vis[t], :2] if vis[t].any() else mp2d[t, :, :2]
         boxes[t] = [p[:, 0].min(), p[:, 1].min(), p[:, 0].max(), p[:, 1].max()]
-    return PersonTrack(boxes, masks, mp2d, mp3d, found, max(num_people, 1), person)
+    return PersonTrack(boxes, masks, mp2d, mp3d, found, max(num_people, 1), person, span)

@@ -120,10 +120,29 @@ class _Run:
             print(f"[{STAGES.index(name) + 1}/{len(STAGES)}] {name}: {what}", file=sys.stderr, flush=True)
 
     @property
-    def frames(self) -> np.ndarray:
+    def all_frames(self) -> np.ndarray:
         if self._frames is None:
             self._frames = read_frames(self.video, self.cfg.video.max_side_px, self.cfg.max_frames)
         return self._frames
+
+    @property
+    def span(self) -> tuple[int, int]:
+        """Frames [a, b) where the chosen person is seen (the persons stage decides; the stages after
+        it and the outputs cover only these)."""
+        p = self.stage_dir("persons") / "persons.npz"
+        if p.is_file():
+            with np.load(p) as z:
+                if "span" in z:
+                    a, b = (int(v) for v in z["span"])
+                    if b > a:
+                        return a, b
+        return 0, self.info.num_frames
+
+    @property
+    def frames(self) -> np.ndarray:
+        """The decoded frames of the person's span (all frames before the persons stage ran)."""
+        a, b = self.span
+        return self.all_frames[a:b]
 
     def stage_dir(self, name: str) -> Path:
         return self.out / "stages" / name
@@ -165,7 +184,9 @@ def _stage_persons(run: _Run) -> Path:
             predictor = load_sam2(pc.sam2_checkpoint, pc.sam2_config)  # raises unless usable
         from videomimic_offline.real2sim.persons import track_person
 
-        tr = track_person(run.frames, cfg.person, pc.detect_samples, pc.min_person_fraction, cfg.progress)
+        tr = track_person(
+            run.all_frames, cfg.person, pc.detect_samples, pc.min_person_fraction, cfg.progress, run.info.fps
+        )
         if predictor is not None:
             import cv2
 
@@ -173,14 +194,14 @@ def _stage_persons(run: _Run) -> Path:
 
             jpg_dir = tmp / "sam2_frames"
             jpg_dir.mkdir()
-            for t, f in enumerate(run.frames):
+            for t, f in enumerate(run.all_frames):
                 cv2.imwrite(str(jpg_dir / f"{t:05d}.jpg"), cv2.cvtColor(f, cv2.COLOR_RGB2BGR))
             tr.masks = np.maximum(tr.masks, sam2_masks(predictor, jpg_dir, tr.boxes))
             shutil.rmtree(jpg_dir)
         artifacts.write_npz(
             tmp / "persons.npz", schema="videomimic.r2s_persons", version=1,
             boxes=tr.boxes, masks=tr.masks, mp_2d=tr.mp_2d, mp_3d=tr.mp_3d, found=tr.found,
-            num_people=tr.num_people, person=tr.person,
+            num_people=tr.num_people, person=tr.person, span=np.array(tr.span),
         )  # fmt: skip
         artifacts.write_json(tmp / "video.json", run.info.to_dict())
 
@@ -195,11 +216,12 @@ def _stage_keypoints(run: _Run) -> Path:
         from videomimic_offline.real2sim.keypoints import from_mediapipe
 
         p = artifacts.read_npz(pdir / "persons.npz", schema="videomimic.r2s_persons", max_version=1)
-        kp2d, conf, local3d = from_mediapipe(p["mp_2d"], p["mp_3d"])
+        a, b = run.span
+        kp2d, conf, local3d = from_mediapipe(p["mp_2d"][a:b], p["mp_3d"][a:b])
         if cfg.backend == "vitpose":
             from videomimic_offline.real2sim.backends.vitpose import VitPose
 
-            kp2d, conf = VitPose(cfg.vitpose_onnx).predict_video(run.frames, p["boxes"], kp2d, conf)
+            kp2d, conf = VitPose(cfg.vitpose_onnx).predict_video(run.frames, p["boxes"][a:b], kp2d, conf)
         swapped = np.zeros(len(kp2d), bool)
         if cfg.fix_leg_swaps:
             from videomimic_offline.real2sim.keypoints import fix_leg_swaps
@@ -224,12 +246,21 @@ def _stage_cameras(run: _Run) -> Path:
             from videomimic_offline.real2sim.backends.megasam import read_megasam
 
             ct = read_megasam(cfg.megasam_npz, run.info.num_frames, (W, H))
+            a, b = run.span
+            ct.T_world_cam = ct.T_world_cam[a:b]
         else:
             from videomimic_offline.real2sim.cameras import estimate_cameras
 
             p = artifacts.read_npz(pdir / "persons.npz", schema="videomimic.r2s_persons", max_version=1)
+            a, b = run.span
             ct = estimate_cameras(
-                run.frames, p["masks"], run.info.fps, tmp / "colmap", cfg, run.cfg.focal_px, progress=run.cfg.progress
+                run.frames,
+                p["masks"][a:b],
+                run.info.fps,
+                tmp / "colmap",
+                cfg,
+                run.cfg.focal_px,
+                progress=run.cfg.progress,
             )
         artifacts.write_npz(
             tmp / "sfm.npz", schema="videomimic.r2s_sfm", version=1,
@@ -260,6 +291,7 @@ def _stage_optimize(run: _Run) -> Path:
             tmp / "result.npz", schema="videomimic.r2s_opt", version=1,
             joints_w=res.joints_w, contacts=res.contacts, T_world_cam=res.T_world_cam, points=res.points,
             colors=c["colors"], scale=res.scale, T_align=res.T_align, K=c["K"],
+            seat_contact=res.seat_contact if res.seat_contact is not None else np.zeros(len(res.joints_w), bool),
         )  # fmt: skip
         artifacts.write_json(tmp / "info.json", res.info)
 
@@ -277,11 +309,19 @@ def _stage_scene(run: _Run) -> Path:
         dense_info: dict[str, object] = {}
         r = artifacts.read_npz(run.stage_dir("optimize") / "result.npz", schema="videomimic.r2s_opt", max_version=1)
         pts = _scene_points(r["points"], r["joints_w"], r["T_world_cam"])
-        soles_xy, sole_z = _planted_soles(r["joints_w"], r["contacts"], run.cfg.fit.ankle_height_m)
-        hf = scene.grid_heightfield(
-            pts, cfg.hf_resolution, cfg.hf_fill_radius, cfg.hf_min_points, extent_xy=soles_xy.reshape(-1, 2)
+        fit = run.cfg.fit
+        soles_xy, sole_z = _planted_soles(r["joints_w"], r["contacts"], fit.ankle_height_m)
+        from videomimic_offline.real2sim.solids import SOURCE_CONTACT, SOURCE_DENSE, contact_solids
+
+        seated = r["seat_contact"] if "seat_contact" in r else np.zeros(len(r["joints_w"]), bool)
+        solids = contact_solids(
+            r["joints_w"], r["contacts"], seated, fit.ankle_height_m, cfg.seat_pelvis_frac * run.cfg.height,
+            fit.level_tolerance_m, fit.step_min_rise_m,
+        )  # fmt: skip
+        hf = scene.build_heightfield(
+            pts, soles_xy, sole_z, solids, cfg.hf_resolution, cfg.hf_fill_radius, cfg.hf_min_points
         )
-        hf = scene.stamp_contacts(hf, soles_xy, sole_z)
+        face_src = None
         if cfg.mesh_backend == "poisson":
             ys, xs = np.nonzero(hf.from_contact)
             stood = np.c_[
@@ -292,31 +332,36 @@ def _stage_scene(run: _Run) -> Path:
             )
         elif cfg.mesh_backend == "nksr":
             verts, faces = scene.nksr_mesh(pts)
-        elif cfg.mesh_backend == "tsdf":
+        elif cfg.mesh_backend == "tsdf" and len(pts) >= 10:
             verts, faces, dense_info = _dense_mesh(run, r)
+            face_src = np.full(len(faces), SOURCE_DENSE, np.uint8)
             if len(faces) == 0:  # textureless or blurred: no surface the keyframes agree on
                 log.warning("dense stereo found no consistent surface; the scene mesh is the heightfield's")
                 verts, faces = scene.heightfield_mesh(hf)
+                face_src = scene.face_sources(hf)
                 dense_info["mesh_fallback"] = "heightfield"
-        else:
+        else:  # also a static or rotating camera: no stereo, the mesh is the (contact-derived) heightfield's
             verts, faces = scene.heightfield_mesh(hf)
+            face_src = scene.face_sources(hf)
         heights = np.where(hf.known, hf.heights, np.nan)
         write_heightfield(
-            tmp / "heightfield.npz", Heightfield(heights, hf.origin_xy, hf.resolution, from_contact=hf.from_contact)
+            tmp / "heightfield.npz",
+            Heightfield(heights, hf.origin_xy, hf.resolution, source=hf.source, from_contact=hf.from_contact),
         )
-        scene.write_ply(tmp / "scene_mesh.ply", verts, faces)
+        scene.write_ply(tmp / "scene_mesh.ply", verts, faces, face_src)
         np.save(tmp / "scene_points.npy", pts.astype(np.float32))
         stats = {
             "num_points": len(pts), "heightfield_known_fraction": float(hf.known.mean()),
             "heightfield_contact_cells": int(hf.from_contact.sum()),
             "heightfield_contact_only_cells": int((hf.from_contact & ~hf.seen).sum()),
+            "heightfield_solid_cells": int((hf.source == SOURCE_CONTACT).sum()),
             **dense_info,
             "contact_cells_note": "heightfield.npz from_contact marks cells whose height came from (or was "
             "fused with) a planted foot's sole: the person hid that ground from the camera",
         }  # fmt: skip
         write_scene_info(
             tmp / "scene.json", SceneInfo.of_mesh(f"real2sim {run.cfg.cameras.backend} + {cfg.mesh_backend}", verts, faces,
-                                                  stats=stats)
+                                                  stats=stats, solids=[s.to_contract() for s in solids])
         )  # fmt: skip
 
     return run.run_stage("scene", ("optimize",), fn)
@@ -331,9 +376,10 @@ def _dense_mesh(run: _Run, r: dict[str, np.ndarray]) -> tuple[np.ndarray, np.nda
 
     cfg = run.cfg.scene
     sfm = artifacts.read_npz(run.stage_dir("cameras") / "sfm.npz", schema="videomimic.r2s_sfm", max_version=1)
+    a, b = run.span
     masks = artifacts.read_npz(
         run.stage_dir("persons") / "persons.npz", schema="videomimic.r2s_persons", max_version=1
-    )["masks"]
+    )["masks"][a:b]
     dd = dense_depths(
         run.frames, masks, r["K"], r["T_world_cam"], sfm["keyframes"], r["points"], cfg.dense, progress=run.cfg.progress
     )
@@ -402,7 +448,15 @@ def _export(run: _Run) -> Path:
     write_human_motion(
         out / "motion.npz",
         HumanMotion(
-            run.info.fps, joints, r["contacts"], cfg.height, rest, joint_rot_w, body_pose, source=str(run.video)
+            run.info.fps,
+            joints,
+            r["contacts"],
+            cfg.height,
+            rest,
+            joint_rot_w,
+            body_pose,
+            seat_contact=r.get("seat_contact"),
+            source=str(run.video),
         ),
     )
     cam_info = artifacts.read_json(run.stage_dir("cameras") / "info.json")
@@ -414,9 +468,11 @@ def _export(run: _Run) -> Path:
     for name in ("heightfield.npz", "scene_mesh.ply", "scene.json"):
         artifacts.atomic_write_bytes(out / name, (sdir / name).read_bytes())
     if cfg.outputs.write_overlay:
+        from videomimic_offline.contracts.scene import read_scene_info
         from videomimic_offline.real2sim.visualize import write_overlay
 
-        write_overlay(run.frames, joints, r["T_world_cam"], r["K"], out / "overlay.mp4", run.info.fps)
+        boxes = [(np.array(b.center), np.array(b.size), b.yaw) for b in read_scene_info(out / "scene.json").solids]
+        write_overlay(run.frames, joints, r["T_world_cam"], r["K"], out / "overlay.mp4", run.info.fps, boxes)
     if cfg.outputs.write_snapshot:
         from videomimic_offline.real2sim.visualize import write_snapshot
 
@@ -430,7 +486,7 @@ def _export(run: _Run) -> Path:
         {
             "video": str(run.video), "video_info": run.info.to_dict(),
             "inputs": inputs_record(cfg), "height_m": cfg.height, "height_source": cfg.height_source,
-            "persons": {"num_people": int(p["num_people"]), "person": int(p["person"])},
+            "persons": {"num_people": int(p["num_people"]), "person": int(p["person"]), "frame_span": list(run.span)},
             "camera": {"regime": regime, "focal_source": focal_source, "focal_px": round(float(r["K"][0, 0]), 2)},
             "quality": _quality(run, r, joints),
             "config": settings.resolved(cfg), "stage_hashes": run.hashes, "stage_seconds": run.timings,

@@ -1,10 +1,15 @@
-"""Scene for the simulator: heightfield (NaN where never seen) and a trimmed triangle mesh.
+"""Scene for the simulator: heightfield (NaN where unknown, a source code per cell) and a mesh.
 
-Default ("heightfield"): grid the world-frame scene points by xy; a cell's height is a high
-percentile of its points (the walkable top surface); empty cells are filled only from seen cells
-within ``fill_radius`` (small holes between sparse SfM points), everything else stays NaN: the
-camera never saw it, so nothing is invented. The mesh is triangulated from known cells.
-"Poisson": Open3D screened Poisson with low-density vertices trimmed away.
+The heightfield (``build_heightfield``) merges what vision saw with what the body touched:
+- scene points (SfM or dense stereo) are gridded by xy; a cell's height is a high percentile of
+  its points (the walkable top surface); empty cells are filled only from seen cells within
+  ``fill_radius`` (small holes between sparse points);
+- planted soles stamp the cells under them (the person hid that ground from the camera);
+- contact-derived solids (``real2sim/solids.py``: floor, steps, seat) fill every cell still
+  unknown inside them, so a static camera's clip still gets the ground the person used.
+Everything else stays NaN: nobody saw or touched it, so nothing is invented. ``source`` says per
+cell which of these set it (``solids.SOURCE_*``). The mesh is triangulated from known cells
+("heightfield"), or comes from Open3D screened Poisson with low-density vertices trimmed away.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ class Heightfield:
     resolution: float
     from_contact: np.ndarray | None = None  # (H,W) bool: height set (or fused) from a planted foot's sole
     seen: np.ndarray | None = None  # (H,W) bool: cells holding scene points (before gap filling)
+    source: np.ndarray | None = None  # (H,W) uint8 solids.SOURCE_* code per cell
 
 
 def grid_heightfield(
@@ -35,10 +41,15 @@ def grid_heightfield(
     percentile: float = 90.0,
     extent_xy: np.ndarray | None = None,
 ) -> Heightfield:
-    """Heightfield over the points' xy extent (plus ``extent_xy``, e.g. foot soles) (row = y, column = x)."""
-    if len(points) < 10:
-        raise InputError("too few scene points to build a heightfield: the camera saw too little of the scene")
-    span = points[:, :2] if extent_xy is None or not len(extent_xy) else np.concatenate([points[:, :2], extent_xy])
+    """Heightfield over the points' xy extent (plus ``extent_xy``, e.g. foot soles) (row = y, column = x).
+
+    With no points (a static camera) the grid covers ``extent_xy`` and every cell is unknown.
+    """
+    has_extent = extent_xy is not None and len(extent_xy) > 0
+    if len(points) == 0 and not has_extent:
+        raise InputError("nothing to build a heightfield from: no scene points and no contacts")
+    points = np.asarray(points, float).reshape(-1, 3)
+    span = points[:, :2] if not has_extent else np.concatenate([points[:, :2], np.asarray(extent_xy).reshape(-1, 2)])
     lo = np.floor(span.min(axis=0) / resolution) * resolution
     hi = span.max(axis=0)
     # cell i is centred at lo + i * resolution (the heightfield contract's origin_xy), as readers look it up
@@ -63,6 +74,49 @@ def grid_heightfield(
         heights[fill] = heights[iy_n[fill], ix_n[fill]]
     known = np.isfinite(heights)
     return Heightfield(heights, known, lo + 0.0, float(resolution), seen=seen)
+
+
+def build_heightfield(
+    points: np.ndarray,
+    soles_xy: np.ndarray,
+    sole_z: np.ndarray,
+    solids: list,
+    resolution: float,
+    fill_radius: float,
+    min_points: int = 1,
+    points_source: int = 2,
+) -> Heightfield:
+    """Scene points, planted soles and contact solids merged into one heightfield (module docstring).
+
+    ``points_source`` is the ``solids.SOURCE_*`` code the points carry (SfM or dense).
+    """
+    from videomimic_offline.real2sim.solids import SOURCE_CONTACT, SOURCE_UNKNOWN, rasterize, solids_extent
+
+    extent = [np.asarray(soles_xy).reshape(-1, 2)]
+    if solids:
+        extent.append(solids_extent(solids))
+    hf = grid_heightfield(points, resolution, fill_radius, min_points, extent_xy=np.concatenate(extent))
+    source = np.where(hf.known, points_source, SOURCE_UNKNOWN).astype(np.uint8)
+    hf = stamp_contacts(hf, soles_xy, sole_z)
+    source[hf.from_contact] = SOURCE_CONTACT
+    if solids:
+        # a solid fills what no point was seen in (unknown or only gap-filled cells); a seat also
+        # replaces seen cells under it: the sitter hid its top, so points there are the floor seen
+        # between the legs or the person, not the seat
+        seen = hf.seen if hf.seen is not None else hf.known
+        for group, over in (
+            ([s for s in solids if s.kind != "seat"], ~seen),
+            ([s for s in solids if s.kind == "seat"], None),
+        ):
+            if not group:
+                continue
+            top = rasterize(group, hf.origin_xy, hf.resolution, hf.heights.shape)
+            fill = np.isfinite(top) & (over if over is not None else True) & ~hf.from_contact
+            hf.heights[fill] = top[fill]
+            source[fill] = SOURCE_CONTACT
+        hf.known = np.isfinite(hf.heights)
+    hf.source = source
+    return hf
 
 
 #: Sole footprint around the ankle, in the foot frame (x toward the toe): heel 7 cm behind the
@@ -117,7 +171,9 @@ def stamp_contacts(hf: Heightfield, soles_xy: np.ndarray, sole_z: np.ndarray, ag
 
 
 def heightfield_mesh(hf: Heightfield) -> tuple[np.ndarray, np.ndarray]:
-    """Triangles over known cells (cell centres as vertices; a quad needs all four corners known)."""
+    """Triangles over known cells (cell centres as vertices; a quad needs all four corners known).
+
+    Faces come in quad order (two per quad); ``face_sources`` gives each one's source code."""
     ny, nx = hf.heights.shape
     ys, xs = np.mgrid[0:ny, 0:nx]
     verts = np.stack(
@@ -133,6 +189,18 @@ def heightfield_mesh(hf: Heightfield) -> tuple[np.ndarray, np.ndarray]:
     remap = -np.ones(len(verts), int)
     remap[used] = np.arange(len(used))
     return verts[used], remap[faces]
+
+
+def face_sources(hf: Heightfield) -> np.ndarray:
+    """(F,) source code of each face of ``heightfield_mesh(hf)``: the lowest-numbered known source
+    among its quad's corners' cells, so a face that touches seen cells counts as seen."""
+    k = hf.known
+    q = k[:-1, :-1] & k[1:, :-1] & k[:-1, 1:] & k[1:, 1:]
+    src = hf.source if hf.source is not None else np.full(k.shape, 2, np.uint8)
+    s = src.astype(int)
+    big = np.where(s == 0, 99, s)
+    m = np.minimum.reduce([big[:-1, :-1], big[1:, :-1], big[:-1, 1:], big[1:, 1:]])[q]
+    return np.concatenate([m, m]).astype(np.uint8)
 
 
 def poisson_mesh(points: np.ndarray, depth: int, trim_quantile: float) -> tuple[np.ndarray, np.ndarray]:
@@ -162,19 +230,36 @@ def nksr_mesh(*_args, **_kwargs):  # type: ignore[no-untyped-def]
     )
 
 
-def write_ply(path, verts: np.ndarray, faces: np.ndarray) -> None:  # type: ignore[no-untyped-def]
-    """Binary little-endian PLY (triangles), written atomically."""
+#: Face colours (RGB) per source code in the written mesh: unknown, dense, SfM, contact-derived.
+SOURCE_COLORS = np.array([[128, 128, 128], [150, 150, 150], [120, 160, 200], [230, 150, 40]], np.uint8)
+
+
+def write_ply(path, verts: np.ndarray, faces: np.ndarray, face_source: np.ndarray | None = None) -> None:  # type: ignore[no-untyped-def]
+    """Binary little-endian PLY (triangles), written atomically.
+
+    With ``face_source`` (F,) each face also carries ``source`` (the heightfield's source codes)
+    and a colour from ``SOURCE_COLORS``, so viewers show contact-derived solids apart."""
     from videomimic_offline.artifacts import atomic_write_bytes
 
+    extra = ""
+    if face_source is not None:
+        extra = "property uchar source\nproperty uchar red\nproperty uchar green\nproperty uchar blue\n"
     header = (
         "ply\nformat binary_little_endian 1.0\n"
         f"element vertex {len(verts)}\nproperty float x\nproperty float y\nproperty float z\n"
-        f"element face {len(faces)}\nproperty list uchar int vertex_indices\nend_header\n"
+        f"element face {len(faces)}\nproperty list uchar int vertex_indices\n{extra}end_header\n"
     ).encode()
     v = np.asarray(verts, "<f4").tobytes()
-    f = np.empty(len(faces), dtype=[("n", "u1"), ("i", "<i4", (3,))])
+    fields = [("n", "u1"), ("i", "<i4", (3,))]
+    if face_source is not None:
+        fields += [("source", "u1"), ("rgb", "u1", (3,))]
+    f = np.empty(len(faces), dtype=fields)
     f["n"] = 3
     f["i"] = faces
+    if face_source is not None:
+        src = np.asarray(face_source, np.uint8)
+        f["source"] = src
+        f["rgb"] = SOURCE_COLORS[np.minimum(src, len(SOURCE_COLORS) - 1)]
     atomic_write_bytes(path, header + v + f.tobytes())
 
 

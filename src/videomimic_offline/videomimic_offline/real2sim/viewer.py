@@ -38,6 +38,15 @@ class ReconstructionView:
         sc.add_grid("/floor_grid", width=10, height=10, position=(0.0, 0.0, 0.0))
         if len(faces):
             sc.add_mesh_simple("/scene", verts.astype(np.float32), faces.astype(np.uint32), color=(170, 170, 190))
+        if (out_dir / "scene.json").is_file():  # contact-derived solids in their own colour
+            from videomimic_offline.contracts.scene import read_scene_info
+            from videomimic_offline.real2sim.solids import box_mesh
+            from videomimic_offline.real2sim.visualize import SOLID_RGB
+
+            for k, b in enumerate(read_scene_info(out_dir / "scene.json").solids):
+                bv, bf = box_mesh(np.array(b.center), np.array(b.size), b.yaw)
+                sc.add_mesh_simple(f"/solids/{k}_{b.kind}", bv.astype(np.float32), bf.astype(np.uint32),
+                                   color=SOLID_RGB, opacity=0.6)  # fmt: skip
         sc.add_line_segments(
             "/camera_path", np.stack([self.Twc[:-1, :3, 3], self.Twc[1:, :3, 3]], axis=1).astype(np.float32),
             colors=(30, 30, 30), thickness=0.01,

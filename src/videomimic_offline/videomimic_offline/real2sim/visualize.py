@@ -64,12 +64,55 @@ def encode_mp4(frames, path: Path, fps: float) -> None:  # type: ignore[no-untyp
             c.mux(pkt)
 
 
+#: Colour of contact-derived solids (floor, steps, seat) in every picture: scene.SOURCE_COLORS' contact code.
+SOLID_RGB = (230, 150, 40)
+
+
+def draw_solids(
+    img: np.ndarray, boxes: list[tuple[np.ndarray, np.ndarray, float]], Twc: np.ndarray, K: np.ndarray
+) -> np.ndarray:
+    """The top faces of contact-derived boxes (center, size, yaw), outlined and lightly filled."""
+    from videomimic_offline.real2sim.solids import box_mesh
+
+    out = img.copy()
+    fill = img.copy()
+    for center, size, yaw in boxes:
+        top = box_mesh(center, size, yaw)[0][4:]
+        # a floor box is large: cut its top face into a grid so the part behind the camera is left out
+        g = np.linspace(0.0, 1.0, 9)
+        a, b, d = top[0], top[1] - top[0], top[3] - top[0]
+        pts = a + g[:, None, None] * b + g[None, :, None] * d  # (9,9,3)
+        uv, z = project(pts.reshape(1, -1, 3), Twc[None], K)
+        uv, z = uv[0].reshape(9, 9, 2), z[0].reshape(9, 9)
+        for i in range(8):
+            for j in range(8):
+                q = [(i, j), (i + 1, j), (i + 1, j + 1), (i, j + 1)]
+                if min(z[k] for k in q) <= 0.05:
+                    continue
+                poly = np.array([uv[k] for k in q]).round().astype(np.int32)
+                cv2.fillConvexPoly(fill, poly, SOLID_RGB, cv2.LINE_AA)
+                cv2.polylines(out, [poly], True, SOLID_RGB, 1, cv2.LINE_AA)
+    return cv2.addWeighted(fill, 0.25, out, 0.75, 0.0)
+
+
 def write_overlay(
-    frames: np.ndarray, joints_w: np.ndarray, T_world_cam: np.ndarray, K: np.ndarray, path: Path, fps: float
+    frames: np.ndarray,
+    joints_w: np.ndarray,
+    T_world_cam: np.ndarray,
+    K: np.ndarray,
+    path: Path,
+    fps: float,
+    solids: list[tuple[np.ndarray, np.ndarray, float]] | None = None,
 ) -> None:
-    """overlay.mp4: the reconstructed body reprojected on every frame."""
+    """overlay.mp4: the reconstructed body reprojected on every frame, over the contact-derived
+    solids (``solids``: (center, size, yaw) boxes, in ``SOLID_RGB``)."""
     uv, z = project(joints_w, T_world_cam, K)
-    encode_mp4((draw_skeleton(frames[t], uv[t], z[t]) for t in range(len(frames))), path, fps)
+
+    def frame(t: int) -> np.ndarray:
+        img = draw_solids(frames[t], solids, T_world_cam[t], K) if solids else frames[t]
+        return draw_skeleton(img, uv[t], z[t])
+
+    encode_mp4((frame(t) for t in range(len(frames))), path, fps)
 
 
 def write_snapshot(out_dir: Path, png: Path, num_bodies: int = 6) -> None:
@@ -82,9 +125,12 @@ def write_snapshot(out_dir: Path, png: Path, num_bodies: int = 6) -> None:
     from videomimic_offline.contracts.cameras import read_cameras
     from videomimic_offline.contracts.heightfield import read_heightfield
     from videomimic_offline.contracts.human_motion import read_human_motion
+    from videomimic_offline.contracts.scene import read_scene_info
+    from videomimic_offline.real2sim.solids import box_mesh
 
     m = read_human_motion(out_dir / "motion.npz")
     hf = read_heightfield(out_dir / "heightfield.npz")
+    solids = read_scene_info(out_dir / "scene.json").solids if (out_dir / "scene.json").is_file() else []
     J, cams = m.joints_w, read_cameras(out_dir / "cameras.npz").positions
     fig = plt.figure(figsize=(12, 6))
     for k, (elev, azim) in enumerate(((25, -60), (89, -90))):
@@ -96,6 +142,9 @@ def write_snapshot(out_dir: Path, png: Path, num_bodies: int = 6) -> None:
             x = hf.origin_xy[0] + xs[sel] * hf.resolution
             y = hf.origin_xy[1] + ys[sel] * hf.resolution
             ax.scatter(x, y, H[ys[sel], xs[sel]], s=1, c=H[ys[sel], xs[sel]], cmap="viridis", alpha=0.5)
+        for sd in solids:
+            top = box_mesh(np.asarray(sd.center), np.asarray(sd.size), sd.yaw)[0][[4, 5, 6, 7, 4]]
+            ax.plot(*top.T, color=np.array(SOLID_RGB) / 255, lw=1.5)
         ax.plot(*cams.T, color="k", lw=1, label="camera")
         ax.plot(*J[:, 0].T, color="r", lw=1, label="pelvis")
         for t in np.linspace(0, len(J) - 1, num_bodies).round().astype(int):

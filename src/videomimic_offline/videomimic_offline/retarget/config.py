@@ -30,6 +30,11 @@ class Weights:
     pelvis_z: float = 5.0
     #: Pelvis horizontal position.
     pelvis_xy: float = 2.0
+    #: Pelvis position on, onto and off a seat (``seat_contact``, retarget/seat.py): pinned as a planted foot.
+    pelvis_seat: float = 200.0
+    #: Factor on the leg bone directions while seated: a shorter robot cannot copy them and still
+    #: reach the floor from a seat made for the person.
+    seated_leg: float = 0.1
     #: Bone directions (human bones at robot lengths).
     vector: float = 10.0
     #: Acceleration: pull towards the constant-velocity prediction from the two previous frames.

@@ -19,12 +19,15 @@ import numpy as np
 
 from videomimic_offline.retarget.config import Weights
 from videomimic_offline.retarget.keypoints import TRACKED, VECTORS, robot_keypoints
-from videomimic_offline.retarget.targets import ClipTargets
+from videomimic_offline.retarget.targets import LEG_BONES, ClipTargets
 from videomimic_offline.retarget.terrain import Terrain
 from videomimic_offline.robot import g1
 from videomimic_offline.robot.model import g1_model, joint_qpos_indices
 
 SOFT = 8
+#: Leg bones whose direction a seated robot does not copy: its thighs must slope down for its
+#: shorter legs to reach the floor from a seat made for the person.
+SEATED_LEG_VECTORS = frozenset(LEG_BONES)
 TERRAIN_ACTIVATION = 0.05  # m: points closer than this to the surface get a constraint row
 COLLISION_ACTIVATION = 0.04
 COLLISION_MIN = 0.005
@@ -144,6 +147,7 @@ class G1Retargeter:
         self._jtmp = np.zeros((3, nv))
         self._ft = np.zeros(6)
         self.terrain_rows = 0
+        self._seat_points: list | None = None
 
     # -- kinematics helpers ---------------------------------------------------------------
     def _forward(self, q: np.ndarray) -> None:
@@ -198,12 +202,16 @@ class G1Retargeter:
             rows_w.append(np.array([wr, wr, wr if contact else 0.0]))
         rows_J.append(jac["pelvis"])
         rows_e.append(tg.pelvis_pos[t] - pts["pelvis"])
-        rows_w.append(np.array([w.pelvis_xy, w.pelvis_xy, w.pelvis_z]))
+        on_seat = tg.seat_window is not None and bool(tg.seat_window[t])  # on, onto or off a seat
+        rows_w.append(np.full(3, w.pelvis_seat) if on_seat else np.array([w.pelvis_xy, w.pelvis_xy, w.pelvis_z]))
+        seated = tg.seat_contact is not None and bool(tg.seat_contact[t])
         for a, b, wv in VECTORS:
             J = jac[b] - jac[a]
             e = tg.vec[(a, b)][t] - (pts[b] - pts[a])
             rows_J.append(J)
             rows_e.append(e)
+            if seated and (a, b) in SEATED_LEG_VECTORS:  # pelvis on the seat + feet on the floor set the legs
+                wv = wv * w.seated_leg
             rows_w.append(np.full(len(e), w.vector * wv))
         return np.vstack(rows_J), np.concatenate(rows_e), np.concatenate(rows_w)
 
@@ -285,8 +293,15 @@ class G1Retargeter:
             lo = np.maximum(lo, qp - vstep - qh)
         upper[self.vadr] = np.maximum(up, lo)
         lower[self.vadr] = lo
-        # soft linear constraints: terrain and self-collision
+        # soft linear constraints: terrain and self-collision (+ pelvis and thighs on a seat)
         A_rows, a_lo = self.constraint_rows(terrain)
+        if tg.seat_window is not None and tg.seat_window[t]:
+            from videomimic_offline.retarget.seat import seat_points, seat_rows
+
+            if self._seat_points is None:
+                self._seat_points = seat_points(m)
+            A_s, b_s = seat_rows(m, self.d, terrain, self._seat_points, 2 * TERRAIN_ACTIVATION, self._jtmp)
+            A_rows, a_lo = A_rows + A_s, a_lo + b_s
         if A_rows:
             A = np.vstack(A_rows)
             bu = np.concatenate([upper, np.full(len(A_rows), 1e3)])

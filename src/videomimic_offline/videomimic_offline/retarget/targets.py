@@ -38,10 +38,18 @@ class ClipTargets:
     scale: float  # robot leg length / human leg length
     human_ankle_height: float
     ruler: str = ""  # where the human leg length came from (see :func:`human_leg`)
+    seat_contact: np.ndarray | None = None  # (T,) bool: pelvis pinned on the seat (retarget/seat.py)
+    seat_window: np.ndarray | None = None  # (T,) bool: seat points kept above the terrain
 
 
 def resample(motion: HumanMotion, fps: float = OUT_FPS) -> tuple[np.ndarray, np.ndarray | None]:
     """Joints linearly interpolated to ``fps`` (contacts: nearest frame)."""
+    joints, contacts, _ = _resample(motion, fps)
+    return joints, contacts
+
+
+def _resample(motion: HumanMotion, fps: float) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """:func:`resample` plus the seat contacts (nearest frame)."""
     T = motion.num_frames
     t_in = np.arange(T) / motion.fps
     t_out = np.arange(0.0, t_in[-1] + 1e-9, 1.0 / fps)
@@ -51,9 +59,11 @@ def resample(motion: HumanMotion, fps: float = OUT_FPS) -> tuple[np.ndarray, np.
     a = (src - i0)[:, None, None]
     joints = (1 - a) * motion.joints_w[i0] + a * motion.joints_w[i1]
     contacts = None
+    near = np.rint(src).astype(int)
     if motion.contacts is not None:
-        contacts = motion.contacts[np.rint(src).astype(int)]
-    return joints, contacts
+        contacts = motion.contacts[near]
+    seat = None if motion.seat_contact is None else np.asarray(motion.seat_contact, bool)[near]
+    return joints, contacts, seat
 
 
 def _segments(mask: np.ndarray) -> list[tuple[int, int]]:
@@ -104,7 +114,7 @@ def build_targets(
     """
     contact = contact or ContactConfig()
     kp = robot_keypoints()
-    human, contacts = resample(motion)
+    human, contacts, seat = _resample(motion, OUT_FPS)
     T = len(human)
     idx = HUMAN_JOINTS.index
     robot_leg = sum(kp.length[(a, b)] for a, b in (("left_hip", "left_knee"), ("left_knee", "left_ankle")))
@@ -182,6 +192,11 @@ def build_targets(
     pelvis = pelvis_h.copy()
     pelvis[:, 2] = ground_r + (pelvis_h[:, 2] - ground_h) * scale
     pelvis[:, 2] += kp.rest_points["pelvis"][2] - kp.rest_points["left_hip"][2] - scale * _pelvis_hip_drop(human)
+    window = None
+    if seat is not None and seat.any():  # sitting: the pelvis rests on the seat, not at the scaled height
+        from videomimic_offline.retarget.seat import seat_targets
+
+        pelvis, window = seat_targets(human, seat, terrain, pelvis, OUT_FPS)
 
     vec = {}
     for a, b, _ in VECTORS:
@@ -196,7 +211,9 @@ def build_targets(
             yaw = _yaw(v)
             v = np.stack([np.cos(pitch) * np.cos(yaw), np.cos(pitch) * np.sin(yaw), np.sin(pitch)], axis=1)
         vec[(a, b)] = kp.length[(a, b)] * v
-    return ClipTargets(OUT_FPS, human, contacts, detected, foot_pos, foot_yaw, pelvis, vec, scale, rest, ruler)
+    return ClipTargets(
+        OUT_FPS, human, contacts, detected, foot_pos, foot_yaw, pelvis, vec, scale, rest, ruler, seat, window
+    )
 
 
 def _pelvis_hip_drop(human: np.ndarray) -> float:

@@ -5,16 +5,17 @@
     retarget clip.npz --smpl-model ~/smpl --out out/clip     (AMASS SMPL parameters)
     retarget lafan_walk.csv --out out/lafan     (LAFAN1 G1 CSV: resampled to 50 fps, checked)
 
-Writes robot_motion.npz, feasibility.json and retarget_config.json (every setting used) into
---out. Exit status: 0 usable; 3 written but NOT usable for training (feasibility.json says why,
-and whether --refine fixes it); 2 a mistake in the input or the options.
+Writes robot_motion.npz, feasibility.json and retarget_config.json (every setting used) into --out.
+
+Exit status: 0 usable; 3 written but NOT usable for training (feasibility.json says why, and
+whether --refine fixes it); 2 a mistake in the input or the options.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import tyro
 
@@ -32,7 +33,7 @@ class RetargetTool(RetargetConfig):
     """The ``retarget`` tool's settings: its inputs and output, plus every retargeting setting."""
 
     #: The human motion: motion.npz (real2sim), .bvh, AMASS .npz or a LAFAN1 G1 .csv.
-    motion: tyro.conf.Positional[Path]
+    motion: tyro.conf.Positional[Annotated[Path, tyro.conf.arg(metavar="MOTION")]]
     #: Output folder (robot_motion.npz, feasibility.json, retarget_config.json[, retarget.mp4]).
     out: Path = settings.setting(hashed=False)
     #: The scene the motion happens in: real2sim's heightfield.npz (default: a flat floor at z = 0).

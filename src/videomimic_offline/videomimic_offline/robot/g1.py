@@ -56,15 +56,19 @@ JOINT_LIMITS: dict[str, tuple[float, float]] = {
     "left_wrist_yaw_joint": (-1.61443, 1.61443), "right_wrist_yaw_joint": (-1.61443, 1.61443),
 }  # fmt: skip
 
-# Motor families (effort limit [N m], velocity limit [rad/s]) from Unitree's G1 description.
-_MOTOR_7520_14 = (88.0, 32.0)
-_MOTOR_7520_22 = (139.0, 20.0)
-_MOTOR_5020 = (25.0, 37.0)
-_MOTOR_5020_PAIR = (50.0, 37.0)  # ankles and waist roll/pitch: two 5020s through a linkage
-_MOTOR_4010 = (5.0, 22.0)
+# Motor families from Unitree's G1 description: (effort limit [N m], velocity limit [rad/s], reflected
+# rotor inertia [kg m^2]). The inertia is the motor's rotor and planet stages seen through its two-stage
+# planetary gearbox, sum of I_k * (ratio after stage k)^2 with Unitree's rotor data (as mjlab's G1 uses);
+# MuJoCo adds it to the joint as armature. It matters: at the ankles it is ~4x the foot's own inertia.
+_MOTOR_7520_14 = (88.0, 32.0, 0.489e-4 * (4.5 * (1 + 48 / 22)) ** 2 + 0.098e-4 * (1 + 48 / 22) ** 2 + 0.533e-4)
+_MOTOR_7520_22 = (139.0, 20.0, 0.489e-4 * (4.5 * 5) ** 2 + 0.109e-4 * 5**2 + 0.738e-4)
+_MOTOR_5020 = (25.0, 37.0, 0.139e-4 * ((1 + 46 / 18) * (1 + 56 / 16)) ** 2 + 0.017e-4 * (1 + 56 / 16) ** 2 + 0.169e-4)
+# Ankles and waist roll/pitch: two 5020s through a linkage (nominal 1:1: twice the torque and inertia).
+_MOTOR_5020_PAIR = (2 * _MOTOR_5020[0], _MOTOR_5020[1], 2 * _MOTOR_5020[2])
+_MOTOR_4010 = (5.0, 22.0, 0.068e-4 * (5 * 5) ** 2)
 
 
-def _family(name: str) -> tuple[float, float]:
+def _family(name: str) -> tuple[float, float, float]:
     if "hip_pitch" in name or "hip_yaw" in name or name == "waist_yaw_joint":
         return _MOTOR_7520_14
     if "hip_roll" in name or "knee" in name:
@@ -80,6 +84,8 @@ def _family(name: str) -> tuple[float, float]:
 EFFORT_LIMITS: dict[str, float] = {n: _family(n)[0] for n in JOINT_NAMES_29}
 #: Velocity limit [rad/s] per joint.
 VELOCITY_LIMITS: dict[str, float] = {n: _family(n)[1] for n in JOINT_NAMES_29}
+#: Reflected motor inertia [kg m^2] per joint (MuJoCo joint armature).
+ARMATURE: dict[str, float] = {n: _family(n)[2] for n in JOINT_NAMES_29}
 
 #: Default (standing) pose q0 [rad] used by the VideoMimic policy; joints not listed are 0.
 DEFAULT_POSE: dict[str, float] = {

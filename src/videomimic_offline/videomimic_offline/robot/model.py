@@ -2,9 +2,9 @@
 
 Variants: ``"29dof"`` is the robot as shipped; ``"23dof"`` is the same robot with its six wrist
 joints removed (the wrist bodies become rigidly attached at 0 rad), as the VideoMimic policy
-drives it. Actuators, when requested, are torque motors named after their joints with
-``ctrlrange`` = the effort limits in :mod:`videomimic_offline.robot.g1`; PD control is computed by
-the caller at the physics rate (as the real motor drivers do), so sim and hardware share gains.
+drives it (kinematics only: every simulator simulates the 29-DoF robot, the wrists held by their PD as
+on the real G1). The physics (armature, dry friction, contacts, PD actuators named after their joints,
+solver options) is applied by :mod:`videomimic_offline.robot.physics`, the one owner of it.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 from videomimic_offline.errors import BackendUnavailableError
-from videomimic_offline.robot import g1
+from videomimic_offline.robot import g1, physics
 
 Variant = Literal["29dof", "23dof"]
 
@@ -32,8 +32,12 @@ def g1_mjcf_path() -> Path:
     return path
 
 
-def g1_spec(variant: Variant = "23dof", actuators: bool = True, floor: bool = False):  # -> mujoco.MjSpec
-    """An editable MjSpec of the G1 (add terrain, sensors or sites before compiling)."""
+def g1_spec(variant: Variant = "29dof", actuators: bool = True, floor: bool = False):  # -> mujoco.MjSpec
+    """An editable MjSpec of the G1 with its physics (add terrain, sensors or sites before compiling).
+
+    Solver options are not set here (mjlab refuses an attached robot's options): a plain-MuJoCo
+    simulator applies :func:`physics.apply_options` to its scene (``sim.terrain.scene_spec`` does).
+    """
     import mujoco
 
     spec = mujoco.MjSpec.from_file(str(g1_mjcf_path()))
@@ -43,31 +47,26 @@ def g1_spec(variant: Variant = "23dof", actuators: bool = True, floor: bool = Fa
     elif variant != "29dof":
         raise ValueError(f"unknown G1 variant {variant!r}; use '29dof' or '23dof'")
     names = g1.JOINT_NAMES_23 if variant == "23dof" else g1.JOINT_NAMES_29
+    physics.apply_joints(spec, names)
+    physics.apply_collisions(spec)
     if actuators:
-        for name in names:
-            act = spec.add_actuator()
-            act.name = name
-            act.target = name
-            act.trntype = mujoco.mjtTrn.mjTRN_JOINT
-            act.gainprm[0] = 1.0
-            limit = g1.EFFORT_LIMITS[name]
-            act.ctrlrange = [-limit, limit]
-            act.ctrllimited = True
+        physics.add_actuators(spec, names)
     if floor:
         geom = spec.worldbody.add_geom()
         geom.name = "floor"
         geom.type = mujoco.mjtGeom.mjGEOM_PLANE
         geom.size = [0, 0, 0.05]
-    spec.option.timestep = g1.SIM_DT
     return spec
 
 
 @lru_cache(maxsize=4)
 def _cached_model(variant: Variant, actuators: bool, floor: bool):  # -> mujoco.MjModel
-    return g1_spec(variant, actuators, floor).compile()
+    spec = g1_spec(variant, actuators, floor)
+    physics.apply_options(spec.option)
+    return spec.compile()
 
 
-def g1_model(variant: Variant = "23dof", actuators: bool = True, floor: bool = False):  # -> mujoco.MjModel
+def g1_model(variant: Variant = "29dof", actuators: bool = True, floor: bool = False):  # -> mujoco.MjModel
     """A compiled (cached, do not mutate) G1 model."""
     return _cached_model(variant, actuators, floor)
 

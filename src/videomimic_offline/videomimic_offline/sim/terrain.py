@@ -59,10 +59,12 @@ def add_heightfield(spec, field: Heightfield, name: str = "terrain", body=None, 
     return geom
 
 
-def scene_spec(field: Heightfield | None = None, variant: str = "23dof"):  # -> mujoco.MjSpec
-    """G1 (torque actuators) standing on ``field`` (default: :func:`step_heightfield`)."""
+def scene_spec(field: Heightfield | None = None):  # -> mujoco.MjSpec
+    """The G1 (29 DoF, its physics from ``robot.physics``) on ``field`` (default: :func:`step_heightfield`)."""
+    from videomimic_offline.robot import physics
     from videomimic_offline.robot.model import g1_spec
 
-    spec = g1_spec(variant, actuators=True, floor=False)  # type: ignore[arg-type]
+    spec = g1_spec("29dof", actuators=True, floor=False)
+    physics.apply_options(spec.option)
     add_heightfield(spec, field if field is not None else step_heightfield())
     return spec

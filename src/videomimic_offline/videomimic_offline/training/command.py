@@ -99,6 +99,7 @@ class ClipMotionCommand(MotionCommand):
         self.err_link_sum = torch.zeros(C, device=self.device)
         self.err_steps = torch.zeros(C, device=self.device)
         self._next_clip = 0  # round-robin cursor for evaluation
+        self.episode_cap = 0  # evaluation: count only each clip's first N episodes (0: all)
         for k in (
             "error_anchor_pos",
             "error_anchor_rot",
@@ -150,12 +151,16 @@ class ClipMotionCommand(MotionCommand):
         j = self.cfg.joint_ids_23
         jerr = (self.joint_pos[:, j] - self.robot_joint_pos[:, j]).abs().mean(dim=-1)
         active = self.steps_in_episode > 0
+        if self.episode_cap:
+            active &= self.episodes[self.env_clip] < self.episode_cap
         self.err_joint_sum.index_add_(0, self.env_clip[active], jerr[active])
         self.err_link_sum.index_add_(0, self.env_clip[active], err.mean(dim=-1)[active])
         self.err_steps.index_add_(0, self.env_clip[active], torch.ones_like(jerr[active]))
 
     def _record_outcomes(self, env_ids: torch.Tensor) -> None:
         ran = env_ids[self.steps_in_episode[env_ids] > 0]
+        if self.episode_cap:
+            ran = self._within_cap(ran)
         if len(ran) == 0:
             return
         finished = self.time_steps[ran] >= self.clip_last_frame[ran]
@@ -165,6 +170,18 @@ class ClipMotionCommand(MotionCommand):
         self.episodes.index_add_(0, clips, torch.ones_like(clips))
         self.successes.index_add_(0, clips, ok.long())
         self.success_ema = sequential_ema(self.success_ema, clips, ok, self.cfg.success_alpha)
+
+    def _within_cap(self, ran: torch.Tensor) -> torch.Tensor:
+        """The envs of ``ran`` whose finished episode is still within its clip's first ``episode_cap``
+        (two envs finishing the same clip in one step are counted in turn)."""
+        clips = self.env_clip[ran]
+        order = torch.argsort(clips, stable=True)
+        ran, clips = ran[order], clips[order]
+        idx = torch.arange(len(clips), device=self.device)
+        first = torch.ones_like(clips, dtype=torch.bool)
+        first[1:] = clips[1:] != clips[:-1]
+        rank = idx - torch.cummax(torch.where(first, idx, 0), dim=0).values
+        return ran[self.episodes[clips] + rank < self.episode_cap]
 
     def _resample_command(self, env_ids: torch.Tensor) -> None:
         self._record_outcomes(env_ids)

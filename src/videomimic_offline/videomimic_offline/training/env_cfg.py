@@ -1,9 +1,10 @@
 """mjlab environment configuration of the four training stages.
 
-Robot: mjlab's 29-DoF G1 model. The 23 policy joints get VideoMimic's PD gains from
-:mod:`videomimic_offline.robot.g1`; the six wrist joints are held at 0 by stiff PD (kp 40), as on the
-real robot, and are never part of the action. Joint limits, armature and collision set-up are
-mjlab's. Action: ``q0 + 0.25 * clip(a, +-8)`` on the 23 joints, 50 Hz (0.005 s x 4).
+Robot: the 29-DoF G1 exactly as every other simulator of it builds it (:func:`robot.model.g1_spec`:
+armature, contacts, PD actuators and solver options from :mod:`videomimic_offline.robot.physics`);
+mjlab only wraps its actuators. The 23 policy joints have VideoMimic's PD gains; the six wrist joints
+are held at 0 by stiff PD (kp 40), as on the real robot, and are never part of the action. Action:
+``q0 + 0.25 * clip(a, +-8)`` on the 23 joints, 50 Hz (0.005 s x 4).
 
 Observation groups (same in every stage, so checkpoints move between stages):
 ``actor`` = history (375) | command (3) | heightmap (121) | target joints (23) | target roll/pitch (2);
@@ -13,10 +14,9 @@ privileged link errors, contacts and root velocity (never corrupted).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from functools import partial
 
-from mjlab.actuator import BuiltinPositionActuatorCfg
-from mjlab.asset_zoo.robots.unitree_g1 import g1_constants as mj_g1
+from mjlab.actuator import XmlActuatorCfg
 from mjlab.entity import EntityArticulationInfoCfg, EntityCfg
 from mjlab.envs import ManagerBasedRlEnvCfg
 from mjlab.envs.mdp import dr
@@ -33,92 +33,47 @@ from mjlab.sensor import ContactMatch, ContactSensorCfg, GridPatternCfg, ObjRef,
 from mjlab.sim import MujocoCfg, SimulationCfg
 from mjlab.tasks.tracking import mdp as track
 
-from videomimic_offline.policy.layout import StudentLayout
-from videomimic_offline.robot import g1
+from videomimic_offline.robot import g1, physics
+from videomimic_offline.robot.model import g1_spec
 from videomimic_offline.training import observations as obs
 from videomimic_offline.training import terms
 from videomimic_offline.training.command import ClipMotionCommandCfg
+from videomimic_offline.training.config import StageConfig
 from videomimic_offline.training.motions import Clip
 from videomimic_offline.training.terrain import build_terrain
 
-STAGES = ("mpt", "teacher", "distill", "finetune")
-FOOT_GEOMS = r"^(left|right)_foot[1-7]_collision$"
-
-
-def _armature(name: str) -> float:
-    if "hip_roll" in name or "knee" in name:
-        return mj_g1.ARMATURE_7520_22
-    if "hip_pitch" in name or "hip_yaw" in name or name == "waist_yaw_joint":
-        return mj_g1.ARMATURE_7520_14
-    if "ankle" in name or name in ("waist_roll_joint", "waist_pitch_joint"):
-        return 2 * mj_g1.ARMATURE_5020
-    if "wrist_pitch" in name or "wrist_yaw" in name:
-        return mj_g1.ARMATURE_4010
-    return mj_g1.ARMATURE_5020
-
 
 def robot_cfg(max_delay_steps: int = 0) -> EntityCfg:
-    """G1 with VideoMimic's PD gains; ``max_delay_steps`` = control delay in physics steps (0..)."""
-    # One actuator group per distinct (kp, kd, effort, armature): mjlab computes each group per physics step.
-    groups: dict[tuple[float, float, float, float], list[str]] = {}
-    for n in g1.JOINT_NAMES_29:
-        groups.setdefault((g1.KP[n], g1.KD[n], g1.EFFORT_LIMITS[n], _armature(n)), []).append(f"^{n}$")
-    acts = tuple(
-        BuiltinPositionActuatorCfg(
-            target_names_expr=tuple(names),
-            stiffness=kp,
-            damping=kd,
-            effort_limit=eff,
-            armature=arm,
-            delay_min_lag=0,
-            delay_max_lag=max_delay_steps,
-        )
-        for (kp, kd, eff, arm), names in groups.items()
-    )
+    """The G1 with its physics; ``max_delay_steps`` = control delay in physics steps (0..)."""
     init = EntityCfg.InitialStateCfg(
         pos=(0.0, 0.0, g1.DEFAULT_PELVIS_HEIGHT),
         joint_pos={f"^{n}$": v for n, v in g1.DEFAULT_POSE.items()} | {".*": 0.0},
         joint_vel={".*": 0.0},
     )
+    # The model's own PD actuators (one group: mjlab computes each group once per physics step).
+    joints = tuple(f"^{n}$" for n in g1.JOINT_NAMES_29)
+    pd = XmlActuatorCfg(target_names_expr=joints, command_field="position", delay_max_lag=max_delay_steps)
     return EntityCfg(
         init_state=init,
-        collisions=(mj_g1.FULL_COLLISION,),
-        spec_fn=mj_g1.get_spec,
-        articulation=EntityArticulationInfoCfg(actuators=acts, soft_joint_pos_limit_factor=0.9),
+        spec_fn=partial(g1_spec, "29dof", actuators=True),
+        articulation=EntityArticulationInfoCfg(actuators=(pd,), soft_joint_pos_limit_factor=0.9),
     )
-
-
-@dataclass
-class TaskSettings:
-    """What differs between stages and between a CPU smoke run and a GPU run."""
-
-    stage: str = "mpt"
-    num_envs: int = 4096
-    clips: list[Clip] = field(default_factory=list)
-    procedural: tuple[str, ...] = ("flat", "rough", "stairs")
-    patch_size: float = 8.0
-    blind: bool = False
-    randomize: bool = True  # observation noise, pushes, gain randomization, control delay (MPT)
-    episode_length_s: float = 20.0
-    eval_mode: bool = False  # clips from their start, in turn; no noise, pushes or RSI
-    seed: int = 0
-    # (width, height) of an added head-camera depth observation group (training/head_camera.py); None = off
-    head_depth: tuple[int, int] | None = None
-
-    @property
-    def layout(self) -> StudentLayout:
-        return StudentLayout(heightmap=not self.blind)
 
 
 PROPRIO_NOISE = {"ang_vel_b": 0.05, "projected_gravity_b": 0.05, "joint_pos_rel": 0.01, "joint_vel": 0.1}
 
 
-def make_env_cfg(s: TaskSettings) -> ManagerBasedRlEnvCfg:
-    """The full mjlab env config for one stage."""
-    noisy = s.randomize and not s.eval_mode
-    scenes = {c.name: c.scene for c in s.clips}
-    terrain, layout = build_terrain(scenes, s.procedural, s.patch_size, seed=s.seed)
-    robot = robot_cfg(max_delay_steps=5 * g1.DECIMATION if noisy and s.stage == "mpt" else 0)
+def make_env_cfg(
+    cfg: StageConfig, clips: list[Clip], eval_mode: bool = False, num_envs: int | None = None
+) -> ManagerBasedRlEnvCfg:
+    """The full mjlab env config of ``cfg``'s stage on ``clips`` (``eval_mode``: clips from their
+    first frame in turn, no noise, pushes or start perturbations)."""
+    s = cfg.env
+    noisy = s.randomize and not eval_mode
+    stage = cfg.stage
+    scenes = {c.name: c.scene for c in clips}
+    terrain, layout = build_terrain(scenes, s.terrain, s.patch_size, seed=cfg.seed)
+    robot = robot_cfg(max_delay_steps=5 * g1.DECIMATION if noisy and stage == "mpt" else 0)
     body_names = g1.TRACKED_LINKS
     j23 = [g1.JOINT_NAMES_29.index(n) for n in g1.JOINT_NAMES_23]
 
@@ -147,7 +102,7 @@ def make_env_cfg(s: TaskSettings) -> ManagerBasedRlEnvCfg:
         return ObservationTermCfg(func=obs.Heightmap, params={"noisy": noise})
 
     # The actor group is the policy's input in MPT/teacher and the teacher's (clean) input when labelling the student.
-    actor_noisy = noisy and s.stage == "mpt"
+    actor_noisy = noisy and stage == "mpt"
     command = ObservationTermCfg(func=obs.root_command, params={"command_name": "motion"})
     teacher_terms = {
         "history": hist(actor_noisy),
@@ -167,7 +122,7 @@ def make_env_cfg(s: TaskSettings) -> ManagerBasedRlEnvCfg:
         "root_lin_vel": ObservationTermCfg(func=obs.root_lin_vel_b),
     }
     student_terms = {"history": hist(noisy), "command": command}
-    if not s.blind:
+    if not cfg.blind:
         student_terms["heightmap"] = hmap(noisy)
     observations = {
         "actor": ObservationGroupCfg(terms=teacher_terms, concatenate_terms=True, enable_corruption=actor_noisy),
@@ -184,8 +139,8 @@ def make_env_cfg(s: TaskSettings) -> ManagerBasedRlEnvCfg:
             preserve_order=True,
         )
     }
-    pose_range = {} if s.eval_mode else {"x": (-0.05, 0.05), "y": (-0.05, 0.05), "yaw": (-0.1, 0.1)}
-    vel_range = {} if s.eval_mode else {"x": (-0.2, 0.2), "y": (-0.2, 0.2), "yaw": (-0.2, 0.2)}
+    pose_range = {} if eval_mode else {"x": (-0.05, 0.05), "y": (-0.05, 0.05), "yaw": (-0.1, 0.1)}
+    vel_range = {} if eval_mode else {"x": (-0.2, 0.2), "y": (-0.2, 0.2), "yaw": (-0.2, 0.2)}
     commands = {
         "motion": ClipMotionCommandCfg(
             entity_name="robot",
@@ -193,14 +148,14 @@ def make_env_cfg(s: TaskSettings) -> ManagerBasedRlEnvCfg:
             debug_vis=False,
             anchor_body_name=g1.TORSO_LINK,
             body_names=body_names,
-            clips=list(s.clips),
+            clips=list(clips),
             clip_columns=dict(layout.clip_column),
             procedural_columns=list(layout.procedural_columns),
             joint_ids_23=j23,
             pose_range=pose_range,
             velocity_range=vel_range,
-            joint_position_range=(0.0, 0.0) if s.eval_mode else (-0.05, 0.05),
-            sampling_mode="start" if s.eval_mode else "adaptive",
+            joint_position_range=(0.0, 0.0) if eval_mode else (-0.05, 0.05),
+            sampling_mode="start" if eval_mode else "adaptive",
         )
     }
 
@@ -216,13 +171,13 @@ def make_env_cfg(s: TaskSettings) -> ManagerBasedRlEnvCfg:
             mode="startup",
             func=dr.geom_friction,
             params={
-                "asset_cfg": SceneEntityCfg("robot", geom_names=FOOT_GEOMS),
+                "asset_cfg": SceneEntityCfg("robot", geom_names=physics.FOOT_GEOMS),
                 "operation": "abs",
                 "ranges": (0.4, 1.2),
                 "shared_random": True,
             },
         )
-        if s.stage == "mpt":
+        if stage == "mpt":
             events["pd_gains"] = EventTermCfg(
                 mode="reset",
                 func=dr.pd_gains,
@@ -272,19 +227,19 @@ def make_env_cfg(s: TaskSettings) -> ManagerBasedRlEnvCfg:
             enable_corruption=False,
         )  # fmt: skip
     return ManagerBasedRlEnvCfg(
-        scene=SceneCfg(terrain=terrain, num_envs=s.num_envs, entities={"robot": robot}, sensors=sensors),
+        scene=SceneCfg(terrain=terrain, num_envs=num_envs or s.num_envs, entities={"robot": robot}, sensors=sensors),
         observations=observations,
         actions=actions,
         commands=commands,
         events=events,
         rewards=rewards,
         terminations=terminations,
-        seed=s.seed,
+        seed=cfg.seed,
         # Contact / constraint buffers sized from measurement, not guessed: robots left to fall and lie on a
         # 4 cm heightfield with 2 cm bumps peaked at 22 contacts per env on average (the pool is shared by
         # all envs) and 140 constraint rows in one env. Every solver kernel runs over njmax rows per env and
         # the collision kernels over nconmax * num_envs slots, so oversizing costs time on every step.
-        sim=SimulationCfg(nconmax=40, njmax=250, mujoco=MujocoCfg(timestep=g1.SIM_DT, iterations=10, ls_iterations=20)),
+        sim=SimulationCfg(nconmax=40, njmax=250, mujoco=MujocoCfg(**physics.OPTIONS)),
         decimation=g1.DECIMATION,
         episode_length_s=s.episode_length_s,
     )

@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 
 from videomimic_offline.errors import IncompatibleError
-from videomimic_offline.training.stages import StageConfig, build_env, load_clips
+from videomimic_offline.training.config import FinetuneConfig
+from videomimic_offline.training.stages import build_env, load_clips
 
 
 def _is_exported(path: Path) -> bool:
@@ -65,17 +66,11 @@ def evaluate(
             with torch.no_grad():
                 return actor(o[group].cpu())
 
-    # "mpt" settings: clips with a scene run on it, clips without on flat ground; eval mode turns noise off.
-    cfg = StageConfig(
-        "mpt",
-        out_dir=Path("."),
-        motions=list(motions),
-        device=device,
-        patch_size=patch_size,
-        blind=blind,
-        procedural=("flat",),
-    )
-    clips = load_clips(cfg)
+    # The student's task (in eval mode every stage's task is the same: no noise, pushes or delay); clips
+    # with a scene run on it, clips without on flat ground.
+    cfg = FinetuneConfig(motions=list(motions), out=Path("."), device=device, blind=blind)
+    cfg.env.patch_size, cfg.env.terrain = patch_size, ("flat",)
+    clips = load_clips(cfg, need_scene=False)
     n = num_envs or len(clips)
     env = build_env(cfg, clips, eval_mode=True, num_envs=n)
     try:
@@ -90,9 +85,12 @@ def evaluate(
         cmd.err_joint_sum.zero_()
         cmd.err_link_sum.zero_()
         cmd.err_steps.zero_()
+        cmd.episode_cap = episodes_per_clip  # a short clip replayed while a long one runs counts once
         steps = int(max(c.length for c in clips)) * int(np.ceil(episodes_per_clip * len(clips) / n)) + 1
         for _ in tqdm(range(steps), desc="eval", unit="step", disable=not progress):
             obs, _, _, _ = env.step(act(obs).to(env.device))
+            if int(cmd.episodes.min()) >= episodes_per_clip:
+                break
         report = cmd.clip_report()
     finally:
         env.close()

@@ -4,7 +4,7 @@ The original system names vision as the next step; this gives a policy the same 
 ``render_egoview`` tool renders offline: the RealSense D435 on torso_link (mount and optics from
 ``robot/g1.py``), rendered by mjlab's camera sensor (mujoco_warp ray casting, planar depth), at a
 small resolution with the same field of view (the focal length scales with the width).
-Enable with ``TaskSettings(head_depth=(width, height))``: the env then has an observation group
+Enable with ``EnvSettings.head_depth = (width, height)`` (``--head-depth W H``): the env then has an observation group
 ``head_depth`` of shape (num_envs, 1, height, width), metres, 0 where nothing is within range.
 """
 

@@ -20,6 +20,7 @@ import numpy as np
 from videomimic_offline.contracts.robot_motion import FPS, RobotMotion, from_qpos, read_robot_motion, write_robot_motion
 from videomimic_offline.errors import InputError
 from videomimic_offline.robot import g1
+from videomimic_offline.training.config import MOCAP_KINDS
 
 
 @dataclass
@@ -120,9 +121,6 @@ def _pose_program(kind: str, T: int) -> tuple[np.ndarray, np.ndarray, np.ndarray
     else:
         raise InputError(f"unknown generated motion kind {kind!r}; use stand, squat, step or walk")
     return q, xy, yaw
-
-
-MOCAP_KINDS = ("stand", "squat", "step", "walk")
 
 
 def forward_kinematics_motion(joint_pos: np.ndarray, root_xy: np.ndarray, root_yaw: np.ndarray) -> RobotMotion:

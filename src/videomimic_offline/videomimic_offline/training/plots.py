@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from videomimic_offline.errors import InputError
-from videomimic_offline.training.env_cfg import STAGES
+from videomimic_offline.training.config import STAGES
 
 CURVES = ("Train/mean_reward", "Episode/success", "Loss/behavior", "Loss/std", "Loss/value", "Policy/mean_std")
 

@@ -1,9 +1,11 @@
 """Sim2sim: run the exported student in plain MuJoCo on a reconstructed terrain.
 
-Nothing from training is reused on purpose: the scene and PD come from :mod:`videomimic_offline.sim`
-(what the simulated robot uses), the observation from :mod:`videomimic_offline.policy.observations`
-(what the policy node uses), the policy from the exported file. A policy that only works inside
-mjlab (a layout, frame or scale mismatch) shows up here as a fall or a drift.
+Nothing from training's code is reused on purpose: the scene and motor drivers come from
+:mod:`videomimic_offline.sim` (what the simulated robot uses), the observation from
+:mod:`videomimic_offline.policy.observations` (what the policy node uses), the policy from the exported
+file. The robot's physics is the one training simulates (:mod:`videomimic_offline.robot.physics`), so
+a policy that only works inside mjlab (a layout, frame or scale mismatch) shows up here as a fall or
+a drift, not a different robot.
 """
 
 from __future__ import annotations
@@ -39,7 +41,6 @@ def run_sim2sim(
     policy = load_policy(Path(policy_path))
     field = read_heightfield(terrain) if terrain is not None else step_heightfield()
     model = scene_spec(field).compile()
-    model.opt.timestep = g1.SIM_DT
     data = mujoco.MjData(model)
     qadr = joint_qpos_indices(model, g1.JOINT_NAMES_23)
     ground0 = np.nan_to_num(field.height_at(np.array(start_xy)), nan=0.0)
@@ -49,12 +50,12 @@ def run_sim2sim(
     data.qpos[qadr] = pobs.Q0
     mujoco.mj_forward(model, data)
     pd = JointPD(model)
+    vel23 = pd.qvel_idx[g1.MOTOR_INDEX_23]
     torso = mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_BODY, g1.TORSO_LINK)
     pelvis = mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_BODY, g1.ROOT_LINK)
     hist = pobs.HistoryBuffer(policy.layout.history)
     last = np.zeros(len(g1.JOINT_NAMES_23), dtype=np.float32)
-    kp, kd = g1.as_array(g1.KP), g1.as_array(g1.KD)
-    cmd = MotorCommand(q=pobs.Q0.copy(), dq=np.zeros(23), tau=np.zeros(23), kp=kp, kd=kd, enabled=np.ones(23, bool))
+    cmd = MotorCommand.hold(g1.as_array(g1.DEFAULT_POSE, g1.JOINT_NAMES_29))  # wrists held at 0, as the bridge does
     steps = int(round(seconds / g1.CONTROL_DT))
     fell_at = None
     min_h = np.inf
@@ -62,7 +63,7 @@ def run_sim2sim(
     for k in tqdm(range(steps), desc="sim2sim", unit="step", disable=not progress):
         quat = data.xquat[pelvis].copy()
         ang_b = data.qvel[3:6].copy()  # free-joint angular velocity is in the pelvis frame
-        hist.push(pobs.proprio_frame(ang_b, quat, data.qpos[qadr], data.qvel[pd.qvel_idx], last))
+        hist.push(pobs.proprio_frame(ang_b, quat, data.qpos[qadr], data.qvel[vel23], last))
         hmap = None
         if policy.layout.heightmap:
             tpos = data.xpos[torso]
@@ -70,7 +71,7 @@ def run_sim2sim(
             hmap = pobs.heightmap_values(tpos[2], field.height_at(pts))
         o = pobs.build_observation(policy.layout, hist, np.asarray(command, np.float32), hmap)
         last = policy.act(o[None])[0].astype(np.float32)
-        cmd.q = pobs.action_to_targets(last)
+        cmd.q[g1.MOTOR_INDEX_23] = pobs.action_to_targets(last)
         for _ in range(g1.DECIMATION):
             pd.apply(data, cmd)
             mujoco.mj_step(model, data)

@@ -1,67 +1,35 @@
 """The four training stages as one resumable function: MPT, teacher, DAgger distillation, finetune.
 
 Each stage writes ``<out>/<stage>/``: ``model_<it>.pt`` checkpoints (written atomically, carrying
-a compatibility record), tensorboard event files, and ``stage.json``. Re-running a stage resumes
-from its newest checkpoint and trains until the requested iteration count; a stage starts from the
-previous stage's last checkpoint (``--init``). Checkpoints record the joint order and observation
-sizes: loading one made for another layout fails with one clear line.
+a compatibility record), tensorboard event files, the resolved ``config.json`` / ``env.json`` /
+``agent.json`` and ``stage.json``. Re-running a stage resumes from its newest checkpoint and trains
+until the requested iteration count, if its settings (:mod:`training.config`) are those it was
+trained with; a stage starts from the previous stage's last checkpoint (``--init``). Checkpoints
+record the joint order and observation sizes: loading one made for another layout fails with one
+clear line.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from videomimic_offline.artifacts import write_json
+from videomimic_offline import settings
+from videomimic_offline.artifacts import read_json, write_json
 from videomimic_offline.errors import IncompatibleError, InputError, NumericalError
 from videomimic_offline.policy.layout import StudentLayout
 from videomimic_offline.robot import g1
+from videomimic_offline.training.agent import META_KEY, heightmap_dim, runner_cfg, runner_class
+from videomimic_offline.training.config import CONFIGS, StageConfig, stage_config
+
+__all__ = ["CONFIGS", "StageConfig", "build_env", "load_clips", "stage_config", "train_stage"]
 
 CKPT_FORMAT = 1
-META_KEY = "videomimic"
 PREVIOUS = {"teacher": "mpt", "distill": "teacher", "finetune": "distill"}
-
-
-@dataclass
-class StageConfig:
-    """One stage run; defaults are the full-scale GPU settings of the original system."""
-
-    stage: str
-    out_dir: Path
-    motions: list[Path] = field(default_factory=list)
-    init: Path | None = None  # checkpoint of the previous stage (file or stage folder)
-    iterations: int = 10000
-    num_envs: int = 4096
-    steps_per_env: int = 24
-    save_interval: int = 100
-    device: str = "cpu"
-    procedural: tuple[str, ...] = ("flat", "rough", "stairs")
-    patch_size: float = 8.0
-    blind: bool = False
-    learning_rate: float | None = None
-    hidden: tuple[int, ...] | None = None
-    seed: int = 0
-    max_minutes: float | None = None  # stop (with a checkpoint) after this wall time: resumable chunks
-
-    @property
-    def stage_dir(self) -> Path:
-        return Path(self.out_dir) / self.stage
-
-
-STUDENT_MODEL = "videomimic_offline.training.models:GatedHeightmapModel"
-
-
-def _heightmap_dim(cfg: StageConfig) -> int:
-    """Heightmap inputs at the end of the student observation (0 for the blind student)."""
-    return 0 if cfg.blind else StudentLayout().dim - StudentLayout(heightmap=False).dim
-
-
-LR = {"mpt": 1e-3, "teacher": 2e-5, "distill": 1e-3, "finetune": 3e-5}
-TEACHER_NET = (512, 256, 128)
-STUDENT_NET = (1024, 512, 256, 128)
+#: Files beside a stage's checkpoints: our resolved settings, mjlab's env and rsl_rl's agent config.
+CONFIG_FILE, ENV_FILE, AGENT_FILE = "config.json", "env.json", "agent.json"
 
 
 def checkpoints(folder: Path) -> list[Path]:
@@ -124,121 +92,6 @@ def check_compatible(meta: dict[str, Any], ours: dict[str, Any], source: Path, g
         )
 
 
-def _train_cfg(cfg: StageConfig, hidden: tuple[int, ...], teacher_hidden: tuple[int, ...]) -> dict[str, Any]:
-    lr = cfg.learning_rate if cfg.learning_rate is not None else LR[cfg.stage]
-    gauss = {"class_name": "GaussianDistribution", "init_std": 0.8, "std_type": "scalar"}
-    common = {
-        "seed": cfg.seed,
-        "num_steps_per_env": cfg.steps_per_env,
-        "max_iterations": cfg.iterations,
-        "save_interval": cfg.save_interval,
-        "experiment_name": cfg.stage,
-        "run_name": "",
-        "logger": "tensorboard",
-        "upload_model": False,
-        "check_for_nan": True,
-        "clip_actions": g1.ACTION_CLIP,
-        "resume": False,
-    }
-    if cfg.stage == "distill":
-        return {
-            **common,
-            "class_name": "DistillationRunner",
-            "obs_groups": {"student": ["student"], "teacher": ["actor"]},
-            "student": {
-                "class_name": STUDENT_MODEL,
-                "heightmap_dim": _heightmap_dim(cfg),
-                "hidden_dims": list(hidden),
-                "activation": "elu",
-                "obs_normalization": True,
-                "distribution_cfg": dict(gauss),
-            },
-            "teacher": {
-                "class_name": "MLPModel",
-                "hidden_dims": list(teacher_hidden),
-                "activation": "elu",
-                "obs_normalization": True,
-                "distribution_cfg": dict(gauss),
-            },
-            "algorithm": {
-                "class_name": "videomimic_offline.training.algorithms:MeanStdDistillation",
-                "num_learning_epochs": 1,
-                "gradient_length": min(15, cfg.steps_per_env),
-                "learning_rate": lr,
-                "max_grad_norm": 1.0,
-                "loss_type": "mse",
-            },
-        }
-    actor_group = "student" if cfg.stage == "finetune" else "actor"
-    return {
-        **common,
-        "class_name": "OnPolicyRunner",
-        "obs_groups": {"actor": [actor_group], "critic": ["critic"]},
-        "actor": {
-            **(
-                {"class_name": STUDENT_MODEL, "heightmap_dim": _heightmap_dim(cfg)}
-                if cfg.stage == "finetune"
-                else {"class_name": "MLPModel"}
-            ),
-            "hidden_dims": list(hidden),
-            "activation": "elu",
-            "obs_normalization": True,
-            "distribution_cfg": dict(gauss),
-        },
-        "critic": {
-            "class_name": "MLPModel",
-            "hidden_dims": list(TEACHER_NET),
-            "activation": "elu",
-            "obs_normalization": True,
-        },
-        "algorithm": {
-            "class_name": "PPO",
-            "value_loss_coef": 1.0,
-            "use_clipped_value_loss": True,
-            "clip_param": 0.2,
-            "entropy_coef": 0.0025,
-            "num_learning_epochs": 5,
-            "num_mini_batches": 4,
-            "learning_rate": lr,
-            "schedule": "adaptive",
-            "gamma": 0.99,
-            "lam": 0.95,
-            "desired_kl": 0.02,
-            "max_grad_norm": 1.0,
-            "rnd_cfg": None,
-            "symmetry_cfg": None,
-        },
-    }
-
-
-def _runner_class(distill: bool):
-    import torch
-    from rsl_rl.runners import DistillationRunner, OnPolicyRunner
-
-    base = DistillationRunner if distill else OnPolicyRunner
-
-    class VideomimicRunner(base):  # type: ignore[valid-type, misc]
-        """rsl_rl runner whose checkpoints are atomic and carry our compatibility record."""
-
-        meta: dict[str, Any] = {}
-        extra_state: dict[str, Any] = {}
-
-        def save(self, path: str, infos: dict | None = None) -> None:
-            saved = self.alg.save()
-            saved.update(self.extra_state)
-            saved["iter"] = self.current_learning_iteration
-            saved["infos"] = {
-                **(infos or {}),
-                META_KEY: self.meta,
-                "env_state": {"common_step_counter": self.env.unwrapped.common_step_counter},
-            }
-            tmp = Path(path).with_suffix(".pt.partial")
-            torch.save(saved, tmp)
-            os.replace(tmp, path)
-
-    return VideomimicRunner
-
-
 def _ours(env, cfg: StageConfig, hidden: tuple[int, ...]) -> dict[str, Any]:
     obs = env.get_observations()
     return {
@@ -249,39 +102,43 @@ def _ours(env, cfg: StageConfig, hidden: tuple[int, ...]) -> dict[str, Any]:
         "student_layout": StudentLayout(heightmap=not cfg.blind).to_dict(),
         "policy_hidden": list(hidden),
         "policy_group": "actor" if cfg.stage in ("mpt", "teacher") else "student",
-        "policy_heightmap_gate": 0 if cfg.stage in ("mpt", "teacher") else _heightmap_dim(cfg),
+        "policy_heightmap_gate": 0 if cfg.stage in ("mpt", "teacher") else heightmap_dim(cfg),
     }
 
 
+def resolve_device(device: str) -> str:
+    """``auto``: the GPU of this rank under torchrun (``LOCAL_RANK``), else cuda:0, else the CPU."""
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        rank = int(os.environ.get("LOCAL_RANK", "0"))
+        os.environ.setdefault("MUJOCO_EGL_DEVICE_ID", str(rank))
+        return f"cuda:{rank}"
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda:0" if torch.cuda.is_available() else "cpu"
+
+
 def build_env(cfg: StageConfig, clips, eval_mode: bool = False, num_envs: int | None = None):
-    """The mjlab env (wrapped for rsl_rl) of a stage."""
+    """The mjlab env (wrapped for rsl_rl) of a stage (``eval_mode``: clips from their start, no randomisation)."""
     from mjlab.envs import ManagerBasedRlEnv
     from mjlab.rl import RslRlVecEnvWrapper
 
-    from videomimic_offline.training.env_cfg import TaskSettings, make_env_cfg
+    from videomimic_offline.training.env_cfg import make_env_cfg
 
-    settings = TaskSettings(
-        stage=cfg.stage,
-        num_envs=num_envs or cfg.num_envs,
-        clips=clips,
-        procedural=cfg.procedural,
-        patch_size=cfg.patch_size,
-        blind=cfg.blind,
-        randomize=cfg.stage == "mpt" or cfg.stage in ("distill", "finetune"),
-        eval_mode=eval_mode,
-        seed=cfg.seed,
-    )
-    env = ManagerBasedRlEnv(cfg=make_env_cfg(settings), device=cfg.device)
+    env_cfg = make_env_cfg(cfg, clips, eval_mode=eval_mode, num_envs=num_envs)
+    env = ManagerBasedRlEnv(cfg=env_cfg, device=resolve_device(cfg.device))
     names = env.action_manager.get_term("joint_pos").target_names
     if tuple(names) != g1.JOINT_NAMES_23:
         raise IncompatibleError(f"mjlab action joints {names} differ from the G1 policy joint order")
     return RslRlVecEnvWrapper(env, clip_actions=g1.ACTION_CLIP)
 
 
-def load_clips(cfg: StageConfig):
+def load_clips(cfg: StageConfig, need_scene: bool | None = None):
+    """The stage's clips (``need_scene``, default: all but MPT, refuses a clip without its terrain)."""
     from videomimic_offline.training.motions import find_motions, load_clip
 
-    need_scene = cfg.stage != "mpt"
+    need_scene = cfg.stage != "mpt" if need_scene is None else need_scene
     paths = find_motions(cfg.motions)
     clips = [load_clip(p, g1.TRACKED_LINKS, need_scene=need_scene) for p in paths]
     names = [c.name for c in clips]
@@ -290,27 +147,76 @@ def load_clips(cfg: StageConfig):
     return clips
 
 
-def train_stage(cfg: StageConfig, progress: bool = True) -> Path:
-    """Train (or resume) one stage; returns its newest checkpoint."""
+def jsonable(value: Any) -> Any:
+    """A JSON-able copy of a config tree (mjlab's env config holds functions, classes and tensors)."""
+    import dataclasses
+    import enum
+
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, enum.Enum):
+        return jsonable(value.value)
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, type) or callable(value):
+        return f"{getattr(value, '__module__', '?')}:{getattr(value, '__qualname__', type(value).__qualname__)}"
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return repr(value)
+
+
+def _check_same_run(cfg: StageConfig, key: dict[str, Any]) -> None:
+    """Refuse to resume a stage folder that was trained with other settings (files compared by content)."""
+    path = cfg.stage_dir / "stage.json"
+    saved = read_json(path).get("settings_key") if path.is_file() else None
+    if saved is None or saved == key:
+        return
+
+    def leaves(d: Any, prefix: str = "") -> dict[str, Any]:
+        if isinstance(d, dict):
+            return {k: v for name, sub in d.items() for k, v in leaves(sub, f"{prefix}{name}.").items()}
+        return {prefix.rstrip("."): d}
+
+    old, new = leaves(saved), leaves(key)
+    diff = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
+    raise IncompatibleError(
+        f"{cfg.stage_dir} was trained with other settings ({', '.join(diff)} differ); resuming would mix two "
+        "runs: use another --out, or delete that folder to start the stage again"
+    )
+
+
+def train_stage(cfg: StageConfig) -> Path:
+    """Train (or resume) one stage; returns its newest checkpoint.
+
+    Beside the checkpoints: ``config.json`` (the resolved :class:`StageConfig`), ``env.json`` (mjlab's
+    env config) and ``agent.json`` (rsl_rl's), and ``stage.json`` (the settings' cache key, which a
+    re-run must match to resume, and the outcome).
+    """
     import torch
 
-    if cfg.stage not in ("mpt", "teacher", "distill", "finetune"):
-        raise InputError(f"unknown stage {cfg.stage!r}")
     clips = load_clips(cfg)
     stage_dir = cfg.stage_dir
     existing = checkpoints(stage_dir)
+    key = settings.cache_key(cfg)
+    if existing:
+        _check_same_run(cfg, key)
     init = None
     if not existing and cfg.stage in PREVIOUS:
         if cfg.init is None:
             raise InputError(f"stage {cfg.stage} starts from a {PREVIOUS[cfg.stage]} checkpoint: pass --init")
         init = resolve_checkpoint(cfg.init)
-    hidden = cfg.hidden or (STUDENT_NET if cfg.stage in ("distill", "finetune") else TEACHER_NET)
+    hidden = tuple(cfg.agent.hidden)
 
-    teacher_hidden = TEACHER_NET
+    teacher_hidden: tuple[int, ...] = ()
     if cfg.stage == "distill":  # the teacher network's shape comes from the teacher checkpoint
         src = read_checkpoint(existing[-1] if existing else init)["infos"][META_KEY]
-        key = "teacher_hidden" if src.get("stage") == "distill" else "policy_hidden"
-        teacher_hidden = tuple(src.get(key) or TEACHER_NET)
+        teacher_hidden = tuple(src.get("teacher_hidden" if src.get("stage") == "distill" else "policy_hidden") or ())
 
     env = build_env(cfg, clips)
     try:
@@ -322,9 +228,13 @@ def train_stage(cfg: StageConfig, progress: bool = True) -> Path:
             "finetune": ("student", "critic"),
         }[cfg.stage]
         stage_dir.mkdir(parents=True, exist_ok=True)
-        runner = _runner_class(cfg.stage == "distill")(
-            env, _train_cfg(cfg, hidden, teacher_hidden), str(stage_dir), cfg.device
-        )
+        agent = runner_cfg(cfg, teacher_hidden)
+        settings.save_resolved(cfg, stage_dir / CONFIG_FILE)
+        write_json(stage_dir / ENV_FILE, jsonable(env.unwrapped.cfg))
+        write_json(stage_dir / AGENT_FILE, agent)
+        write_json(stage_dir / "stage.json", {"stage": cfg.stage, "settings_key": key})
+        device = resolve_device(cfg.device)
+        runner = runner_class(cfg.stage == "distill")(env, agent, str(stage_dir), device)
         runner.meta = ours
         start = 0
         if existing:
@@ -365,17 +275,18 @@ def train_stage(cfg: StageConfig, progress: bool = True) -> Path:
         runner.current_learning_iteration = start
         todo = cfg.iterations - start
         if todo > 0:
-            _learn(runner, todo, cfg.stage, progress, cfg.max_minutes)
+            _learn(runner, todo, cfg.stage, cfg.progress, cfg.max_minutes)
         final = checkpoints(stage_dir)[-1]
         write_json(
             stage_dir / "stage.json",
             {
                 "stage": cfg.stage,
+                "settings_key": key,
                 "iterations": cfg.iterations,
                 "checkpoint": final.name,
                 "clips": [c.name for c in clips],
-                "num_envs": cfg.num_envs,
-                "device": cfg.device,
+                "num_envs": cfg.env.num_envs,
+                "device": device,
                 "torch": torch.__version__,
             },
         )

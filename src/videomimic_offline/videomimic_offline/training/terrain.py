@@ -17,8 +17,7 @@ import numpy as np
 
 from videomimic_offline.contracts.heightfield import read_heightfield
 from videomimic_offline.errors import InputError
-
-PROCEDURAL = ("flat", "rough", "stairs")
+from videomimic_offline.training.config import TERRAINS as PROCEDURAL
 
 
 def floor_frame(patch: tuple[float, float], field: tuple[float, float]) -> list[tuple[float, float, float, float]]:

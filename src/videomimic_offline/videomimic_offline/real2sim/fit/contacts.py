@@ -9,6 +9,7 @@ from videomimic_offline.body.skeleton import index
 from videomimic_offline.contracts.human_motion import detect_foot_contacts
 
 FEET = (index("left_ankle"), index("right_ankle"))
+TOES = (index("left_toe"), index("right_toe"))
 
 
 def detect_contacts(joints: np.ndarray, fps: float, speed: float, height: float, floor_z: np.ndarray) -> np.ndarray:
@@ -50,12 +51,13 @@ def stance_segments(contacts: np.ndarray, min_frames: int = 3) -> list[tuple[int
     return sorted(out, key=lambda s: s[1])
 
 
-def group_levels(heights: np.ndarray, tol: float) -> tuple[np.ndarray, np.ndarray]:
-    """Cluster heights (N,) into levels no closer than ``tol``: (N,) level index, (L,) level heights.
+def group_levels(heights: np.ndarray, tol: float, min_rise: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """Cluster heights (N,) into levels: (N,) level index (0 = lowest), (L,) level heights.
 
-    Sorted heights are cut where the gap exceeds ``tol``; each level's height is its median. Feet
-    standing on one floor (or one step) over a clip scatter by the fit's noise; separate surfaces
-    differ by a step's rise.
+    Sorted heights are cut where the gap exceeds ``tol``; then a level less than ``min_rise``
+    above the one below joins it (a heel raised, a foot fitted a few centimetres high: not a step).
+    Each level's height is its members' median. Feet standing on one floor (or one step) over a
+    clip scatter by the fit's noise; separate surfaces differ by a step's rise.
     """
     if len(heights) == 0:
         return np.zeros(0, int), np.zeros(0)
@@ -63,4 +65,55 @@ def group_levels(heights: np.ndarray, tol: float) -> tuple[np.ndarray, np.ndarra
     cut = np.r_[0, np.cumsum(np.diff(heights[order]) > tol)]
     labels = np.empty(len(heights), int)
     labels[order] = cut
-    return labels, np.array([np.median(heights[labels == k]) for k in range(cut[-1] + 1)])
+    levels = [np.median(heights[labels == k]) for k in range(cut[-1] + 1)]
+    keep = [0]
+    for k in range(1, len(levels)):
+        if levels[k] - levels[keep[-1]] < min_rise:
+            labels[labels == k] = keep[-1]
+        else:
+            keep.append(k)
+    remap = {k: i for i, k in enumerate(keep)}
+    labels = np.array([remap[k] for k in labels])
+    return labels, np.array([np.median(heights[labels == i]) for i in range(len(keep))])
+
+
+def ray_stance(
+    kp2d: np.ndarray,
+    conf: np.ndarray,
+    R_wc: np.ndarray,
+    K: np.ndarray,
+    depth: np.ndarray,
+    fps: float,
+    speed: float,
+    cutoff_hz: float = 4.0,
+) -> np.ndarray:
+    """(T,2) feet planted, judged by their viewing rays, for a camera that does not translate.
+
+    From a fixed camera centre a planted foot keeps its viewing ray (in the world: the camera's
+    rotation is known), whatever its estimated depth does, so stance shows in the image even where
+    the body-size depth jitters by a few centimetres a frame and hides it in 3D. A foot counts as
+    planted when its ankle's and toe's rays (low-passed at ``cutoff_hz``) turn slower than
+    ``speed`` (m/s) at the foot's depth ``depth`` (T,2).
+    """
+    Kinv = np.linalg.inv(K)
+    T = len(kp2d)
+    out = np.zeros((T, 2), bool)
+    for k, (a, toe) in enumerate(zip(FEET, TOES, strict=True)):
+        slow = np.ones(T, bool)
+        for j in (a, toe):
+            ok = conf[:, j] > 0
+            if ok.sum() < 3:
+                if j == a:
+                    slow[:] = False
+                continue
+            uv = np.c_[kp2d[:, j], np.ones(T)]
+            r = np.einsum("tij,tj->ti", R_wc, uv @ Kinv.T)
+            r /= np.linalg.norm(r, axis=1, keepdims=True)
+            t = np.arange(T)
+            r = np.stack([np.interp(t, t[ok], r[ok, i]) for i in range(3)], axis=1)
+            r = lowpass(r, fps, cutoff_hz)
+            w = np.linalg.norm(np.gradient(r, axis=0), axis=1) * fps  # rad/s
+            v = w * depth[:, k]
+            slow &= (v < speed) | ~ok if j == toe else (v < speed) & ok
+        out[:, k] = slow
+    return out

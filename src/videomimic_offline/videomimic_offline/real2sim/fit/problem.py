@@ -34,6 +34,8 @@ def weights_from_config(cfg: FitConfig) -> FitWeights:
         floor_robust_m=cfg.opt_floor_robust_m,
         seat=cfg.w_seat,
         seat_sigma_m=cfg.seat_sigma_m,
+        heading=cfg.w_heading,
+        heading_sigma_rad=float(np.radians(cfg.heading_sigma_deg)),
     )
 
 
@@ -90,6 +92,24 @@ def with_contacts(
         seat=None if seat is None else _t(seat.astype(float)),
         seat_height=None if seat_height is None else _t(seat_height),
     )
+
+
+def with_travel(d: FitData, pelvis: np.ndarray, fps: float, walk_speed: float) -> FitData:
+    """A copy of ``d`` with the direction of travel of the (smooth) ``pelvis`` path (T,3): weight
+    0 below ``walk_speed`` (m/s, standing or turning on the spot), 1 from twice it; the frames
+    before the first steps get the first steps' direction at half weight."""
+    from dataclasses import replace
+
+    v = np.gradient(pelvis[:, :2], axis=0) * fps
+    speed = np.linalg.norm(v, axis=1)
+    direction = np.c_[v / np.maximum(speed, 1e-9)[:, None], np.zeros(len(v))]
+    weight = np.clip((speed - walk_speed) / walk_speed, 0.0, 1.0)
+    walking = np.flatnonzero(weight >= 1.0)
+    if len(walking) and walking[0] > 0:  # before the first steps: people set off the way they face
+        first = walking[0]
+        direction[:first] = direction[first]
+        weight[:first] = np.maximum(weight[:first], 0.5)
+    return replace(d, travel_dir=_t(direction), travel_w=_t(weight))
 
 
 def with_cameras(d: FitData, T_world_cam: np.ndarray) -> FitData:

@@ -251,3 +251,75 @@ def scale_from_ground_plane(
         info["ground_scale"] = f"rejected {s:.4g} (spread {iqr:.2f})"
         return None, info
     return s, info
+
+
+def scale_from_ground_near_feet(
+    cam_ground: np.ndarray,
+    K: np.ndarray,
+    T_wc: np.ndarray,
+    points: np.ndarray,
+    up_guess: np.ndarray,
+    radius_frac: float = 0.15,
+    min_points: int = 12,
+) -> tuple[float | None, dict]:
+    """Scale from the ground the camera reconstructed around (not at) the stance foot's pixel.
+
+    The person hides the ground under their feet (and the mask removes it), but the camera usually
+    sees the ground around them. For each frame, the scene points seen within ``radius_frac`` of the
+    image height of the foot's ground point get a plane (its normal within 35 deg of up), and the
+    foot's viewing ray meets it at the path-unit depth of the ground point whose metric depth
+    ``cam_ground`` (T,3, camera frame) the body gives. s = median(metric / path-unit depth).
+    """
+    ok = np.isfinite(cam_ground).all(axis=1) & (cam_ground[:, 2] > 0.3)
+    if ok.sum() < 5 or len(points) < 30:
+        return None, {"ground_near_feet_scale": "too few frames or scene points"}
+    H_img = 2 * K[1, 2]
+    up = up_guess / np.linalg.norm(up_guess)
+    ratios = []
+    for t in np.flatnonzero(ok)[:: max(1, ok.sum() // 60)]:
+        R_cw = T_wc[t, :3, :3].T
+        pc = (points - T_wc[t, :3, 3]) @ R_cw.T
+        front = pc[:, 2] > 1e-6
+        uv = (pc[front] @ K.T)[:, :2] / pc[front, 2:3]
+        g = cam_ground[t]
+        target = (K @ g)[:2] / g[2]
+        near = np.linalg.norm(uv - target, axis=1) < radius_frac * H_img
+        if near.sum() < min_points:
+            continue
+        q = pc[front][near]
+        n_c = R_cw @ up  # up in the camera
+        mu, normal = q.mean(axis=0), n_c
+        for _ in range(3):  # plane refit on the points close to it (one surface, no walls)
+            d = (q - mu) @ normal
+            close = np.abs(d) < 2 * np.median(np.abs(d)) + 1e-9
+            if close.sum() < min_points // 2:
+                break
+            mu = q[close].mean(axis=0)
+            normal = np.linalg.svd(q[close] - mu)[2][2]
+            if normal @ n_c < 0:
+                normal = -normal
+        if normal @ n_c < np.cos(np.radians(35)):
+            # a staircase's edges make a sloped plane: take a level one through the points that
+            # are nearest the foot in the image (most likely the tread it stands on)
+            nearest = np.argsort(np.linalg.norm(uv[near] - target, axis=1))[: max(min_points // 2, len(q) // 3)]
+            normal = n_c
+            mu = n_c * float(np.median(q[nearest] @ n_c))
+        ray = g / np.linalg.norm(g)
+        along = float(normal @ ray)
+        if abs(along) < 0.1:
+            continue
+        depth_units = float(normal @ mu) / along * ray[2]
+        if depth_units > 0:
+            ratios.append(g[2] / depth_units)
+    info: dict = {"ground_near_feet_samples": len(ratios)}
+    if len(ratios) < 5:
+        info["ground_near_feet_scale"] = f"only {len(ratios)} frames with ground around the feet"
+        return None, info
+    r = np.log(np.array(ratios))
+    s = float(np.exp(np.median(r)))
+    iqr = float(np.subtract(*np.percentile(r, [75, 25])))
+    info.update({"ground_near_feet_scale": s, "ground_near_feet_iqr": round(iqr, 4)})
+    if iqr > 0.3:
+        info["ground_near_feet_scale"] = f"rejected {s:.4g} (spread {iqr:.2f})"
+        return None, info
+    return s, info

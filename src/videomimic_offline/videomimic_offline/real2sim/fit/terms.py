@@ -22,6 +22,8 @@ import torch
 from videomimic_offline.body.skeleton import HUMAN_PARENTS, index
 
 PELVIS = index("pelvis")
+HIPS = (index("left_hip"), index("right_hip"))
+SHOULDERS = (index("left_shoulder"), index("right_shoulder"))
 FEET = (index("left_ankle"), index("right_ankle"))
 _PAR = np.array(HUMAN_PARENTS)
 CHILDREN = np.flatnonzero(_PAR >= 0)
@@ -52,6 +54,8 @@ class FitWeights:
     floor_robust_m: float  # 0 = plain least squares
     seat: float
     seat_sigma_m: float
+    heading: float
+    heading_sigma_rad: float
 
 
 @dataclass
@@ -72,6 +76,8 @@ class FitData:
     foot_surface: Tensor | None = None  # (T,2) height the planted ankle rests at (surface + ankle height)
     seat: Tensor | None = None  # (T,) 1 where the pelvis rests on a seat
     seat_height: Tensor | None = None  # (T,) height the pelvis rests at when seated
+    travel_dir: Tensor | None = None  # (T,3) horizontal unit direction the person walks in
+    travel_w: Tensor | None = None  # (T,) how much that direction counts (0 when standing)
     extras: dict = field(default_factory=dict)
 
 
@@ -150,6 +156,24 @@ def seat(X: Tensor, d: FitData, w: FitWeights) -> Tensor:
     return w.seat * (d.seat * dz2).sum() / d.seat.sum().clamp(min=1.0) / w.seat_sigma_m**2
 
 
+def heading(X: Tensor, d: FitData, w: FitWeights) -> Tensor:
+    """A walking person faces where they go: hips and shoulders lie across the direction of travel.
+
+    A monocular pose knows its facing direction least when the hips line up with the view (a
+    walker seen from the side), and the first frames' facing sets how a world-aligned comparison
+    swings the whole path; the travel direction (from the first pass) is well seen there.
+    """
+    if d.travel_dir is None or d.travel_w is None:
+        return X.new_zeros(())
+    out = X.new_zeros(())
+    for a, b in (HIPS, SHOULDERS):  # both: shoulders counter-rotate only ~5-10 deg while walking
+        h = X[:, a, :2] - X[:, b, :2]
+        h = h / (torch.linalg.norm(h, dim=-1, keepdim=True) + 1e-9)
+        s = (h * d.travel_dir[:, :2]).sum(-1)  # sine of the angle off facing the direction
+        out = out + (d.travel_w * s**2).sum()
+    return w.heading * out / 2 / d.travel_w.sum().clamp(min=1.0) / w.heading_sigma_rad**2
+
+
 Term = Callable[[Tensor, FitData, FitWeights], Tensor]
 
 #: Every term of the objective, by name (the solver sums them; tests break each one in turn).
@@ -162,6 +186,7 @@ TERMS: dict[str, Term] = {
     "foot_slide": foot_slide,
     "foot_floor": foot_floor,
     "seat": seat,
+    "heading": heading,
 }
 
 

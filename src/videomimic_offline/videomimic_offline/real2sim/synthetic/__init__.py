@@ -32,4 +32,4 @@ REGIME_MOTION: dict[str, str] = {
 }
 
 #: Bumped whenever the same (kind, seed, size) renders differently, so cached clips are redone.
-GENERATOR_VERSION = 8
+GENERATOR_VERSION = 9

@@ -139,11 +139,15 @@ def plan_footholds(
         xb, depth = lay["seat_x"], lay["seat_depth"]
         thigh = np.linalg.norm(body.joints_rest[_I["left_knee"]] - body.joints_rest[_I["left_hip"]])
         x_stand = xb - depth / 2 - 0.02 - max(0.9 * thigh - depth / 2, fg["tip_front"] * 0.5)  # ankle x seated
-        x_stand = min(x_stand, xb - depth / 2 - fg["heel_back"] - 0.03)
-        approach_end = x_stand - 0.05
+        # no part of a foot under the seat: a heightfield (what the simulator has) cannot tell the
+        # open space under a chair from the seat, so heels stay 8 cm in front of its edge, and the
+        # sideways turn step (whose sole's side points at the seat) is taken a little further out
+        x_stand = min(x_stand, xb - depth / 2 - fg["heel_back"] - 0.08)
+        x_turn = min(x_stand, xb - depth / 2 - 0.08 - hw - 0.05)
+        approach_end = x_turn - 0.05
         xs = list(np.linspace(x0, approach_end, max(2, int(np.ceil((approach_end - x0) / step_flat)) + 1))[1:])
         centres = [(x, 0.0) for x in xs]
-        centres += [(x_stand, np.pi / 2), (x_stand, np.pi), (x_stand, np.pi)]
+        centres += [(x_turn, np.pi / 2), (x_stand, np.pi), (x_stand, np.pi)]
         info["turn_steps"] = 3
     # alternate feet starting with the right foot (initial stance: both feet at x0)
     z0 = float(scene.surface_height(np.array([[x0 + fg["ball_front"], 0.0]]))[0])

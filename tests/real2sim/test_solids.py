@@ -1,0 +1,103 @@
+"""Scene geometry from contacts: levels, floor and step boxes, the seat, and their heightfield cells."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from videomimic_offline.body.skeleton import HUMAN_JOINTS
+from videomimic_offline.real2sim import scene, solids
+from videomimic_offline.real2sim.body_template import rest_joints
+from videomimic_offline.real2sim.fit.contacts import group_levels
+
+I = {n: i for i, n in enumerate(HUMAN_JOINTS)}  # noqa: E741
+H = 1.7
+ANKLE = 0.08
+
+
+def test_levels_split_at_a_rise_and_merge_a_raised_heel() -> None:
+    h = np.array([0.0, 0.01, -0.01, 0.17, 0.18, 0.34, 0.05])
+    lab, lev = group_levels(h, tol=0.03, min_rise=0.08)
+    assert lev == pytest.approx([0.005, 0.175, 0.34])  # 0.05 (a heel up) joined the floor
+    assert list(lab) == [0, 0, 0, 1, 1, 2, 0]
+    assert len(group_levels(h, tol=0.03)[1]) == 4  # without min_rise, 0.05 is its own level
+
+
+def _stairs(rise: float = 0.17, tread: float = 0.3, steps: int = 3, per: int = 20) -> tuple[np.ndarray, np.ndarray]:
+    """A person standing on each of 1 + steps levels in turn along +x (both feet planted)."""
+    rest = rest_joints(H)
+    frames, contacts = [], []
+    for k in range(steps + 1):
+        pose = rest + [0.15 + k * tread, 0.0, k * rise + ANKLE - rest[I["left_ankle"], 2]]
+        frames += [pose] * per
+        contacts += [[True, True]] * (per - 4) + [[False, False]] * 4
+    return np.array(frames), np.array(contacts)
+
+
+def test_stairs_become_a_floor_and_one_box_per_step() -> None:
+    J, C = _stairs()
+    out = solids.contact_solids(J, C, np.zeros(len(J), bool), ANKLE, 0.078 * H, 0.05, 0.08)
+    kinds = [s.kind for s in out]
+    assert kinds == ["floor", "step", "step", "step"]
+    floor_top = out[0].top
+    assert floor_top == pytest.approx(0.0, abs=0.01)
+    assert [round(s.top - floor_top, 3) for s in out[1:]] == pytest.approx([0.17, 0.34, 0.51], abs=0.01)
+    for k, s in enumerate(out[1:], start=1):  # each step box sits on the floor under its footprints
+        assert s.center[2] - s.size[2] / 2 == pytest.approx(floor_top, abs=1e-6)
+        feet = J[C[:, 0] & (np.abs(J[:, I["left_ankle"], 2] - ANKLE - k * 0.17) < 0.01)][:, I["left_ankle"], :2]
+        assert s.contains_xy(feet).all()
+
+
+def test_a_step_box_leaves_out_the_foot_beside_it_on_the_floor() -> None:
+    """One foot on a 0.15 m block, the other beside it on the floor (0.2 m to the side): the block's
+    padding across the walk must stop short of the floor foot."""
+    rest = rest_joints(H)
+    pose = rest.copy()
+    pose[[I["left_ankle"], I["left_toe"]], 2] += 0.15  # the left foot stands on the block
+    J = np.array([rest] * 10 + [pose] * 20)
+    J[:, :, 0] += np.linspace(0, 1.0, len(J))[:, None] * (np.arange(len(J)) < 10)[:, None]  # walks in first
+    C = np.ones((len(J), 2), bool)
+    C[8:12] = False
+    out = solids.contact_solids(J, C, np.zeros(len(J), bool), ANKLE, 0.078 * H, 0.05, 0.08)
+    step = [s for s in out if s.kind == "step"]
+    assert len(step) == 1
+    assert step[0].contains_xy(J[15, I["left_ankle"], :2][None]).all()
+    assert not step[0].contains_xy(J[15, [I["right_ankle"], I["right_toe"]], :2]).any()
+
+
+def test_a_seated_pelvis_gives_a_seat_at_its_height_minus_the_offset() -> None:
+    rest = rest_joints(H)
+    sit = rest.copy()
+    sit[:, 2] -= 0.35  # everything above the knees lower ...
+    for n in ("left_knee", "right_knee", "left_ankle", "right_ankle", "left_toe", "right_toe"):
+        sit[I[n]] = rest[I[n]]
+    sit[[I["left_knee"], I["right_knee"]], 0] += 0.4  # ... thighs forward, level with the pelvis
+    sit[[I["left_knee"], I["right_knee"]], 2] = sit[I["pelvis"], 2]
+    J = np.array([rest] * 20 + [sit] * 30 + [rest] * 20)
+    C = np.ones((len(J), 2), bool)
+    seated = solids.seat_frames(J, 30.0, H, np.zeros(len(J)))
+    assert seated[25:45].all() and not seated[:18].any() and not seated[-18:].any()
+    out = solids.contact_solids(J, C, seated, ANKLE, 0.078 * H, 0.05, 0.08)
+    seat = [s for s in out if s.kind == "seat"]
+    assert len(seat) == 1
+    assert seat[0].top == pytest.approx(sit[I["pelvis"], 2] - 0.078 * H, abs=1e-6)
+    assert seat[0].contains_xy(sit[I["pelvis"], :2][None]).all()
+
+
+def test_the_heightfield_takes_points_where_seen_and_solids_elsewhere() -> None:
+    J, C = _stairs()
+    sol = solids.contact_solids(J, C, np.zeros(len(J), bool), ANKLE, 0.078 * H, 0.05, 0.08)
+    rng = np.random.default_rng(0)
+    # scene points only over the floor behind the stairs' start
+    pts = np.c_[rng.uniform(-1.0, 0.0, 2000), rng.uniform(-0.5, 0.5, 2000), np.zeros(2000)]
+    hf = scene.build_heightfield(pts, np.zeros((0, 1, 2)), np.zeros(0), sol, 0.05, 0.1)
+    src = hf.source
+    assert (src == solids.SOURCE_SFM).any() and (src == solids.SOURCE_CONTACT).any()
+    ij = np.rint((J[C[:, 0], I["left_ankle"], :2] - hf.origin_xy) / hf.resolution).astype(int)
+    assert (src[ij[:, 1], ij[:, 0]] == solids.SOURCE_CONTACT).all()
+    sole = J[C[:, 0], I["left_ankle"], 2] - ANKLE
+    assert np.abs(hf.heights[ij[:, 1], ij[:, 0]] - sole).max() < 0.01
+    # without any scene points (a still camera) the solids alone make the heightfield
+    hf0 = scene.build_heightfield(np.zeros((0, 3)), np.zeros((0, 1, 2)), np.zeros(0), sol, 0.05, 0.1)
+    assert hf0.known.any() and set(np.unique(hf0.source[hf0.known])) == {solids.SOURCE_CONTACT}
+    faces_src = scene.face_sources(hf0)
+    assert len(faces_src) == len(scene.heightfield_mesh(hf0)[1]) and (faces_src == solids.SOURCE_CONTACT).all()
