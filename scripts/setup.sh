@@ -95,9 +95,19 @@ set +u  # ament's setup files read unset variables
 set -u
 skip=$(python "$ROOT/scripts/vendor_packages.py" --skip-args)
 say "colcon build${skip:+ ($skip)}"
-# shellcheck disable=SC2086
-colcon build --symlink-install --cmake-args -DBUILD_TESTING=OFF -DPython3_EXECUTABLE="$(command -v python)" \
-  --event-handlers console_cohesion- status- summary+ $skip > .venv/colcon-build.log 2>&1 \
-  || { tail -40 .venv/colcon-build.log; die "colcon build failed (full log: .venv/colcon-build.log)."; }
+build() {
+  # shellcheck disable=SC2086
+  colcon build --symlink-install --cmake-args -DBUILD_TESTING=OFF -DPython3_EXECUTABLE="$(command -v python)" \
+    --event-handlers console_cohesion- status- summary+ $skip > .venv/colcon-build.log 2>&1
+}
+if ! build; then
+  # An updated checkout can leave a package's old build tree in the way (e.g. entry points that
+  # became installed scripts: "File exists"). Rebuild the failed packages from clean, once.
+  failed=$(sed -n 's/^Failed *<<< \([A-Za-z0-9_]*\).*/\1/p' .venv/colcon-build.log)
+  [ -n "$failed" ] || { tail -40 .venv/colcon-build.log; die "colcon build failed (full log: .venv/colcon-build.log)."; }
+  say "rebuilding from clean: $failed"
+  for p in $failed; do rm -rf "build/$p" "install/$p"; done
+  build || { tail -40 .venv/colcon-build.log; die "colcon build failed (full log: .venv/colcon-build.log)."; }
+fi
 tail -3 .venv/colcon-build.log
 say "ready: '. scripts/env.sh' enters the environment; './vm help' lists the commands"
