@@ -67,15 +67,8 @@ def _open(path: Path):  # type: ignore[no-untyped-def]
     return container
 
 
-def _mmss(seconds: float) -> str:
-    m, s = divmod(int(round(seconds)), 60)
-    return f"{m}:{s:02d}"
-
-
-def check_memory(path: Path, max_side: int, max_frames: int | None, budget_gb: float) -> None:
-    """Refuse, before decoding, a clip whose frames would not fit in ``budget_gb`` (GiB), with the
-    commands that trim it. The length comes from the container's metadata (no decoding)."""
-    path = Path(path)
+def _stream_meta(path: Path) -> tuple[float, int, int, int]:
+    """(fps, frame count from the metadata (0 = unknown), width, height) without decoding."""
     container = _open(path)
     try:
         stream = container.streams.video[0]
@@ -86,9 +79,21 @@ def check_memory(path: Path, max_side: int, max_frames: int | None, budget_gb: f
             n = int(float(stream.duration * stream.time_base) * fps)
         if n <= 0 and container.duration:
             n = int(container.duration / 1e6 * fps)
-        src_w, src_h = stream.codec_context.width, stream.codec_context.height
+        return fps, n, stream.codec_context.width, stream.codec_context.height
     finally:
         container.close()
+
+
+def _mmss(seconds: float) -> str:
+    m, s = divmod(int(round(seconds)), 60)
+    return f"{m}:{s:02d}"
+
+
+def check_memory(path: Path, max_side: int, max_frames: int | None, budget_gb: float) -> None:
+    """Refuse, before decoding, a clip whose frames would not fit in ``budget_gb`` (GiB), with the
+    commands that trim it. The length comes from the container's metadata (no decoding)."""
+    path = Path(path)
+    fps, n, src_w, src_h = _stream_meta(path)
     if n <= 0 or not src_w or not src_h:
         return  # no metadata: probe() decodes and checks the clip
     s = min(1.0, max_side / max(src_w, src_h))
@@ -109,7 +114,7 @@ def check_memory(path: Path, max_side: int, max_frames: int | None, budget_gb: f
     )
 
 
-def iter_frames(path: Path, max_side: int = 640, max_frames: int | None = None) -> Iterator[np.ndarray]:
+def iter_frames(path: Path, max_side: int, max_frames: int | None = None) -> Iterator[np.ndarray]:
     """Yield RGB uint8 frames resized so the longer side is <= ``max_side``."""
     container = _open(Path(path))
     try:
@@ -132,7 +137,7 @@ def iter_frames(path: Path, max_side: int = 640, max_frames: int | None = None) 
         container.close()
 
 
-def read_frames(path: Path, max_side: int = 640, max_frames: int | None = None) -> np.ndarray:
+def read_frames(path: Path, max_side: int, max_frames: int | None = None) -> np.ndarray:
     """All frames as one (T,H,W,3) uint8 array."""
     frames = list(iter_frames(path, max_side, max_frames))
     if not frames:
@@ -140,17 +145,10 @@ def read_frames(path: Path, max_side: int = 640, max_frames: int | None = None) 
     return np.stack(frames)
 
 
-def probe(path: Path, max_side: int = 640, max_frames: int | None = None, min_frames: int = 10) -> VideoInfo:
-    """Decode the whole clip once (cheap at 640 px) to check it and count frames exactly."""
+def probe(path: Path, max_side: int, max_frames: int | None, min_frames: int) -> VideoInfo:
+    """Decode the whole clip once (cheap at the processing size) to check it and count frames exactly."""
     path = Path(path)
-    container = _open(path)
-    try:
-        stream = container.streams.video[0]
-        rate = stream.average_rate or stream.guessed_rate
-        fps = float(rate) if rate else 30.0
-        src_w, src_h = stream.codec_context.width, stream.codec_context.height
-    finally:
-        container.close()
+    fps, _, src_w, src_h = _stream_meta(path)
     n = 0
     for _ in iter_frames(path, max_side=max_side, max_frames=max_frames):
         n += 1
