@@ -1,7 +1,11 @@
 """A video of a deploy run, rendered from its rosbag: the simulated G1 as the bag recorded it.
 
-Each frame poses the robot from the bag alone: base pose from ``/vm/odom`` (the leg-kinematic
-odometry the stack publishes), joint angles from ``/lowstate``, on the heightfield the run used.
+Each frame poses the robot from the bag alone: base pose from ``/vm/odom``, joint angles from
+``/lowstate``, on the heightfield the run used (the bag's ``scene``). One frame throughout: the
+scene's world frame, the heightfield's own (in simulation ``/vm/odom`` is the simulator's true pose in
+it). ``/vm/odom`` is the pose of ``torso_link`` (its child frame), not of the model's root (pelvis);
+:func:`pose_from_torso` places the root so the torso lands where the odometry says, through the
+measured waist joints (posing the root at the torso's pose drew the G1 5 cm above its terrain).
 The 11 x 11 policy heightmap of that instant (``/vm/heightmap``) and the bridge state
 (``/vm/bridge_state``) are drawn as insets, so the video shows what the policy saw and did.
 """
@@ -33,6 +37,26 @@ def heightmap_inset(values: np.ndarray, size: int = 150, lo: float = 0.4, hi: fl
     c = size // 2
     cv2.drawMarker(img, (c, c), (255, 255, 255), cv2.MARKER_TRIANGLE_UP, 14, 2)
     return img
+
+
+def pose_from_torso(m, d, joints: np.ndarray, qadr, pos, quat) -> None:  # m, d: mujoco.MjModel, MjData
+    """Pose ``d`` (then ``mj_kinematics``) so that ``torso_link`` is at ``pos``/``quat`` (w, x, y, z)
+    with the 29 ``joints`` (motor order) at ``qadr``: the root (pelvis) follows through the waist."""
+    import mujoco
+
+    torso = m.body(g1.TORSO_LINK).id
+    d.qpos[:3], d.qpos[3:7] = 0.0, [1.0, 0.0, 0.0, 0.0]
+    d.qpos[qadr] = joints
+    mujoco.mj_kinematics(m, d)
+    p_rel, R_rel = d.xpos[torso].copy(), d.xmat[torso].reshape(3, 3).copy()  # torso in the root's frame
+    R_torso = np.zeros(9)
+    mujoco.mju_quat2Mat(R_torso, np.asarray(quat, dtype=np.float64))
+    R_root = R_torso.reshape(3, 3) @ R_rel.T
+    q_root = np.zeros(4)
+    mujoco.mju_mat2Quat(q_root, R_root.ravel())
+    d.qpos[:3] = np.asarray(pos, dtype=np.float64) - R_root @ p_rel
+    d.qpos[3:7] = q_root
+    mujoco.mj_kinematics(m, d)
 
 
 def render_deploy_video(msgs: dict[str, list[tuple[int, Any]]], scene: Path | None, path: Path,
@@ -71,11 +95,9 @@ def render_deploy_video(msgs: dict[str, list[tuple[int, Any]]], scene: Path | No
         for t in times:
             pose = odom[_latest(t_odom, t)][1].pose.pose
             p, q = pose.position, pose.orientation
-            d.qpos[:3] = [p.x, p.y, p.z]
-            d.qpos[3:7] = [q.w, q.x, q.y, q.z]
             ms = state[_latest(t_state, t)][1].motor_state
-            d.qpos[qadr] = [ms[i].q for i in range(len(g1.JOINT_NAMES_29))]
-            mujoco.mj_kinematics(m, d)
+            joints = np.array([ms[i].q for i in range(len(g1.JOINT_NAMES_29))])
+            pose_from_torso(m, d, joints, qadr, [p.x, p.y, p.z], [q.w, q.x, q.y, q.z])
             cam.lookat[:] = [p.x, p.y, p.z - 0.2]
             renderer.update_scene(d, cam)
             img = renderer.render().copy()
