@@ -7,6 +7,7 @@ progress and error messages a user sees), not through private functions.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 from pathlib import Path
 
@@ -24,14 +25,38 @@ def find_tool(name: str, package: str = PACKAGE) -> Path:
     raise BackendUnavailableError(f"console tool '{name}' is not installed: run ./vm build (or source the workspace)")
 
 
+def _wait(proc: subprocess.Popen) -> int:
+    """The tool's exit status. On Ctrl-C, the tool is let finish its own clean-up before this raises.
+
+    ``subprocess.call`` SIGKILLs its child when the caller gets KeyboardInterrupt: a terminal's Ctrl-C
+    reaches the whole process group, so the tool was killed while it removed its half-written outputs
+    (atomic writes leave ``.partial`` folders behind then). Here the tool gets time to exit on its
+    own SIGINT (or on one forwarded, when only this process was interrupted), and is killed only if
+    it does not.
+    """
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:
+        try:
+            proc.wait(timeout=10.0)  # the group's SIGINT reached the tool too: it is cleaning up
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGINT)  # only this process was interrupted: pass it on
+            try:
+                proc.wait(timeout=20.0)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        raise
+
+
 def run_tool_process(name: str, *args: str, log: Path | None = None, ok: tuple[int, ...] = (0,)) -> int:
     """Run tool ``name``; its exit status, or InputError naming it (and its log) when that is not in ``ok``."""
     cmd = [str(find_tool(name)), *args]
     if log is None:
-        rc = subprocess.call(cmd)
+        rc = _wait(subprocess.Popen(cmd))
     else:
         with open(log, "a") as fh:
-            rc = subprocess.call(cmd, stdout=fh, stderr=subprocess.STDOUT)
+            rc = _wait(subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT))
     if rc not in ok:
         where = f"; see {log}" if log else " (its message is above)"
         raise InputError(f"'{name}' failed with exit code {rc}{where}")
