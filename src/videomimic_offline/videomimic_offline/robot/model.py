@@ -44,6 +44,9 @@ def g1_spec(variant: Variant = "29dof", actuators: bool = True, floor: bool = Fa
     """
     import mujoco
 
+    from videomimic_offline.robot.mujoco_log import route_warnings
+
+    route_warnings()  # MuJoCo's warnings on stderr, not in a MUJOCO_LOG.TXT in the user's cwd
     spec = mujoco.MjSpec.from_file(str(g1_mjcf_path()))
     if variant == "23dof":
         for name in g1.LOCKED_JOINTS_23:
