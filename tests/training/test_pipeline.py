@@ -189,3 +189,40 @@ def test_resume_after_kill_continues_from_last_checkpoint(data, tmp_path):
     count = "obs_normalizer.count"
     assert last["actor_state_dict"][count] > before["actor_state_dict"][count]
     assert not list((out / "mpt").glob("*.partial"))
+
+
+def test_ctrl_c_mid_training_keeps_its_checkpoints_and_the_rerun_finishes(data, tmp_path):
+    """SIGINT to the train_mpt tool's process group (a terminal's Ctrl-C) once it has a checkpoint:
+    exit 130 without a traceback, no half-written file, every checkpoint loadable; the same command
+    then resumes and finishes, as an uninterrupted run does (same iterations, same layout)."""
+    base = ["--motions", str(data["mocap"]), "--num-envs", "4", "--steps-per-env", "8", "--save-interval", "1",
+            "--patch-size", "4", "--terrain", "flat", "--hidden", "64", "64", "--device", "cpu"]  # fmt: skip
+    cmd = [sys.executable, "-c", "from videomimic_offline.training.tools import train_mpt; train_mpt()", *base]
+    out = tmp_path / "interrupted"
+    proc = subprocess.Popen([*cmd, "--out", str(out), "--iterations", "1000"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)  # fmt: skip
+    try:
+        deadline = time.time() + 600
+        while not (out / "mpt" / "model_0.pt").exists():
+            assert proc.poll() is None and time.time() < deadline, "training did not reach its first checkpoint"
+            time.sleep(0.2)
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 130, (proc.returncode, err[-3000:])
+    assert "interrupted" in err and "Traceback" not in err, err[-3000:]
+    assert not list(out.rglob("*.partial*")) and not list(out.rglob(".*.pt")), "nothing half-written"
+    kept = stages.checkpoints(out / "mpt")
+    for ck in kept:
+        torch.load(ck, weights_only=False)  # each one complete
+    done = int(kept[-1].stem.split("_")[1])
+    res = subprocess.run([*cmd, "--out", str(out), "--iterations", str(done + 2)], capture_output=True, text=True,
+                         timeout=600)  # fmt: skip
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert f"resuming mpt from model_{done}.pt" in res.stdout
+    last = torch.load(stages.checkpoints(out / "mpt")[-1], weights_only=False)
+    assert last["iter"] == done + 1
+    assert set(last["actor_state_dict"]) == set(torch.load(kept[0], weights_only=False)["actor_state_dict"])
