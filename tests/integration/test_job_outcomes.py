@@ -34,15 +34,16 @@ def test_a_failing_step_is_reported_failed_and_the_job_exits_non_zero(
 
 def test_the_deploy_step_reports_the_bag_its_own_run_recorded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """An older, newer-looking bag in the deploy folder is never taken for this run's."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    launcher = bin_dir / "vm_launch"
-    launcher.write_text('#!/bin/sh\nmkdir -p "$VM_BAG_DIR/vm_bag" && touch "$VM_BAG_DIR/vm_bag/metadata.yaml"\n')
-    launcher.chmod(launcher.stat().st_mode | stat.S_IEXEC)
-    checker = bin_dir / "vm_deploy_check"  # the physical-sense check has its own tests (tests/deploy)
-    checker.write_text('#!/bin/sh\necho \'{"ok": true, "problems": []}\'\n')
-    checker.chmod(checker.stat().st_mode | stat.S_IEXEC)
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    # fakes where the job finds workspace tools, as ros2 run does: <prefix>/lib/<package>/<name> on AMENT_PREFIX_PATH
+    prefix = tmp_path / "prefix"
+    launcher = prefix / "lib" / "videomimic" / "vm_launch"
+    checker = prefix / "lib" / "videomimic_nodes" / "vm_deploy_check"  # has its own tests (tests/deploy)
+    for tool, script in ((launcher, 'mkdir -p "$VM_BAG_DIR/vm_bag" && touch "$VM_BAG_DIR/vm_bag/metadata.yaml"'),
+                         (checker, 'echo \'{"ok": true, "problems": []}\'')):  # fmt: skip
+        tool.parent.mkdir(parents=True)
+        tool.write_text(f"#!/bin/sh\n{script}\n")
+        tool.chmod(tool.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("AMENT_PREFIX_PATH", f"{prefix}{os.pathsep}{os.environ.get('AMENT_PREFIX_PATH', '')}")
     out = tmp_path / "run"
     old = out / "deploy" / "run_old" / "vm_bag"
     old.mkdir(parents=True)
