@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import random
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,13 +29,37 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+#: One lock file per ROS domain, shared by every test process on this machine (any checkout).
+DOMAIN_LOCKS = Path(tempfile.gettempdir()) / "videomimic-ros-domains"
+
+
 @pytest.fixture()
-def ros_domain(monkeypatch: pytest.MonkeyPatch) -> int:
-    """A private ROS_DOMAIN_ID for this test and the processes it starts (no cross-talk)."""
-    domain = random.Random(f"{os.getpid()}-{os.urandom(4).hex()}").randint(1, 101)
-    monkeypatch.setenv("ROS_DOMAIN_ID", str(domain))
-    monkeypatch.setenv("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
-    return domain
+def ros_domain(monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
+    """A private ROS_DOMAIN_ID for this test and the processes it starts (no cross-talk).
+
+    Held, not just drawn: a random domain of 101 was shared now and then by two suites running at
+    once on one machine (several checkouts, LOCALHOST discovery), and a node then took the other
+    test's messages. Each domain is claimed with an exclusive lock on its file for the test's
+    duration; a domain another test holds is skipped.
+    """
+    DOMAIN_LOCKS.mkdir(exist_ok=True)
+    order = list(range(1, 102))
+    random.Random(f"{os.getpid()}-{os.urandom(4).hex()}").shuffle(order)
+    for domain in order:
+        fh = open(DOMAIN_LOCKS / f"{domain}.lock", "a")  # noqa: SIM115 - held for the test
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.close()
+            continue
+        monkeypatch.setenv("ROS_DOMAIN_ID", str(domain))
+        monkeypatch.setenv("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
+        try:
+            yield domain
+        finally:
+            fh.close()  # releases the lock
+        return
+    pytest.fail(f"every ROS domain 1-101 is held by other tests on this machine ({DOMAIN_LOCKS})")
 
 
 @pytest.fixture(scope="session")

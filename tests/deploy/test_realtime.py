@@ -71,7 +71,7 @@ def test_promote_threads_sets_fifo_and_keeps_a_higher_loop() -> None:
 
 @needs_fifo
 @pytest.mark.ros
-def test_bridge_node_runs_all_threads_at_its_configured_priority(tmp_path: Path) -> None:
+def test_bridge_node_runs_all_threads_at_its_configured_priority(tmp_path: Path, ros_domain: int) -> None:
     """g1_bridge with realtime_priority:=60 (config/deploy.yaml): every thread of the process,
     DDS included, is SCHED_FIFO 60 and the node says so."""
     from rosprobe import NODE_LIB, start_node, stop_node
