@@ -111,5 +111,11 @@ def test_retargeting_training_and_the_simulator_stand_on_the_same_ground(tmp_pat
     np.testing.assert_allclose(retarget, hf.surface[rows.ravel(), cols.ravel()])
     np.testing.assert_allclose(sim, retarget, atol=1e-5)
     np.testing.assert_allclose(train, retarget, atol=1e-5)
+    # sim_g1 builds it as tiles (cheap LiDAR rays): the same ground at the cell centres and between them,
+    # seams included (tiles of 4 cells here, so the probes cross many)
+    mid = xy + 0.5 * hf.resolution
+    one = _ray_heights(scene_spec(hf).compile(), np.concatenate([xy, mid]))
+    np.testing.assert_allclose(_ray_heights(scene_spec(hf, tile_cells=4).compile(), np.concatenate([xy, mid])), one,
+                               atol=1e-5)  # fmt: skip
     # unseen cells are the lowest known height (0.05 after the shift) for all three
     np.testing.assert_allclose(retarget[~hf.known_at(xy)], 0.05)
