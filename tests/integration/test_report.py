@@ -233,3 +233,22 @@ def test_report_renders_in_headless_chromium(tmp_path: Path) -> None:
     for section in ("Interactive 3D view", "Ego view", "Human vs G1", "Deployment in simulation"):
         assert section in text
     assert "not produced in this run" not in text.split("Training curves")[0]
+
+
+def test_deploy_plots_draw_the_path_over_the_scene_and_say_how_much_is_on_it(tmp_path: Path) -> None:
+    """The bag's odometry (x 0 -> 0.98 m, y 0) over a heightfield in the same frame: all of it on known
+    terrain; over the same field shifted 3 m away (a reader in another frame would see this): none."""
+    from videomimic_offline.contracts.heightfield import Heightfield, write_heightfield
+
+    assets = tmp_path / "assets"
+    assets.mkdir()
+    bag = _bag(tmp_path / "bag")
+    heights = np.zeros((26, 51))
+    heights[:3] = np.nan  # an unscanned strip, away from the path
+    for name, origin, expected in (("here", (-0.5, -0.5), 1.0), ("away", (2.5, 2.5), 0.0)):
+        scene = tmp_path / f"{name}.npz"
+        write_heightfield(scene, Heightfield(heights, np.array(origin), 0.04))
+        figs, stats = deploy_plots(bag, assets, scene=scene)
+        assert stats["odom_on_known_terrain"] == expected, name
+        (rel,) = [rel for rel, cap in figs if "path" in cap]
+        assert (tmp_path / rel).stat().st_size > 1000

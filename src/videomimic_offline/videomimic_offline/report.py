@@ -69,9 +69,13 @@ def read_bag(bag: Path, topics: tuple[str, ...] | None = None) -> dict[str, list
     return out
 
 
-def deploy_plots(bag: Path, assets: Path, msgs: dict[str, list[tuple[int, Any]]] | None = None
-                 ) -> tuple[list[tuple[str, str]], dict[str, Any]]:  # fmt: skip
-    """PNG plots of a deploy run; returns (relative path, caption) pairs and summary numbers."""
+def deploy_plots(bag: Path, assets: Path, msgs: dict[str, list[tuple[int, Any]]] | None = None,
+                 scene: Path | None = None) -> tuple[list[tuple[str, str]], dict[str, Any]]:  # fmt: skip
+    """PNG plots of a deploy run; returns (relative path, caption) pairs and summary numbers.
+
+    ``scene``: the heightfield the run used (default: the one the bag names); the robot's path
+    (``/vm/odom``, the scene's frame) is drawn over it from above.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -130,6 +134,30 @@ def deploy_plots(bag: Path, assets: Path, msgs: dict[str, list[tuple[int, Any]]]
         fig.suptitle("11 x 11 policy heightmap over time (centre column and centre row)")
         figs.append((_save(fig, assets / "deploy_heightmap_time.png", tight=False), "The 11×11 heightmap over time"))
         stats["heightmap_messages"] = len(heights)
+    odom = msgs.get(TOPICS["odom"], [])
+    scene = scene if scene is not None else _bag_scene(bag)
+    if odom and scene is not None:
+        from videomimic_offline.contracts.heightfield import read_heightfield
+
+        field = read_heightfield(scene)
+        xy = np.array([[m.pose.pose.position.x, m.pose.pose.position.y] for _, m in odom])
+        stats["odom_on_known_terrain"] = float(field.known_at(xy).mean())
+        fig, ax = plt.subplots(figsize=(7, 6))
+        ex, ey = field.extent
+        x0, y0 = field.origin_xy - field.resolution / 2
+        im = ax.imshow(np.where(field.known, field.heights, np.nan), origin="lower", cmap="terrain",
+                       extent=(x0, x0 + ex + field.resolution, y0, y0 + ey + field.resolution))  # fmt: skip
+        fig.colorbar(im, ax=ax, label="ground height [m] (blank: not scanned)")
+        ax.plot(xy[:, 0], xy[:, 1], "k-", lw=1.5)
+        ax.plot(*xy[0], "go", ms=8, label="start (spawn)")
+        ax.plot(*xy[-1], "rx", ms=9, mew=2, label="end")
+        ax.set_xlabel("x [m] (scene frame)")
+        ax.set_ylabel("y [m]")
+        ax.set_aspect("equal")
+        ax.legend(loc="upper right", fontsize=8)
+        figs.append(
+            (_save(fig, assets / "deploy_path.png"), "The robot's path (torso, /vm/odom) over the scene, from above")
+        )
     states = msgs.get(TOPICS["bridge_state"], [])
     if states:
         t0 = states[0][0]
@@ -244,7 +272,7 @@ def write_report(inputs: ReportInputs) -> Path:
             if video is not None:
                 items.append(_media(f"assets/{video.name}", "the simulated G1 from the bag (odometry + joint states), "
                                     "with the heightmap it saw and the bridge state"))  # fmt: skip
-            figs, stats = deploy_plots(bag, assets, msgs)
+            figs, stats = deploy_plots(bag, assets, msgs, scene)
             items += [_media(rel, cap) for rel, cap in figs]
             stats = {"bag": bag.name, **stats}
         sections.append(("Deployment in simulation (from the rosbag)", items, _summary(stats)))
