@@ -74,3 +74,58 @@ def test_shoulders_stay_off_their_limits_on_a_real_clip(shared_data):
     q = res.motion.joint_pos[:, sh]
     near = ((q - lo[sh]) < 0.02) | ((hi[sh] - q) < 0.02)
     assert near.any(axis=1).sum() <= 5, {names[i]: int(n) for i, n in zip(sh, near.sum(0), strict=True) if n}
+
+
+def test_sole_gap_is_measured_from_the_capsule_bottom_when_the_foot_pitches():
+    """A flat foot's sole corner is its capsule end's lowest point; a pitched one's is not: the end
+    sphere reaches ``r (1 - cos θ)`` lower (2.5 mm at 41°, the toe-off penetration on the CMU walks)."""
+    from videomimic_offline.retarget import terrain as tr
+    from videomimic_offline.retarget.solver import foot_sole_corners, foot_sole_radius, sole_sphere_gaps
+    from videomimic_offline.robot.model import g1_model
+
+    m = g1_model("29dof", actuators=False)
+    sole, r = foot_sole_corners(m), foot_sole_radius(m)
+    assert 0.005 < r < 0.02
+    toe = sole[0]
+    for pitch in (0.0, np.radians(41.0)):  # toe down about the foot's y axis
+        c, s = np.cos(pitch), np.sin(pitch)
+        R = np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]])
+        xpos = -(R @ toe)  # the toe corner exactly on the floor
+        gap, _, h = sole_sphere_gaps(xpos, R.ravel(), toe[None], r, tr.flat())
+        assert h[0] == 0.0
+        np.testing.assert_allclose(gap[0], -r * (1 - c), atol=1e-12)
+
+
+def test_pitched_feet_stay_out_of_the_ground(stairs, stair_holds):
+    """Toe-off and heel strike on the procedural stairs walk: 2.2 mm into the floor when the terrain
+    rows held the flat-foot sole corners; the capsule bottoms are held now."""
+    res = retarget(walking_clip(stairs, stair_holds), stairs)
+    assert res.report.max_penetration_mm < 1.0, res.report.max_penetration_mm
+    assert res.report.foot_slide_mm_per_frame < 0.2
+
+
+def test_a_frame_after_a_jump_is_iterated_until_it_settles():
+    """real2sim stairs_down (seed 1): a trailing foot at its ankle-pitch limit jumps, the next frame's
+    constant-velocity prediction starts its heel 12 cm inside the tread, and two Gauss-Newton steps
+    left it 6 mm in; the frame now takes extra steps while it still moves."""
+    from videomimic_offline.body.model import BodyShape, build_body
+    from videomimic_offline.contracts.human_motion import HumanMotion
+    from videomimic_offline.real2sim.synthetic.motion import generate_motion
+    from videomimic_offline.real2sim.synthetic.scenes import SCENE_KINDS, build_scene
+    from videomimic_offline.retarget import terrain as tr
+
+    ss = np.random.SeedSequence([1, SCENE_KINDS.index("stairs_down")])  # as bench/retarget.py's r2s clips
+    r_shape, r_scene, r_motion, *_ = (np.random.default_rng(s) for s in ss.spawn(6))
+    shape = BodyShape(height_m=float(r_shape.uniform(1.55, 1.9)))
+    scene = build_scene("stairs_down", r_scene, seconds=4.0)
+    motion = generate_motion(scene, build_body(shape, seed=0), r_motion, 4.0, 30.0)
+    j = motion.joints_w
+    lo, hi = j[..., :2].reshape(-1, 2).min(0) - 1.0, j[..., :2].reshape(-1, 2).max(0) + 1.0
+    xs, ys = np.arange(lo[0], hi[0], 0.02), np.arange(lo[1], hi[1], 0.02)
+    X, Y = np.meshgrid(xs, ys)
+    heights = scene.surface_height(np.stack([X.ravel(), Y.ravel()], 1)).reshape(X.shape)
+    human = HumanMotion(fps=30.0, joints_w=j.astype(np.float64), contacts=motion.contacts.astype(bool),
+                        height_m=shape.height_m, source="real2sim:stairs_down:1")  # fmt: skip
+    rep = retarget(human, tr.from_heights(heights, [xs[0], ys[0]], 0.02)).report
+    assert rep.max_penetration_mm < 3.0, rep.max_penetration_mm
+    assert rep.foot_slide_mm_per_frame < 0.25 and rep.self_collisions == 0 and rep.limit_violations == 0

@@ -105,7 +105,8 @@ class ContactConfig:
 class RetargetConfig:
     """How a human motion becomes a G1 motion."""
 
-    #: Gauss-Newton steps per frame (each warm-started from the previous frame).
+    #: Gauss-Newton steps per frame (each warm-started from the previous frame); a frame whose last
+    #: step still moved more than ``solver.CONVERGED_STEP`` takes up to ``solver.EXTRA_ITERS`` more.
     iterations: int = 2
     #: Add the whole-clip refinement: about half the joint acceleration, often less penetration and
     #: slide, for a few mm more keypoint error and ~3x the solve time.

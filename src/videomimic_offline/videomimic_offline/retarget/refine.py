@@ -30,7 +30,7 @@ import numpy as np
 from scipy.linalg import solveh_banded
 
 from videomimic_offline.retarget.config import RefineWeights
-from videomimic_offline.retarget.solver import G1Retargeter
+from videomimic_offline.retarget.solver import G1Retargeter, sole_sphere_gaps
 from videomimic_offline.retarget.targets import ClipTargets
 from videomimic_offline.retarget.terrain import Terrain
 
@@ -236,9 +236,7 @@ def _penetration(solver: G1Retargeter, q: np.ndarray, terrain: Terrain, sole: np
     mujoco.mj_kinematics(m, d)
     pen = 0.0
     for fb in solver.feet:
-        p = d.xpos[fb] + sole @ d.xmat[fb].reshape(3, 3).T
-        h = terrain.height(p[:, :2])
-        gap = p[:, 2] - h
+        gap, _, _ = sole_sphere_gaps(d.xpos[fb], d.xmat[fb], sole, solver.sole_radius, terrain)
         gap = gap[np.isfinite(gap)]
         if gap.size:
             pen = max(pen, float(-gap.min()))

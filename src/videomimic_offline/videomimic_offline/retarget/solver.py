@@ -31,6 +31,11 @@ SEATED_LEG_VECTORS = frozenset(LEG_BONES)
 TERRAIN_ACTIVATION = 0.05  # m: points closer than this to the surface get a constraint row
 COLLISION_ACTIVATION = 0.04
 COLLISION_MIN = 0.005
+#: A frame gets up to this many Gauss-Newton steps beyond ``iters`` while its last step still moved
+#: a coordinate by more than CONVERGED_STEP (rad or m). Where the constant-velocity prediction
+#: overshoots (a jump the frame before), two linearised steps can leave a sole 6 mm into a tread.
+EXTRA_ITERS = 4
+CONVERGED_STEP = 0.05
 
 
 def _skew(v: np.ndarray) -> np.ndarray:
@@ -70,6 +75,33 @@ def foot_sole_corners(model) -> np.ndarray:
     # The left foot's capsules are symmetric about the link's x axis; centre the rectangle there.
     yc = 0.5 * (y0 + y1)
     return np.array([[x1, y1 - yc, z], [x1, y0 - yc, z], [x0, y1 - yc, z], [x0, y0 - yc, z]])
+
+
+def foot_sole_radius(model) -> float:
+    """Radius (m) of the foot collision capsules whose ends :func:`foot_sole_corners` rests on.
+
+    A sole corner is a capsule end's lowest point only while the foot is flat: pitched by θ (toe-off,
+    heel strike), the end sphere reaches ``r (1 - cos θ)`` lower (2.5 mm at 41°).
+    """
+    body = model.body(g1.FOOT_LINKS[0]).id
+    caps = [g for g in range(model.ngeom)
+            if model.geom_bodyid[g] == body and model.geom_type[g] == mujoco.mjtGeom.mjGEOM_CAPSULE]  # fmt: skip
+    return float(max(model.geom_size[g, 0] for g in caps))
+
+
+def sole_sphere_gaps(xpos: np.ndarray, xmat: np.ndarray, sole: np.ndarray, radius: float, terrain: Terrain,
+                     dilated: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """Clearance of a foot's sole spheres above the terrain: (gap (K,), sphere centres' offsets (K, 3), heights).
+
+    ``sole`` (K, 3): points on the sole (corners, or a grid along its edges) in the foot frame; each
+    is the bottom of a sphere of ``radius`` when the foot is flat. The gap is measured from the
+    sphere's lowest point (its centre minus ``radius`` in world z), so it stays right when the
+    foot pitches or rolls; the offsets are what a point Jacobian needs.
+    """
+    r = (sole + [0.0, 0.0, radius]) @ xmat.reshape(3, 3).T
+    p = xpos + r
+    h = terrain.height(p[:, :2], dilated=dilated)
+    return p[:, 2] - radius - h, r, h
 
 
 def self_collision_pairs(model) -> np.ndarray:
@@ -142,6 +174,7 @@ class G1Retargeter:
         self.bodies = sorted(set(self.kp.body[k] for k in TRACKED))
         self.feet = [self.m.body(n).id for n in g1.FOOT_LINKS]
         self.sole = foot_sole_corners(self.m)
+        self.sole_radius = foot_sole_radius(self.m)
         self.pairs = self_collision_pairs(self.m)
         self.rbound = self.m.geom_rbound
         nv = self.m.nv
@@ -224,24 +257,23 @@ class G1Retargeter:
     ) -> tuple[list[np.ndarray], list[float]]:  # fmt: skip
         """Linearised inequality rows ``A dq >= b`` at the last :meth:`tracking_rows` configuration.
 
-        Sole corners near the terrain stay on or above it; near self-collision pairs stay apart.
+        Sole spheres near the terrain stay on or above it (:func:`sole_sphere_gaps`: a pitched foot's
+        capsule ends reach below its flat-foot corners); near self-collision pairs stay apart.
         The first ``self.terrain_rows`` rows are the terrain ones; ``sole``: points per foot (default
         the four sole corners).
         """
         m, d = self.m, self.d
         A_rows, a_lo = [], []
-        for fb in self.feet:  # all four sole corners of a foot in one terrain query
-            R = d.xmat[fb].reshape(3, 3)
-            r = (self.sole if sole is None else sole) @ R.T
-            p = d.xpos[fb] + r
-            h = terrain.height(p[:, :2], dilated=dilated)
-            near = np.isfinite(h) & (p[:, 2] - h < terrain_act)
+        for fb in self.feet:  # all sole points of a foot in one terrain query
+            gap, r, h = sole_sphere_gaps(d.xpos[fb], d.xmat[fb], self.sole if sole is None else sole,
+                                         self.sole_radius, terrain, dilated)  # fmt: skip
+            near = np.isfinite(h) & (gap < terrain_act)
             if near.any():
                 Jr = self._jacr[fb]
                 i = np.flatnonzero(near)
-                # z rows of J_p - [r]x J_r
+                # z rows of J_p - [r]x J_r at the sphere centres: the lowest point moves with them
                 A_rows += list(self._jacp[fb][2] - (r[i, 0, None] * Jr[1] - r[i, 1, None] * Jr[0]))
-                a_lo += list(h[i] - p[i, 2])
+                a_lo += list(-gap[i])
         self.terrain_rows = len(A_rows)  # the rows after these are self-collision rows
         if len(self.pairs):
             ga, gb = self.pairs[:, 0], self.pairs[:, 1]
@@ -365,8 +397,12 @@ class G1Retargeter:
                 mujoco.mj_integratePos(self.m, q_pred, v, 1.0)
                 q_pred = self._project(q_pred, q_prev, dt)
             q = q_pred.copy()
-            for _ in range(self.iters):
-                q = self._project(self._step(q, t, tg, terrain, q_prev, dt, False, q_pred), q_prev, dt)
+            for i in range(self.iters + EXTRA_ITERS):
+                q_new = self._project(self._step(q, t, tg, terrain, q_prev, dt, False, q_pred), q_prev, dt)
+                moved = np.abs(q_new - q).max()
+                q = q_new
+                if i + 1 >= self.iters and moved < CONVERGED_STEP:
+                    break
             Q[t] = q
             if progress is not None:
                 progress(1)
