@@ -126,10 +126,13 @@ def test_foot_slide_charges_planted_feet_only() -> None:
     contacts[1:3, 0] = True  # the left foot planted in frames 1 and 2
     d = with_contacts(_data(), contacts, None)
     Y = X.copy()
-    Y[2:, I["left_ankle"]] += [W.slide_sigma_m, 0.0, 0.0]  # moves between frames 1 and 2
-    Y[:, I["right_ankle"]] += np.arange(T)[:, None] * 0.1  # the swinging foot may move
+    Y[2:, [I["left_ankle"], I["left_toe"]]] += [W.slide_sigma_m, 0.0, 0.0]  # moves between frames 1 and 2
+    Y[:, [I["right_ankle"], I["right_toe"]]] += np.arange(T)[:, None, None] * 0.1  # the swinging foot may move
     assert _cost(terms.foot_slide, Y, d) == pytest.approx(W.contact / 1.0, rel=1e-6)
     assert _cost(terms.foot_slide, Y, with_contacts(d, None, None)) == 0.0
+    Z = X.copy()
+    Z[2:, I["left_toe"]] += [W.slide_sigma_m, 0.0, 0.0]  # the planted foot swivels about its ankle
+    assert _cost(terms.foot_slide, Z, d) == pytest.approx(W.contact / 2.0, rel=1e-6)
 
 
 def test_foot_floor_holds_planted_ankles_at_the_surface_robustly() -> None:

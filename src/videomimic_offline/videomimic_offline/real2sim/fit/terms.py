@@ -25,6 +25,7 @@ PELVIS = index("pelvis")
 HIPS = (index("left_hip"), index("right_hip"))
 SHOULDERS = (index("left_shoulder"), index("right_shoulder"))
 FEET = (index("left_ankle"), index("right_ankle"))
+TOES = (index("left_toe"), index("right_toe"))
 _PAR = np.array(HUMAN_PARENTS)
 CHILDREN = np.flatnonzero(_PAR >= 0)
 PARENTS = _PAR[CHILDREN]
@@ -130,12 +131,19 @@ def occlusion(X: Tensor, d: FitData, w: FitWeights) -> Tensor:
 
 
 def foot_slide(X: Tensor, d: FitData, w: FitWeights) -> Tensor:
-    """A foot planted in two consecutive frames does not move between them."""
+    """A foot planted in two consecutive frames does not move between them: its ankle and its toe.
+
+    The ankle alone left the planted foot free to swivel about it: on a real clip filmed from
+    behind (glamr, toes hidden behind the heels) the ankles moved 2 mm/frame and the toes 18.
+    """
     if d.contacts is None:
         return X.new_zeros(())
-    vel = X[1:, list(FEET)] - X[:-1, list(FEET)]
     both = d.contacts[1:] * d.contacts[:-1]
-    return w.contact * (both[..., None] * vel**2).sum() / both.sum().clamp(min=1.0) / w.slide_sigma_m**2
+    out = X.new_zeros(())
+    for joints in (FEET, TOES):
+        vel = X[1:, list(joints)] - X[:-1, list(joints)]
+        out = out + (both[..., None] * vel**2).sum()
+    return w.contact * out / 2 / both.sum().clamp(min=1.0) / w.slide_sigma_m**2
 
 
 def foot_floor(X: Tensor, d: FitData, w: FitWeights) -> Tensor:
