@@ -147,6 +147,15 @@ def test_foot_floor_holds_planted_ankles_at_the_surface_robustly() -> None:
     assert _cost(terms.foot_floor, Y, d) == pytest.approx(expect, rel=1e-6)
     plain = dataclasses.replace(W, floor_robust_m=0.0)
     assert _cost(terms.foot_floor, Y, d, plain) == pytest.approx(plain.floor, rel=1e-6)
+    toes = [I["left_toe"], I["right_toe"]]
+    lowest = X[:, toes, 2] - W.floor_sigma_m
+    dt = with_contacts(_data(), np.ones((T, 2), bool), surface, toe_floor=lowest)
+    assert _cost(terms.foot_floor, X, dt, plain) == pytest.approx(0.0, abs=1e-12)
+    Z = X.copy()
+    Z[:, toes, 2] += 0.05  # a heel-down foot's toe above its lowest: free
+    assert _cost(terms.foot_floor, Z, dt, plain) == pytest.approx(0.0, abs=1e-12)
+    Z[:, toes, 2] -= 0.05 + 2 * W.floor_sigma_m  # toes pitched one sigma through the floor
+    assert _cost(terms.foot_floor, Z, dt, plain) == pytest.approx(plain.floor, rel=1e-6)
     Y[:, feet, 2] += 1.0  # a surface a metre off pulls no harder than ~ robust scale / sigma
     assert _cost(terms.foot_floor, Y, d) < W.floor * W.floor_robust_m**2 / W.floor_sigma_m**2 * 1.01
 
