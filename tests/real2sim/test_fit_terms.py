@@ -126,10 +126,13 @@ def test_foot_slide_charges_planted_feet_only() -> None:
     contacts[1:3, 0] = True  # the left foot planted in frames 1 and 2
     d = with_contacts(_data(), contacts, None)
     Y = X.copy()
-    Y[2:, I["left_ankle"]] += [W.slide_sigma_m, 0.0, 0.0]  # moves between frames 1 and 2
-    Y[:, I["right_ankle"]] += np.arange(T)[:, None] * 0.1  # the swinging foot may move
+    Y[2:, [I["left_ankle"], I["left_toe"]]] += [W.slide_sigma_m, 0.0, 0.0]  # moves between frames 1 and 2
+    Y[:, [I["right_ankle"], I["right_toe"]]] += np.arange(T)[:, None, None] * 0.1  # the swinging foot may move
     assert _cost(terms.foot_slide, Y, d) == pytest.approx(W.contact / 1.0, rel=1e-6)
     assert _cost(terms.foot_slide, Y, with_contacts(d, None, None)) == 0.0
+    Z = X.copy()
+    Z[2:, I["left_toe"]] += [W.slide_sigma_m, 0.0, 0.0]  # the planted foot swivels about its ankle
+    assert _cost(terms.foot_slide, Z, d) == pytest.approx(W.contact / 2.0, rel=1e-6)
 
 
 def test_foot_floor_holds_planted_ankles_at_the_surface_robustly() -> None:
@@ -144,6 +147,15 @@ def test_foot_floor_holds_planted_ankles_at_the_surface_robustly() -> None:
     assert _cost(terms.foot_floor, Y, d) == pytest.approx(expect, rel=1e-6)
     plain = dataclasses.replace(W, floor_robust_m=0.0)
     assert _cost(terms.foot_floor, Y, d, plain) == pytest.approx(plain.floor, rel=1e-6)
+    toes = [I["left_toe"], I["right_toe"]]
+    lowest = X[:, toes, 2] - W.floor_sigma_m
+    dt = with_contacts(_data(), np.ones((T, 2), bool), surface, toe_floor=lowest)
+    assert _cost(terms.foot_floor, X, dt, plain) == pytest.approx(0.0, abs=1e-12)
+    Z = X.copy()
+    Z[:, toes, 2] += 0.05  # a heel-down foot's toe above its lowest: free
+    assert _cost(terms.foot_floor, Z, dt, plain) == pytest.approx(0.0, abs=1e-12)
+    Z[:, toes, 2] -= 0.05 + 2 * W.floor_sigma_m  # toes pitched one sigma through the floor
+    assert _cost(terms.foot_floor, Z, dt, plain) == pytest.approx(plain.floor, rel=1e-6)
     Y[:, feet, 2] += 1.0  # a surface a metre off pulls no harder than ~ robust scale / sigma
     assert _cost(terms.foot_floor, Y, d) < W.floor * W.floor_robust_m**2 / W.floor_sigma_m**2 * 1.01
 

@@ -23,12 +23,15 @@ def _bench():  # type: ignore[no-untyped-def]
 
 def test_full_body_rule_and_longest_run() -> None:
     rv = _bench()
-    mp = np.full((4, 33, 3), np.nan)
+    mp = np.full((6, 33, 3), np.nan)
     mp[:, :, :2] = 50.0
     mp[:, :, 2] = 0.9
-    mp[1, 27, 2] = 0.2  # an ankle hidden
+    mp[1, [27, 28], 2] = 0.2  # both ankles hidden
     mp[2, 0, 0] = 130.0  # the nose outside a 120 px wide image
-    assert rv.full_body_samples(mp, 120, 100).tolist() == [True, False, False, True]
+    mp[3, [25, 27], 2] = 0.2  # side view: the far knee and ankle behind the near leg
+    mp[4, 28, 1] = 120.0  # an ankle below a 100 px high image (cut off), though "visible"
+    mp[5, 0, 2] = 0.1  # the face hidden
+    assert rv.full_body_samples(mp, 120, 100).tolist() == [True, False, False, True, False, False]
     assert rv.longest_run_s([True, True, False, True, True, True], 0.2) == pytest.approx(0.6)
     assert rv.longest_run_s([], 0.2) == 0.0
     assert rv._error_line("INFO: Created delegate\nINFO: error: too few points\n") == "too few points"

@@ -61,3 +61,21 @@ def test_several_people_through_pipeline(two_people: np.ndarray, tmp_path: Path)
     )
     p = artifacts.read_npz(d / "persons.npz", schema="videomimic.r2s_persons", max_version=1)
     assert int(p["num_people"]) == 2 and int(p["person"]) == 1
+
+
+def test_span_starts_where_the_legs_show() -> None:
+    """A person walking in from below the frame is reconstructed from the first frame an ankle is in
+    view; gaps inside stay, and a span whose legs never show is kept."""
+    from videomimic_offline.real2sim.persons import legs_span
+
+    T, W, H = 10, 120, 100
+    mp = np.full((T, 33, 3), np.nan)
+    mp[:, :, :2] = 50.0
+    mp[:, :, 2] = 0.9
+    mp[:4, [27, 28], 1] = 130.0  # frames 0-3: the ankles below the image
+    mp[5, [27, 28], 2] = 0.1  # frame 5: hidden (a gap inside the span)
+    mp[8:, 27, 2] = 0.1  # frames 8-9: one ankle in view is enough
+    mp[9:, :, :] = np.nan  # frame 9: nobody found
+    assert legs_span(mp, (0, 9), W, H) == (4, 9)
+    mp[:, [27, 28], 1] = 130.0
+    assert legs_span(mp, (0, 9), W, H) == (0, 9)

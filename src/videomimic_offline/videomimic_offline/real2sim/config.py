@@ -261,6 +261,9 @@ class FitConfig:
     step_min_rise_m: float = 0.08
     #: Ankle joint height above the sole when standing (m), for the floor term and the scene.
     ankle_height_m: float = 0.08
+    #: A planted foot's toe joint stays at least this high above the surface under the foot (a flat
+    #: foot's ball; a rising heel pivots about it); 0 = the toe is free.
+    toe_height_m: float = 0.02
     #: Bidirectional low-pass cutoff (Hz) applied after the optimisation; 0 = off.
     smooth_cutoff_hz: float = 6.0
 

@@ -398,7 +398,10 @@ def _optimize(inp: OptInputs, cfg, t0: float) -> OptResult:  # type: ignore[no-u
 
     def fit_with_feet(X0: np.ndarray, contacts: np.ndarray, surf: np.ndarray):  # type: ignore[no-untyped-def]
         sit, rest = seated(X0, contacts)
-        d = with_contacts(data, contacts, surf + cfg.ankle_height_m, sit if sit.any() else None, np.nan_to_num(rest))
+        d = with_contacts(
+            data, contacts, surf + cfg.ankle_height_m, sit if sit.any() else None, np.nan_to_num(rest),
+            surf + cfg.toe_height_m if cfg.toe_height_m > 0 else None,
+        )  # fmt: skip
         d = with_travel(d, lowpass(X0[:, PELVIS], inp.fps, 1.0), inp.fps, cfg.heading_speed)
         return solve(X0, d, w, cfg.opt_iters)
 

@@ -296,6 +296,31 @@ def run_mediapipe(frames: np.ndarray, crop_boxes: np.ndarray | None, progress: b
     return mp2d, mp3d, masks
 
 
+#: MediaPipe ankle landmarks, and the visibility from which one counts as in view (the fit's own
+#: keypoint threshold, ``FitConfig.min_keypoint_conf``).
+ANKLES_MP, LEGS_VISIBILITY = (27, 28), 0.3
+
+
+def legs_span(mp2d: np.ndarray, span: tuple[int, int], width: int, height: int) -> tuple[int, int]:
+    """``span`` without its leading and trailing frames in which neither ankle is in view.
+
+    A person walking in from an edge of the image (legs below the frame) is reconstructed from the
+    first frame their legs show: the fit can only guess legs it does not see (on a real clip from
+    an elevated static camera, intel, the ankles went 0.3 m under the floor while the man walked
+    in, and the retargeted G1 walked up through the floor). Gaps inside the span stay (the fit
+    bridges them); the span is unchanged when the legs never show.
+    """
+    a, b = span
+    an = mp2d[a:b, list(ANKLES_MP)]
+    with np.errstate(invalid="ignore"):
+        inside = (an[..., 0] >= 0) & (an[..., 0] < width) & (an[..., 1] >= 0) & (an[..., 1] < height)
+        legs = (inside & (an[..., 2] >= LEGS_VISIBILITY)).any(axis=1)
+    idx = np.flatnonzero(legs)
+    if len(idx) < 2:
+        return span
+    return a + int(idx[0]), a + int(idx[-1]) + 1
+
+
 def track_person(
     frames: np.ndarray,
     person: int,
@@ -340,6 +365,7 @@ def track_person(
             f"no person found in {100 * (1 - found.mean()):.0f}% of the frames (need one in at least "
             f"{100 * min_fraction:.0f}%): use a clip where one person is fully visible"
         )
+    span = legs_span(mp2d, span, W, H)
     boxes = np.full((T, 4), np.nan)
     vis = mp2d[..., 2] > 0.3
     for t in np.flatnonzero(found):

@@ -81,14 +81,17 @@ def with_contacts(
     foot_surface: np.ndarray | None,
     seat: np.ndarray | None = None,
     seat_height: np.ndarray | None = None,
+    toe_floor: np.ndarray | None = None,
 ) -> FitData:
-    """A copy of ``d`` with (or without: None) planted feet, the ankle height they rest at, and a seat."""
+    """A copy of ``d`` with (or without: None) planted feet, the ankle height they rest at, a seat,
+    and the lowest height a planted foot's toe may take."""
     from dataclasses import replace
 
     return replace(
         d,
         contacts=None if contacts is None else _t(contacts.astype(float)),
         foot_surface=None if foot_surface is None else _t(foot_surface),
+        toe_floor=None if toe_floor is None else _t(toe_floor),
         seat=None if seat is None else _t(seat.astype(float)),
         seat_height=None if seat_height is None else _t(seat_height),
     )
