@@ -103,26 +103,31 @@ def reconstruct_main(argv: list[str] | None = None) -> int:
 
 @run_tool
 def persons_main(argv: list[str] | None = None) -> int:
+    """Stage 1 only: finding and following the person (masks, tracks; --person picks who)."""
     return _stage_main("persons", "r2s_persons", argv)
 
 
 @run_tool
 def keypoints_main(argv: list[str] | None = None) -> int:
+    """Stages 1-2: + 2D keypoints and the 3D pose prior of the followed person."""
     return _stage_main("keypoints", "r2s_keypoints", argv)
 
 
 @run_tool
 def cameras_main(argv: list[str] | None = None) -> int:
+    """Stages 1-3: + the camera's regime and path (SfM when it translates)."""
     return _stage_main("cameras", "r2s_cameras", argv)
 
 
 @run_tool
 def optimize_main(argv: list[str] | None = None) -> int:
+    """Stages 1-4: + joint fit of the body, camera scale and gravity."""
     return _stage_main("optimize", "r2s_optimize", argv)
 
 
 @run_tool
 def scene_main(argv: list[str] | None = None) -> int:
+    """Stages 1-5: + scene heightfield and mesh (reconstruct adds the outputs)."""
     return _stage_main("scene", "r2s_scene", argv)
 
 
