@@ -8,7 +8,6 @@ metadata, nothing heavy is imported, so it answers in about a second.
 
 from __future__ import annotations
 
-import argparse
 import importlib.metadata
 import json
 import os
@@ -18,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from videomimic_offline import __version__
-from videomimic_offline.cli import run_tool
+from videomimic_offline.cli import argparser, run_tool
 from videomimic_offline.robot import g1
 
 #: (distribution, what needs it). Optional ones a stage can do without say so.
@@ -111,7 +110,7 @@ def table(info: dict[str, object]) -> str:
 @run_tool
 def main(argv: Sequence[str] | None = None) -> int:
     """Versions of the library, Python, ROS 2 and the packages each stage uses; for bug reports."""
-    parser = argparse.ArgumentParser(prog="vm_info", description=__doc__.split("\n\n")[0])
+    parser = argparser("vm_info", __doc__)
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     ns = parser.parse_args(argv)
     info = collect()
