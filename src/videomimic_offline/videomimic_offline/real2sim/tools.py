@@ -159,14 +159,23 @@ def view_main(argv: list[str] | None = None) -> int:
     args = settings.parse_cli(
         ViewCli, argv, prog="r2s_view", description="Show a reconstruction: scene, cameras and the moving body."
     )
+    from videomimic_offline import cli
     from videomimic_offline.real2sim.viewer import serve
     from videomimic_offline.real2sim.visualize import write_snapshot
 
     if args.view.png is not None:
         write_snapshot(args.out, args.view.png)
-        print(args.view.png)
+        cli.finished("r2s_view", f"wrote the snapshot of {args.out}", look=[args.view.png])
         return 0
-    serve(args.out, port=args.view.port, host=args.view.host)
+    try:
+        serve(args.out, port=args.view.port, host=args.view.host)
+    except KeyboardInterrupt:  # the way a viewer ends: not an interrupted job
+        print(file=sys.stderr)
+    cli.finished(
+        "r2s_view",
+        f"served {args.out} on {args.view.host}:{args.view.port} until Ctrl-C",
+        look=[args.out / "overlay.mp4", f"r2s_view {args.out} --png snapshot.png (a still)"],
+    )
     return 0
 
 

@@ -30,7 +30,7 @@ from tqdm import tqdm
 from videomimic_offline import artifacts
 from videomimic_offline.body.model import HEIGHT_RANGE, SHAPE_PARAM_NAMES, BodyShape, build_body, mat_to_quat
 from videomimic_offline.body.skeleton import HUMAN_JOINTS
-from videomimic_offline.cli import argparser, run_tool
+from videomimic_offline.cli import argparser, finished, run_tool
 from videomimic_offline.errors import InputError
 from videomimic_offline.real2sim.synthetic import CAMERA_REGIMES, GENERATOR_VERSION, REGIME_MOTION, SCENE_KINDS
 from videomimic_offline.real2sim.synthetic.camera import (
@@ -344,8 +344,11 @@ def main(argv: list[str] | None = None) -> int:
         portrait=args.portrait,
         focal_mm=args.focal_mm,
     )
-    print(
+    finished(
+        "make_synthetic_clip",
         f"wrote {out} ({args.kind}, {args.camera} camera, {args.seconds:g} s, seed {args.seed}) "
-        f"in {time.perf_counter() - t0:.1f} s"
+        f"in {time.perf_counter() - t0:.1f} s",
+        f"next: reconstruct {out / 'video.mp4'} OUT (gt.npz holds the ground truth to compare with)",
+        look=[out / "video.mp4", out / "meta.json"],
     )
     return 0
