@@ -94,7 +94,8 @@ def test_readme_lists_every_launch_argument() -> None:
 @pytest.mark.ros
 def test_a_graph_that_fails_at_start_leaves_no_bag(tmp_path: Path, ros_domain: int) -> None:
     """Issue #13 item 6: a required node that fails at start stops the graph; the recorder, stopped
-    before anything was recorded, leaves no folder (no bag without metadata.yaml)."""
+    before anything was recorded, leaves no folder; one that recorded something leaves a complete bag
+    (never a folder without metadata.yaml)."""
     bags = tmp_path / "bags"
     res = _launch("deploy", *LIGHT, "record:=true", f"policy:={tmp_path / 'missing.onnx'}",
                   env={"VM_BAG_DIR": str(bags)}, cwd=tmp_path, timeout=180)  # fmt: skip
@@ -104,5 +105,13 @@ def test_a_graph_that_fails_at_start_leaves_no_bag(tmp_path: Path, ros_domain: i
     errors = [x for x in out.splitlines() if "error:" in x]
     assert errors and "missing.onnx" in errors[0], out  # the cause, on one line
     assert "Traceback" not in out and "KeyboardInterrupt" not in out, out
-    assert not bags.exists() or not any(p for p in bags.iterdir() if not p.name.startswith(".")), list(bags.iterdir())
-    assert not bags.exists() or list(bags.iterdir()) == [], list(bags.iterdir())
+    # On a loaded machine the recorder may catch a few messages before the graph stops: then it
+    # must have closed a complete bag. What must never be left is a folder without metadata.
+    from videomimic_offline.report import read_bag
+
+    for bag in sorted(bags.iterdir()) if bags.exists() else []:
+        assert bag.is_dir() and (bag / "metadata.yaml").is_file(), (
+            bag,
+            sorted(bag.iterdir()) if bag.is_dir() else None,
+        )
+        read_bag(bag)  # opens and every message deserializes

@@ -37,11 +37,14 @@ def test_every_camera_regime_reconstructs(regime: str, tmp_path: Path) -> None:
     gt = np.load(clip / "gt.npz")
     out = run_pipeline(clip / "video.mp4", tmp_path / "out", PipelineConfig(height_m=float(gt["height_m"]), **FAST))
     report = artifacts.read_json(out / "report.json")
-    assert report["regime"] in EXPECTED[regime]
+    assert report["camera"]["regime"] in EXPECTED[regime]
     cams = np.load(out / "cameras.npz")
-    assert str(cams["regime"]) == report["regime"] and str(cams["focal_source"]) == report["focal_source"]
+    assert (
+        str(cams["regime"]) == report["camera"]["regime"]
+        and str(cams["focal_source"]) == report["camera"]["focal_source"]
+    )
     m = evaluate_reconstruction(clip, out)
-    print(regime, report["regime"], {k: round(float(v), 3) for k, v in m.items()})
+    print(regime, report["camera"]["regime"], {k: round(float(v), 3) for k, v in m.items()})
     # loose bounds (the bench measures the targets): a world-consistent, upright, metric result
     assert m["wa_mpjpe_mm"] < 150 and m["gravity_err_deg"] < 5 and m["scale_err_pct"] < 10
     scene = json.loads((out / "scene.json").read_text())
@@ -81,8 +84,8 @@ def test_a_real_tripod_clip_reconstructs_and_retargets(shared_video: Path, tmp_p
     cfg = PipelineConfig(max_frames=72, **FAST)
     out = run_pipeline(shared_video / "hybrik_taiji.mp4", tmp_path / "out", cfg)
     report = artifacts.read_json(out / "report.json")
-    assert report["regime"] in ("static", "rotation") and report["focal_source"] == "prior"
-    assert report["num_people"] == 1
+    assert report["camera"]["regime"] in ("static", "rotation") and report["camera"]["focal_source"] == "prior"
+    assert report["persons"]["num_people"] == 1
     motion = artifacts.read_npz(out / "motion.npz", schema="videomimic.human_motion", max_version=1)
     joints, contacts = motion["joints_w"], motion["contacts"]
     assert contacts.mean() > 0.5, "tai chi is mostly standing"

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -218,11 +217,10 @@ def _tool(name: str, *args: str, ok: tuple[int, ...] = (0,)) -> int:
 
 
 def _workspace_tool(package: str, name: str) -> Path:
-    """A workspace executable that scripts/env.sh puts on PATH (``install/<package>/lib/<package>``)."""
-    found = shutil.which(name)
-    if found is None:
-        raise InputError(f"'{name}' ({package}) is not on PATH: run this through ./vm, or source scripts/env.sh")
-    return Path(found)
+    """A workspace executable, found as ``ros2 run`` finds it (``<prefix>/lib/<package>`` on AMENT_PREFIX_PATH)."""
+    from videomimic_offline.toolrun import find_tool
+
+    return find_tool(name, package)
 
 
 # ------------------------------------------------------------------------------------------ CLI

@@ -15,10 +15,10 @@ from videomimic_offline.errors import BackendUnavailableError, InputError
 PACKAGE = "videomimic_offline"
 
 
-def find_tool(name: str) -> Path:
-    """``<prefix>/lib/videomimic_offline/<name>`` on AMENT_PREFIX_PATH."""
+def find_tool(name: str, package: str = PACKAGE) -> Path:
+    """``<prefix>/lib/<package>/<name>`` on AMENT_PREFIX_PATH (what ``ros2 run`` finds; PATH need not hold it)."""
     for prefix in filter(None, os.environ.get("AMENT_PREFIX_PATH", "").split(os.pathsep)):
-        exe = Path(prefix) / "lib" / PACKAGE / name
+        exe = Path(prefix) / "lib" / package / name
         if exe.is_file():
             return exe
     raise BackendUnavailableError(f"console tool '{name}' is not installed: run ./vm build (or source the workspace)")
