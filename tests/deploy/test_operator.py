@@ -49,7 +49,7 @@ def test_operator_drives_the_bridge(tmp_path: Path, ros_domain: int) -> None:
                 time.sleep(0.002)
 
         threading.Thread(target=robot, daemon=True).start()
-        assert _operator("state").stdout.strip() == "bridge mode: damping"
+        assert _operator("state").stdout.startswith("vm_operator: bridge mode: damping\n")
         res = _operator("stand")
         assert res.returncode == 0 and "bridge now in stand" in res.stdout, res.stderr
         res = _operator("estop")

@@ -244,9 +244,11 @@ def resolve_graph(name: str, args: dict[str, str]) -> list[NodeSpec]:
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI entry point."""
     parser = argparse.ArgumentParser(prog="vm_launch", description=__doc__.split("\n\n")[0])
-    parser.add_argument("graph", help="graph / launch file, e.g. deploy or deploy.launch.py")
+    parser.add_argument("graph", help=f"graph / launch file, one of: {', '.join(GRAPHS)} (or deploy.launch.py)")
     parser.add_argument("args", nargs="*", help="launch arguments name:=value")
-    parser.add_argument("--duration", type=float, default=None, help="stop cleanly after this many seconds")
+    parser.add_argument(
+        "--duration", type=float, default=None, help="stop cleanly after this many seconds (default: run until Ctrl-C)"
+    )
     parser.add_argument("--print", action="store_true", help="print the node commands and exit")
     parser.add_argument("--show-args", action="store_true", help="list the launch arguments and exit")
     ns = parser.parse_args(argv)

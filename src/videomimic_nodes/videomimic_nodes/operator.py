@@ -29,6 +29,14 @@ ACTIONS: dict[str, tuple[str | None, str | None]] = {
 }
 
 
+#: What an operator can do next from each bridge mode (the second line of the tool's answer).
+NEXT: dict[str, str] = {
+    "estop": "held until `vm_operator release`, then `vm_operator damp`",
+    "damping": "`vm_operator stand` ramps to the default pose; `vm_operator estop` latches damping",
+    "stand": "`vm_operator policy` hands over to the policy (needs policy:=); `vm_operator damp` goes limp",
+    "policy": "`vm_operator damp` or `vm_operator estop` stops it",
+}
+
 #: Presses of a mode button before giving up (the bridge refuses e.g. START while LowState is stale).
 PRESSES = 3
 
@@ -50,6 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from rclpy.node import Node
     from sensor_msgs.msg import Joy
     from std_msgs.msg import Bool, String
+    from videomimic_offline.cli import finished
     from videomimic_offline.topics import TOPICS
 
     from videomimic_nodes.g1_bridge_node import PARAMS as BRIDGE
@@ -75,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 1
         button, target = ACTIONS[ns.action]
         if ns.action == "state":
-            print(f"bridge mode: {modes[-1]}")
+            finished("vm_operator", f"bridge mode: {modes[-1]}", NEXT.get(modes[-1], NEXT["damping"]))
             return 0
         if ns.action in ("estop", "release"):
             pub = node.create_publisher(Bool, TOPICS["estop"], TOPIC_QOS["estop"])
@@ -95,10 +104,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                     break
         if target is None:
             spin_until(lambda: False, 0.3)  # let the message out before this process goes away
-            print(f"e-stop released (bridge mode: {modes[-1]}); `vm_operator damp` returns to damping")
+            finished(
+                "vm_operator", f"e-stop released (bridge mode: {modes[-1]})", "`vm_operator damp` returns to damping"
+            )
             return 0
         if spin_until(lambda: modes[-1] == target, ns.timeout):
-            print(f"{ns.action}: bridge now in {target}")
+            finished("vm_operator", f"{ns.action}: bridge now in {target}", NEXT[target])
             return 0
         print(f"vm_operator: {ns.action} sent, but the bridge stays in {modes[-1]} (refused; see its log)",
               file=sys.stderr)  # fmt: skip

@@ -11,7 +11,6 @@ atomically as each task finishes, so nothing finished is ever lost.
 
 from __future__ import annotations
 
-import argparse
 import os
 import time
 import traceback
@@ -20,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from videomimic_offline import artifacts
-from videomimic_offline.cli import EXIT_UNUSABLE, finished, run_tool
+from videomimic_offline.cli import EXIT_UNUSABLE, argparser, finished, run_tool
 from videomimic_offline.contracts.feasibility import FILE as FEASIBILITY
 from videomimic_offline.contracts.feasibility import Feasibility, read_feasibility
 from videomimic_offline.errors import InputError, VideomimicError
@@ -165,13 +164,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Exit status: 0 every clip usable, 3 all processed but some not usable, 1 some failed.
     """
-    parser = argparse.ArgumentParser(prog="vm_batch", description=__doc__.split("\n\n")[0])
+    from videomimic_offline.real2sim.config import PipelineConfig
+
+    parser = argparser("vm_batch", __doc__)
     parser.add_argument("videos", type=Path, help="folder of videos (or of <clip>/video.mp4)")
     parser.add_argument("out", type=Path, help="output folder: one sub-folder per clip + batch_summary.json")
     parser.add_argument("--address", default=None, help="Ray cluster address (default: RAY_ADDRESS or a local Ray)")
     parser.add_argument("--num-cpus", type=int, default=None, help="local Ray CPUs (default: all)")
     parser.add_argument("--no-retarget", action="store_true", help="reconstruction only")
-    parser.add_argument("--height-m", type=float, default=None, help="height of the person in every clip, metres")
+    parser.add_argument(
+        "--height-m",
+        type=float,
+        default=None,
+        help="height of the person in every clip, metres (default: "
+        f"each clip's person is taken to be {PipelineConfig().height_prior_m:.2f} m, and its report says so)",
+    )
     ns = parser.parse_args(argv)
     config = {"height_m": ns.height_m} if ns.height_m else {}
     rows = run_batch(ns.videos, ns.out, config, address=ns.address, num_cpus=ns.num_cpus, retarget=not ns.no_retarget)

@@ -3,6 +3,7 @@ closing summary (what the tool did and where to look)."""
 
 from __future__ import annotations
 
+import argparse
 import functools
 import sys
 from collections.abc import Callable, Sequence
@@ -34,6 +35,29 @@ def run_tool(func: F) -> F:
         sys.exit(code or 0)
 
     return wrapper  # type: ignore[return-value]
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """``--help`` of an argparse tool: each option's help ends with its default (unless it names one
+    itself, or the default is None / a flag's False) or "(required)"; argparse lists ``choices`` in
+    the option's metavar. (The tyro tools get the same from :func:`videomimic_offline.settings.parse_cli`.)"""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        default = action.default
+        if action.required and action.option_strings:
+            return f"{text} (required)".lstrip()
+        if default is None or default is argparse.SUPPRESS or isinstance(default, bool) or "default" in text:
+            return text
+        return f"{text} (default: %(default)s)".lstrip()
+
+
+def argparser(prog: str, doc: str | None, **kwargs: object) -> argparse.ArgumentParser:
+    """The argparse parser of a console tool: named ``prog`` in its usage line, described by the first
+    paragraph of ``doc``, with :class:`HelpFormatter`. Every option should have a ``help`` (argparse
+    prints nothing, not even the default, for an option without one)."""
+    description = (doc or "").strip().split("\n\n")[0] or None
+    return argparse.ArgumentParser(prog=prog, description=description, formatter_class=HelpFormatter, **kwargs)
 
 
 #: Exit status of a tool that wrote its outputs but whose verdict says they are not fit for use

@@ -12,7 +12,6 @@ is recorded in ``main_job.json`` (:mod:`contracts.report_inputs`), from which th
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
@@ -23,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from videomimic_offline.cli import EXIT_UNUSABLE, finished, run_tool
+from videomimic_offline.cli import EXIT_UNUSABLE, argparser, finished, run_tool
 from videomimic_offline.contracts.report_inputs import FILE as RUN_FILE
 from videomimic_offline.contracts.report_inputs import ReportInputs, write_report_inputs
 from videomimic_offline.errors import InputError, VideomimicError
@@ -258,11 +257,16 @@ def run(ctx: Context) -> dict[str, str]:
 
 @run_tool
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="vm_main_job", description=__doc__.split("\n\n")[0])
+    parser = argparser("vm_main_job", __doc__)
     parser.add_argument("--video", type=Path, default=None, help="your video (default: the embedded generated clip)")
-    parser.add_argument("--height-m", type=float, default=None, help="the person's height in metres (metric ruler)")
+    parser.add_argument(
+        "--height-m",
+        type=float,
+        default=None,
+        help="the person's height in metres, the metric ruler (default: the prior, said on the terminal)",
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT})")
-    parser.add_argument("--deploy-seconds", type=float, default=20.0, help="simulated deploy run length")
+    parser.add_argument("--deploy-seconds", type=float, default=20.0, help="simulated deploy run length, s")
     parser.add_argument("--train-iterations", type=int, default=2, help="iterations per training stage (CPU scale)")
     ns = parser.parse_args(argv)
     ctx = Context(out=ns.out.resolve(), video=ns.video, height_m=ns.height_m, deploy_seconds=ns.deploy_seconds,

@@ -191,5 +191,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {ns.bag} is not a bag (no metadata.yaml)", file=sys.stderr)
         return 2
     c = check_deploy(ns.bag, ns.scene, tol=ns.tol)
-    print(c.to_json() if ns.json else summary(c))
+    if ns.json:
+        print(c.to_json())
+    else:
+        from videomimic_offline.cli import finished
+
+        lines = summary(c).splitlines()  # spawn, stand, falls, then the problems
+        verdict = "physically sensible" if c.ok else f"NOT physically sensible: {c.problems[0]}"
+        finished("vm_deploy_check", f"{ns.bag}: {verdict}", *lines[:3], *(f"{len(c.problems) - 1} more problem(s)"
+                 for _ in range(len(c.problems) > 1)))  # fmt: skip
     return 0 if c.ok else 1

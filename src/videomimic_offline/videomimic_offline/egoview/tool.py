@@ -9,12 +9,13 @@ the sensor's range) are marked invalid. See ``egoview/render.py`` for the artifa
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from videomimic_offline import artifacts, settings
-from videomimic_offline.cli import run_tool
+from videomimic_offline.cli import finished, run_tool
 from videomimic_offline.errors import ConfigError, InputError
 from videomimic_offline.robot import g1
 from videomimic_offline.settings import setting
@@ -84,7 +85,6 @@ def render_egoview(cfg: EgoviewConfig) -> Path:
     key = artifacts.hash_inputs(settings.cache_key(cfg), video)
     out = Path(cfg.out)
     if artifacts.stage_done(out, key):
-        print(f"{out}: up to date (same motion, scene and settings)")
         return out
     motion = read_robot_motion(cfg.robot_motion)
     times, poses = head_camera_poses(motion, cfg.fps)
@@ -113,13 +113,23 @@ def render_egoview(cfg: EgoviewConfig) -> Path:
         artifacts.write_json(tmp / "info.json", info)
         settings.save_resolved(cfg, tmp / "config.json")
         artifacts.mark_stage(tmp, "egoview", key)
-    print(f"wrote {out}/egoview.mp4 and egoview.npz: {len(poses)} frames {cfg.width}x{cfg.height} at "
-          f"{cfg.fps:g} fps, {100 * info['valid_fraction']:.0f}% valid depth, rendered at {fps_render:.0f} fps")  # fmt: skip
     return out
 
 
 @run_tool
 def main(argv: Sequence[str] | None = None) -> int:
     cfg = settings.parse_cli(EgoviewConfig, argv, prog="render_egoview", description=__doc__.split("\n\n")[0])
-    render_egoview(cfg)
+    started = time.time()
+    out = render_egoview(cfg)
+    info = artifacts.read_json(out / "info.json")
+    fresh = (out / "info.json").stat().st_mtime >= started - 1.0
+    finished(
+        "render_egoview",
+        f"{'wrote' if fresh else 'reused (same motion, scene and settings)'} {out}: {info['frames']} frames "
+        f"{info['image_size'][0]}x{info['image_size'][1]} at {cfg.fps:g} fps",
+        f"{100 * info['valid_fraction']:.0f} % of the pixels have depth (the rest: no reconstructed surface or out "
+        f"of range); scene from {info['scene_geometry']}"
+        + (f", rendered at {info['render_fps']:.0f} fps" if fresh else ""),
+        look=[out / "egoview.mp4", out / "egoview.npz"],
+    )
     return 0

@@ -103,26 +103,31 @@ def reconstruct_main(argv: list[str] | None = None) -> int:
 
 @run_tool
 def persons_main(argv: list[str] | None = None) -> int:
+    """Stage 1 only: finding and following the person (masks, tracks; --person picks who)."""
     return _stage_main("persons", "r2s_persons", argv)
 
 
 @run_tool
 def keypoints_main(argv: list[str] | None = None) -> int:
+    """Stages 1-2: + 2D keypoints and the 3D pose prior of the followed person."""
     return _stage_main("keypoints", "r2s_keypoints", argv)
 
 
 @run_tool
 def cameras_main(argv: list[str] | None = None) -> int:
+    """Stages 1-3: + the camera's regime and path (SfM when it translates)."""
     return _stage_main("cameras", "r2s_cameras", argv)
 
 
 @run_tool
 def optimize_main(argv: list[str] | None = None) -> int:
+    """Stages 1-4: + joint fit of the body, camera scale and gravity."""
     return _stage_main("optimize", "r2s_optimize", argv)
 
 
 @run_tool
 def scene_main(argv: list[str] | None = None) -> int:
+    """Stages 1-5: + scene heightfield and mesh (reconstruct adds the outputs)."""
     return _stage_main("scene", "r2s_scene", argv)
 
 
@@ -154,14 +159,23 @@ def view_main(argv: list[str] | None = None) -> int:
     args = settings.parse_cli(
         ViewCli, argv, prog="r2s_view", description="Show a reconstruction: scene, cameras and the moving body."
     )
+    from videomimic_offline import cli
     from videomimic_offline.real2sim.viewer import serve
     from videomimic_offline.real2sim.visualize import write_snapshot
 
     if args.view.png is not None:
         write_snapshot(args.out, args.view.png)
-        print(args.view.png)
+        cli.finished("r2s_view", f"wrote the snapshot of {args.out}", look=[args.view.png])
         return 0
-    serve(args.out, port=args.view.port, host=args.view.host)
+    try:
+        serve(args.out, port=args.view.port, host=args.view.host)
+    except KeyboardInterrupt:  # the way a viewer ends: not an interrupted job
+        print(file=sys.stderr)
+    cli.finished(
+        "r2s_view",
+        f"served {args.out} on {args.view.host}:{args.view.port} until Ctrl-C",
+        look=[args.out / "overlay.mp4", f"r2s_view {args.out} --png snapshot.png (a still)"],
+    )
     return 0
 
 

@@ -21,7 +21,6 @@ without a seat).
 
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 
@@ -31,7 +30,7 @@ from tqdm import tqdm
 from videomimic_offline import artifacts
 from videomimic_offline.body.model import HEIGHT_RANGE, SHAPE_PARAM_NAMES, BodyShape, build_body, mat_to_quat
 from videomimic_offline.body.skeleton import HUMAN_JOINTS
-from videomimic_offline.cli import run_tool
+from videomimic_offline.cli import argparser, finished, run_tool
 from videomimic_offline.errors import InputError
 from videomimic_offline.real2sim.synthetic import CAMERA_REGIMES, GENERATOR_VERSION, REGIME_MOTION, SCENE_KINDS
 from videomimic_offline.real2sim.synthetic.camera import (
@@ -306,12 +305,14 @@ def load_gt(clip_dir: Path) -> dict[str, np.ndarray]:
 @run_tool
 def main(argv: list[str] | None = None) -> int:
     """``make_synthetic_clip``: render a ground-truth clip folder."""
-    ap = argparse.ArgumentParser(
-        prog="make_synthetic_clip",
-        description="Render a synthetic clip (textured person on stairs/curb/bench/chair/ledge, filmed in "
+    ap = argparser(
+        "make_synthetic_clip",
+        "Render a synthetic clip (textured person on stairs/curb/bench/chair/ledge, filmed in "
         "one of the casual phone-camera regimes) with ground truth: DIR/video.mp4, DIR/gt.npz, DIR/meta.json.",
     )
-    ap.add_argument("--kind", choices=SCENE_KINDS, default="stairs_up")
+    ap.add_argument(
+        "--kind", choices=SCENE_KINDS, default="stairs_up", help="what the person climbs, steps on or sits on"
+    )
     ap.add_argument(
         "--camera",
         choices=CAMERA_REGIMES,
@@ -319,13 +320,13 @@ def main(argv: list[str] | None = None) -> int:
         help="camera regime: orbit (the original benchmark), tripod (static), pan_tilt (rotation only), "
         "handheld_still (cm drift + shake), follow_behind (walking behind the person)",
     )
-    ap.add_argument("--seconds", type=float, default=4.0)
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seconds", type=float, default=4.0, help="clip length, s")
+    ap.add_argument("--seed", type=int, default=0, help="random seed (person, texture, camera path)")
     ap.add_argument("--width", type=int, default=None, help="default 640 (orbit 640x480, other regimes 640x360)")
-    ap.add_argument("--height", type=int, default=None)
+    ap.add_argument("--height", type=int, default=None, help="default from --width and the regime's aspect")
     ap.add_argument("--portrait", action="store_true", help="portrait video: the long side vertical")
     ap.add_argument("--focal-mm", type=float, default=None, help="lens, 35 mm equivalent (default random 24-28)")
-    ap.add_argument("--fps", type=float, default=30.0)
+    ap.add_argument("--fps", type=float, default=30.0, help="frames per second")
     ap.add_argument("--height-m", type=float, default=None, help="person height (1.5-1.95 m); random by default")
     ap.add_argument("--out", type=Path, required=True, help="output clip folder (replaced if it exists)")
     args = ap.parse_args(argv)
@@ -343,8 +344,11 @@ def main(argv: list[str] | None = None) -> int:
         portrait=args.portrait,
         focal_mm=args.focal_mm,
     )
-    print(
+    finished(
+        "make_synthetic_clip",
         f"wrote {out} ({args.kind}, {args.camera} camera, {args.seconds:g} s, seed {args.seed}) "
-        f"in {time.perf_counter() - t0:.1f} s"
+        f"in {time.perf_counter() - t0:.1f} s",
+        f"next: reconstruct {out / 'video.mp4'} OUT (gt.npz holds the ground truth to compare with)",
+        look=[out / "video.mp4", out / "meta.json"],
     )
     return 0
