@@ -18,7 +18,7 @@ Every shell code block (```bash / sh / shell / console) of ``README.md``, ``DEVE
   wait for a running bridge) are checked by parse only: what runs them is named in ``EXPENSIVE``.
 
 A block the checker cannot read carries ``<!-- not-checked: why -->`` on the line before its fence;
-an unmarked block it cannot check fails. Inline commands (```./vm demo --video ...```) are checked the
+an unmarked block it cannot check fails. Inline commands (`./vm demo --video ...`) are checked the
 same way for programs and options (their metasyntax ``VIDEO``, ``[--x]``, ``a|b`` allowed), not run.
 """
 
