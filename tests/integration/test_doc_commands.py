@@ -579,6 +579,18 @@ def test_every_tool_named_in_the_docs_is_installed() -> None:
     assert len(named) >= 15 and named <= tools, named - tools
 
 
+def test_vm_shell_puts_the_tools_on_path() -> None:
+    """docs/training.md: "`. scripts/env.sh` (and `./vm shell`) puts the tools on PATH" (issue 16 found
+    neither did). From a shell without the workspace on PATH, as a new terminal is."""
+    tools = ["train_mpt", "reconstruct", "retarget", "vm_launch", "vm_info"]
+    env = {"HOME": os.environ.get("HOME", "/tmp"), "PATH": "/usr/local/bin:/usr/bin:/bin", "VM_SETUP_DONE": "1"}
+    script = "".join(f"command -v {t} || echo MISSING {t}\n" for t in tools) + "exit\n"
+    res = subprocess.run([str(REPO / "vm"), "shell"], input=script, capture_output=True, text=True, cwd=REPO,
+                         env=env, timeout=60)  # fmt: skip
+    assert res.returncode == 0, res.stderr[-1000:]
+    assert "MISSING" not in res.stdout and all(f"/{t}\n" in res.stdout for t in tools), res.stdout[-1500:]
+
+
 def test_lint_is_clean() -> None:
     """`./vm lint`: ruff check + ruff format --check over the whole repository."""
     res = _run([str(REPO / "vm"), "lint"], timeout=300)
