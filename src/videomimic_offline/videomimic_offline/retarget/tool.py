@@ -70,6 +70,12 @@ def _summary(cfg: RetargetTool, rep: Feasibility, frames: int, extra: list[str],
     return 0 if rep.usable else cli.EXIT_UNUSABLE
 
 
+def _solver_code() -> str:
+    """Digest of this package's source: a solver fix invalidates motions kept from before it (the key
+    used to hold only inputs and settings, so a fixed solver reused an old, unusable motion)."""
+    return artifacts.hash_inputs(*sorted(str(f) for f in Path(__file__).parent.glob("*.py")))
+
+
 @cli.run_tool
 def main(argv: list[str] | None = None) -> int:
     cfg = settings.parse_cli(RetargetTool, argv, prog="retarget", description=__doc__)
@@ -83,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     from videomimic_offline.retarget.pipeline import retarget
     from videomimic_offline.retarget.terrain import flat, from_field
 
-    key = artifacts.hash_inputs("retarget", settings.cache_key(cfg))
+    key = artifacts.hash_inputs("retarget", _solver_code(), settings.cache_key(cfg))
     if not cfg.force and artifacts.stage_done(cfg.out, key):
         rep = read_feasibility(cfg.out / FEASIBILITY)
         return _summary(
