@@ -39,11 +39,16 @@ def test_armature_is_the_reflected_motor_inertia_mjlab_uses() -> None:
 
 
 def _hfield_pos(model: mujoco.MjModel) -> np.ndarray:
-    """World position of the model's one heightfield geom."""
-    (geom,) = [i for i in range(model.ngeom) if model.geom_type[i] == mujoco.mjtGeom.mjGEOM_HFIELD]
+    """Lowest corner of the model's terrain: its one heightfield (training's patch) or the tiles the
+    deploy simulator splits it into (``sim.terrain.add_heightfield_tiles``): each tile sits at its
+    own centre and its own lowest height, so the whole field's corner is the least over the tiles."""
+    geoms = [i for i in range(model.ngeom) if model.geom_type[i] == mujoco.mjtGeom.mjGEOM_HFIELD]
+    assert geoms, "no heightfield in the model"
     data = mujoco.MjData(model)
     mujoco.mj_kinematics(model, data)
-    return data.geom_xpos[geom].copy()
+    half = np.array([model.hfield_size[model.geom_dataid[g]][:2] for g in geoms])
+    corners = data.geom_xpos[geoms, :2] - half
+    return np.array([corners[:, 0].min(), corners[:, 1].min(), data.geom_xpos[geoms, 2].min()])
 
 
 def _command(targets23: np.ndarray) -> MotorArrays:

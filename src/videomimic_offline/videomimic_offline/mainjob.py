@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -136,6 +137,34 @@ def step_train(ctx: Context) -> None:
     artifacts.write_json(marker, {"input_hash": key, "student": str(student)})
 
 
+#: how long the deploy graph may take to start recording (nodes, DDS discovery, the simulator's scene)
+DEPLOY_START_TIMEOUT_S = 300.0
+
+
+def _record_for(proc: subprocess.Popen, run_dir: Path, seconds: float) -> int:
+    """Let the graph record ``seconds`` from the moment its recorder opened the bag, then stop it as
+    Ctrl-C would (SIGINT to the runner, which stops every node and closes the bag); its exit code.
+
+    The seconds used to be the runner's ``--duration``, counted from its own start: on a loaded
+    machine a 3 s deploy ended while the nodes were still starting, and no bag was written at all.
+    """
+    deadline = time.monotonic() + DEPLOY_START_TIMEOUT_S
+    while proc.poll() is None and not any(p.is_dir() for p in run_dir.iterdir()):
+        if time.monotonic() > deadline:
+            break  # never started recording: stop it; the caller reports the missing bag and the log
+        time.sleep(0.2)
+    end = time.monotonic() + seconds
+    while proc.poll() is None and time.monotonic() < end:
+        time.sleep(0.2)
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        try:
+            return proc.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    return proc.wait()
+
+
 def step_deploy(ctx: Context) -> None:
     """The deploy graph in simulation on the reconstructed scene, recorded to a rosbag, then checked for
     physical sense: the robot spawns where the retargeted motion starts (on the terrain, facing its way),
@@ -151,14 +180,13 @@ def step_deploy(ctx: Context) -> None:
     run_dir.mkdir(parents=True)
     scene = ctx.artifacts["recon"] / "heightfield.npz"
     cmd = [str(launcher), "deploy", "sim:=true", "record:=true", "joy_script:=joy_demo.yaml", f"scene:={scene}",
-           f"spawn:={ctx.artifacts['robot_motion']}", f"policy:={ctx.artifacts['policy']}",
-           "--duration", str(ctx.deploy_seconds)]  # fmt: skip
+           f"spawn:={ctx.artifacts['robot_motion']}", f"policy:={ctx.artifacts['policy']}"]  # fmt: skip
     env = {**os.environ, "VM_BAG_DIR": str(run_dir)}
     log_path = run_dir / "launch.log"
     with open(log_path, "w") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
         try:
-            rc = proc.wait()
+            rc = _record_for(proc, run_dir, ctx.deploy_seconds)
         except KeyboardInterrupt:  # Ctrl-C reached the graph too (same process group): let it close the bag
             proc.wait()
             raise
@@ -266,7 +294,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="the person's height in metres, the metric ruler (default: the prior, said on the terminal)",
     )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT})")
-    parser.add_argument("--deploy-seconds", type=float, default=20.0, help="simulated deploy run length, s")
+    parser.add_argument(
+        "--deploy-seconds", type=float, default=20.0, help="seconds of deploy recording (from bag open)"
+    )
     parser.add_argument("--train-iterations", type=int, default=2, help="iterations per training stage (CPU scale)")
     ns = parser.parse_args(argv)
     ctx = Context(out=ns.out.resolve(), video=ns.video, height_m=ns.height_m, deploy_seconds=ns.deploy_seconds,
