@@ -284,8 +284,10 @@ def show_args(graph_name: str) -> None:
     stem = _stem(graph_name)
     if stem not in GRAPHS:
         raise GraphError(f"unknown graph '{graph_name}'; known: {', '.join(f'{g}.launch.py' for g in GRAPHS)}")
-    for key, (default, doc) in GRAPHS[stem][1].items():
-        print(f"  {key}:={default!r:12} {doc}")
+    shown = {key: f"{key}:={default!r}" for key, (default, _doc) in GRAPHS[stem][1].items()}
+    width = max(map(len, shown.values()))
+    for key, (_default, doc) in GRAPHS[stem][1].items():
+        print(f"  {shown[key]:<{width}}  {doc}")
 
 
 def run(runner: GraphRunner, duration: float | None = None) -> int:

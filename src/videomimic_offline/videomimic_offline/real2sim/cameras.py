@@ -7,12 +7,16 @@ with the person masked out and
 - **rotation** (pan, tilt, a hand that turns but stays put): one homography per frame pair
   explains every background track to within ``parallax_px``; rotations come from those
   homographies (``rotation_track``), the centre stays fixed;
-- **translating** (walking, orbiting, side tracking): pycolmap SfM on masked keyframes
-  (``run_sfm``), poses interpolated to every frame (slerp rotations, linear centres), up to an
-  unknown scale the joint fit sets with the person's body. When SfM cannot register the clip the
-  rotations still come from the background and the centre is held fixed: right for a hand that
-  drifts a few centimetres, wrong for a camera that walks (the person's path then comes out relative
-  to the camera; ``info["path_recovered"]`` is False and the log says so).
+- **translating** (walking, orbiting, side tracking; also a camera that walks for part of the clip
+  only: any half-second window with ``walk_parallax_px`` of parallax): pycolmap SfM on masked
+  keyframes (``run_sfm``), poses interpolated to every frame (slerp rotations, linear centres), up
+  to an unknown scale the joint fit sets with the person's body. SfM's rotations are checked against
+  the two-view rotations of background corners tracked between keyframes (``odometry.py``); where SfM
+  fails or disagrees by more than ``sfm_rotation_check_deg`` (a camera walking behind the person:
+  forward motion), track odometry gives the path instead (``info["camera_model"]``). When neither
+  works the rotations still come from the background and the centre is held fixed: right for a hand
+  that drifts a few centimetres, wrong for a camera that walks (the person's path then comes out
+  relative to the camera; ``info["path_recovered"]`` is False and the log says so).
 
 The focal length is the user's if given, else SfM's (translating), else a rotating camera's
 self-calibration from its homographies when it turned far enough, else the phone prior
@@ -159,10 +163,20 @@ def background_motion(
     return BackgroundMotion(steps, H_steps, static, parallax, windows, len(pts0))
 
 
-def classify_regime(motion: BackgroundMotion, static_px: float, parallax_px: float) -> str:
-    """static / rotation / translating from the background's motion (see the module docstring)."""
+def classify_regime(
+    motion: BackgroundMotion, static_px: float, parallax_px: float, walk_parallax_px: float | None = None
+) -> str:
+    """static / rotation / translating from the background's motion (see the module docstring).
+
+    The median window decides for a camera that translates all along; a camera that walks for part
+    of the clip only (following someone who stops, stands, sits) is translating too when any window's
+    parallax reaches ``walk_parallax_px``: a hand that turns in place never shows that much.
+    """
     if motion.static_px < static_px:
         return "static"
+    walk = [w["parallax_px"] for w in motion.windows if "parallax_px" in w]
+    if walk_parallax_px is not None and walk and max(walk) >= walk_parallax_px:
+        return "translating"
     if motion.parallax_px < parallax_px:
         return "rotation"
     return "translating"
@@ -248,7 +262,7 @@ def estimate_cameras(
     """
     T, H, W = frames.shape[:3]
     motion = background_motion(frames, masks, fps, cfg.mask_dilate_px)
-    found = classify_regime(motion, cfg.static_px, cfg.parallax_px)
+    found = classify_regime(motion, cfg.static_px, cfg.parallax_px, cfg.walk_parallax_px)
     use = cfg.regime or found
     info: dict = {
         "regime_measured": found,
@@ -267,16 +281,13 @@ def estimate_cameras(
         f, src = (focal_px, "given") if focal_px else (f_prior, "prior")
         return CameraTrack(intrinsics(f), np.tile(np.eye(4), (T, 1, 1)), *empty, "static", src, info)
     if use == "translating":
-        try:
-            ct = run_sfm(frames, masks, work, cfg, focal_px, progress)
-            ct.info = {**info, "camera_model": "sfm"}
+        ct = _translating(frames, masks, fps, work, cfg, focal_px, f_prior, info, progress)
+        if ct is not None:
             return ct
-        except InputError as exc:
-            # the background could not carry SfM (too little parallax or texture): rotations from
-            # the background, the centre held fixed (see the module docstring)
-            log.warning("SfM failed (%s); using background rotations with a fixed camera centre", exc)
-            info["sfm_error"] = str(exc)
-            info["path_recovered"] = False
+        # neither SfM nor odometry could follow the background (too little parallax or texture):
+        # rotations from the background, the centre held fixed (see the module docstring)
+        log.warning("no camera path (%s); using background rotations with a fixed camera centre", info["sfm_error"])
+        info["path_recovered"] = False
     if focal_px:
         f, src = focal_px, "given"
     else:
@@ -285,6 +296,62 @@ def estimate_cameras(
         f, src = (f_est, "rotation") if f_est is not None else (f_prior, "prior")
     info["camera_model"] = "rotation" if use == "rotation" else "rotation (SfM failed: fixed centre)"
     return CameraTrack(intrinsics(f), rotation_track(motion, intrinsics(f), T), *empty, use, src, info)
+
+
+def _translating(
+    frames: np.ndarray,
+    masks: np.ndarray,
+    fps: float,
+    work: Path,
+    cfg: CamerasConfig,
+    focal_px: float | None,
+    f_prior: float,
+    info: dict,
+    progress: bool,
+) -> CameraTrack | None:
+    """A translating camera: SfM, checked against two-view rotations of tracked background corners;
+    track odometry (``odometry.py``) where SfM fails or disagrees; None where neither works (``info``
+    then says why)."""
+    from videomimic_offline.real2sim import odometry
+
+    T, H, W = frames.shape[:3]
+    keys = np.unique(np.linspace(0, T - 1, min(cfg.sfm_keyframes, T)).round().astype(int))
+    gray = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames]
+    bg = _background(masks, cfg.mask_dilate_px)
+    obs = odometry.keyframe_tracks(gray, bg, keys, max(1, int(round(fps / 15))))
+    gap = max(1, int(round(0.5 * fps / max(1.0, (T - 1) / max(len(keys) - 1, 1)))))
+    try:
+        ct = run_sfm(frames, masks, work, cfg, focal_px, progress)
+        pos = {int(k): n for n, k in enumerate(keys)}
+        R_keys = {pos[int(k)]: ct.T_world_cam[int(k), :3, :3] for k in ct.keyframes if int(k) in pos}
+        err = odometry.sfm_rotation_error_deg(R_keys, odometry.two_view_rotations(obs, ct.K, gap))
+        info["sfm_rotation_check_deg"] = None if err is None else round(err, 3)
+        if err is None or err <= cfg.sfm_rotation_check_deg:
+            ct.info = {**info, "camera_model": "sfm"}
+            return ct
+        log.warning(
+            "SfM's camera rotations differ from the tracked background's by %.1f deg (median over keyframe "
+            "pairs %d apart): using track odometry",
+            err,
+            gap,
+        )
+        info["sfm_error"] = f"rotations {err:.1f} deg from the two-view ones"
+    except InputError as exc:
+        log.warning("SfM failed (%s); trying track odometry", exc)
+        info["sfm_error"] = str(exc)
+    f, src = (focal_px, "given") if focal_px else (f_prior, "prior")
+    K = np.array([[f, 0.0, W / 2], [0.0, f, H / 2], [0.0, 0.0, 1.0]])
+    try:
+        idx, R_wc, c_w, X, where, oinfo = odometry.track_odometry(obs, K)
+    except InputError as exc:
+        info["odometry_error"] = str(exc)
+        return None
+    T_wc = interpolate_poses(keys[idx], R_wc, c_w, T)
+    kf, u, v = where[:, 0].astype(int), np.clip(where[:, 1], 0, W - 1), np.clip(where[:, 2], 0, H - 1)
+    cols = frames[keys[kf], v.astype(int), u.astype(int)].astype(np.uint8).reshape(-1, 3)
+    info.update(oinfo)
+    info["camera_model"] = "track odometry"
+    return CameraTrack(K, T_wc, X, cols, keys[idx], (W, H), "translating", src, info)
 
 
 def run_sfm(

@@ -127,6 +127,10 @@ class CamerasConfig:
     #: The camera counts as rotating (not translating) when one homography per half second explains
     #: 95 % of the background tracks to within this (px).
     parallax_px: float = 2.5
+    #: ... and counts as translating whatever the median when any half-second window shows this much
+    #: parallax (px): a camera that walks behind the person for part of the clip only (it stops when
+    #: they stop) has a low median; a hand held still or turning stayed under 3 px in every window.
+    walk_parallax_px: float = 5.0
     #: Unknown focal: the phone prior, this factor x the longer image side (0.72 = a 26 mm equivalent
     #: lens, the middle of phone main cameras' 24-28 mm, 69 deg across the long side), used when
     #: neither SfM nor a rotating camera's self-calibration gives one; also SfM's start (COLMAP's usual
@@ -144,6 +148,11 @@ class CamerasConfig:
     #: COLMAP camera model when the focal is estimated: SIMPLE_PINHOLE (f, cx, cy) is the most
     #: stable for short clips; SIMPLE_RADIAL adds one distortion term for wide phone lenses.
     sfm_camera_model: SfmCameraModel = "SIMPLE_PINHOLE"
+    #: SfM's cameras are checked against the relative rotations that tracked background corners give
+    #: between keyframes half a second apart (essential matrices); further than this (deg, median over
+    #: the pairs) and track odometry replaces them. Good SfM agrees to ~0.1-0.3 deg; on a
+    #: follow-behind clip SfM drifted 3-4 deg per keyframe.
+    sfm_rotation_check_deg: float = 1.0
     #: The person mask is dilated by this many pixels before masking features (shadows, edges).
     mask_dilate_px: int = 15
 

@@ -137,7 +137,7 @@ class TeacherConfig(StageConfig):
     env: Annotated[EnvSettings, Flat] = field(default_factory=lambda: EnvSettings(randomize=False))
     agent: Annotated[AgentSettings, Flat] = field(default_factory=lambda: AgentSettings(learning_rate=2e-5))
     #: The previous stage's checkpoint or stage folder (needed on the first run only).
-    init: Path | None = setting(None, hashed=False)  # type: ignore[assignment]
+    init: Path | None = setting(None, hashed=False)
 
     STAGE: ClassVar[str] = "teacher"
 
@@ -151,9 +151,9 @@ class DistillConfig(StageConfig):
         default_factory=lambda: AgentSettings(hidden=STUDENT_NET, learning_rate=1e-3, num_learning_epochs=1)
     )
     #: The previous stage's checkpoint or stage folder (needed on the first run only).
-    init: Path | None = setting(None, hashed=False)  # type: ignore[assignment]
+    init: Path | None = setting(None, hashed=False)
     #: Student without heightmap input (the distill and finetune stages and the export must agree).
-    blind: bool = False  # type: ignore[assignment]
+    blind: bool = False
 
     STAGE: ClassVar[str] = "distill"
 
@@ -167,9 +167,9 @@ class FinetuneConfig(StageConfig):
         default_factory=lambda: AgentSettings(hidden=STUDENT_NET, learning_rate=3e-5)
     )
     #: The previous stage's checkpoint or stage folder (needed on the first run only).
-    init: Path | None = setting(None, hashed=False)  # type: ignore[assignment]
+    init: Path | None = setting(None, hashed=False)
     #: Student without heightmap input (the distill and finetune stages and the export must agree).
-    blind: bool = False  # type: ignore[assignment]
+    blind: bool = False
 
     STAGE: ClassVar[str] = "finetune"
 

@@ -158,9 +158,11 @@ def make_mocap(argv: list[str] | None = None) -> int:
     folder = a.out / "mocap" if a.sample_clip else a.out
     paths = generate_mocap(folder, tuple(a.kinds), a.seconds)
     look: list[Path | str] = [folder]
+    did = f"wrote {len(paths)} MoCap clip(s) of {a.seconds:g} s ({', '.join(a.kinds)})"
     if a.sample_clip:
         from videomimic_offline.training.sample_data import make_sample_data
 
         look.append(make_sample_data(a.out, a.seconds)["clip"])
-    finished("make_mocap", f"wrote {len(paths)} MoCap clip(s) of {a.seconds:g} s ({', '.join(a.kinds)})", look=look)
+        did += ", and the sample clip on a 10 cm step (its stand + walk MoCap too)"
+    finished("make_mocap", did, look=look)
     return 0
