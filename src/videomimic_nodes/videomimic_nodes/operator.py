@@ -115,6 +115,9 @@ def main(argv: Sequence[str] | None = None) -> int:
               file=sys.stderr)  # fmt: skip
         return 1
     except KeyboardInterrupt:
+        from videomimic_offline.cli import forget_interrupt
+
+        forget_interrupt()  # else CPython may end the process with -2 instead of 130
         return 130
     finally:
         node.destroy_node()

@@ -31,10 +31,26 @@ def run_tool(func: F) -> F:
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
             print("interrupted: finished stages are kept; re-run to resume", file=sys.stderr)
+            forget_interrupt()
             sys.exit(130)
         sys.exit(code or 0)
 
     return wrapper  # type: ignore[return-value]
+
+
+def forget_interrupt() -> None:
+    """Call after handling a KeyboardInterrupt when the process is to exit with its own status.
+
+    CPython marks an interrupt as unhandled whenever a KeyboardInterrupt leaves code run by
+    ``exec``/``eval`` of a *string* (``dataclasses`` and ``namedtuple`` build their methods that way;
+    so do torch and others, at import and at run time), even if an ``except`` further up then handles
+    it. When ``python -m tool`` ends, ``Py_RunMain`` sees the mark and kills the process with SIGINT:
+    -2 instead of the status passed to ``sys.exit`` (seen in CI: a reconstruction Ctrl-C'd in its
+    'optimize' stage printed "interrupted" and died -2; reproduced with ``try: exec("while True:
+    pass") except KeyboardInterrupt: sys.exit(130)`` → -2 under ``-m``, 130 as a script).
+    Each evaluation of a string clears the mark before it runs, so one of nothing clears it.
+    """
+    exec("pass")  # noqa: S102 - a constant: clears CPython's unhandled-KeyboardInterrupt mark
 
 
 class HelpFormatter(argparse.HelpFormatter):

@@ -171,6 +171,7 @@ def view_main(argv: list[str] | None = None) -> int:
         serve(args.out, port=args.view.port, host=args.view.host)
     except KeyboardInterrupt:  # the way a viewer ends: not an interrupted job
         print(file=sys.stderr)
+        cli.forget_interrupt()
     cli.finished(
         "r2s_view",
         f"served {args.out} on {args.view.host}:{args.view.port} until Ctrl-C",
