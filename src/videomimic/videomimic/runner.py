@@ -143,7 +143,10 @@ class GraphRunner:
         self.specs = list(specs)
         self.log = log
         self.procs: list[_Proc] = []
-        self._stop = threading.Event()
+        # Set from a signal handler: a plain flag. An Event's set() takes the lock that the main thread
+        # holds inside Event.wait(), and a handler run there deadlocked the runner (a Ctrl-C ignored,
+        # the graph orphaned when the caller gave up and killed it).
+        self._stop = False
         names = [s.name for s in self.specs]
         dup = {n for n in names if names.count(n) > 1}
         if dup:
@@ -166,18 +169,18 @@ class GraphRunner:
 
     def request_stop(self, *_: object) -> None:
         """Signal handler: ask the supervision loop to shut the graph down."""
-        self._stop.set()
+        self._stop = True
 
     @property
     def stop_requested(self) -> bool:
-        return self._stop.is_set()
+        return self._stop
 
     def supervise(self, duration: float | None = None) -> int:
         """Wait until a signal, ``duration`` seconds, or a required node's exit; then stop all."""
         deadline = None if duration is None else time.monotonic() + duration
         code = 0
         reported: set[int] = set()
-        while not self._stop.is_set():
+        while not self._stop:
             if deadline is not None and time.monotonic() >= deadline:
                 self._say(f"duration {duration:.1f} s elapsed: shutting down")
                 break
@@ -189,10 +192,10 @@ class GraphRunner:
                 if p.spec.required:
                     self._say(f"required node {p.spec.name} exited with code {rc}: stopping the graph")
                     code = 1
-                    self._stop.set()
+                    self._stop = True
                 else:
                     self._say(f"node {p.spec.name} exited with code {rc} (not required; the graph keeps running)")
-            self._stop.wait(0.05)
+            time.sleep(0.05)
         self.shutdown()
         return code
 

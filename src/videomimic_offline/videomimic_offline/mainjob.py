@@ -156,12 +156,14 @@ def _record_for(proc: subprocess.Popen, run_dir: Path, seconds: float) -> int:
     end = time.monotonic() + seconds
     while proc.poll() is None and time.monotonic() < end:
         time.sleep(0.2)
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGINT)
-        try:
-            return proc.wait(timeout=120)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    for sig, grace in ((signal.SIGINT, 120.0), (signal.SIGTERM, 30.0)):  # the runner stops its nodes on either
+        if proc.poll() is None:
+            proc.send_signal(sig)
+            try:
+                return proc.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                continue
+    proc.kill()  # last resort: its nodes would outlive it
     return proc.wait()
 
 
