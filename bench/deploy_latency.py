@@ -180,7 +180,7 @@ def bench_bridge(seconds: float, bridge_priority: int | None = None) -> tuple[fl
     from rclpy.node import Node
     from sensor_msgs.msg import Joy
     from unitree_hg.msg import LowCmd, LowState
-    from videomimic_nodes.core.realtime import promote_process
+    from videomimic_nodes.core.realtime import at_normal_priority, promote_process
     from videomimic_nodes.ros_common import TOPIC_QOS as Q
     from videomimic_offline.robot import g1
 
@@ -191,7 +191,10 @@ def bench_bridge(seconds: float, bridge_priority: int | None = None) -> tuple[fl
     cmd = [str(exe), "--ros-args", "--params-file", str(REPO / "config" / "deploy.yaml"), "-p", "arm_on_start:=true"]
     if bridge_priority is not None:
         cmd += ["-p", f"realtime_priority:={bridge_priority}"]
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+    # After the first run this process is SCHED_FIFO 70 (promote_process below), and a child would
+    # inherit that: the "normal priority" bridge then ran at 70. Started at normal scheduling, the
+    # bridge takes the priority its parameters give it.
+    proc = subprocess.Popen(at_normal_priority(cmd), stdout=log, stderr=subprocess.STDOUT, env=env)
     rclpy.init()
     node = Node("bench_bridge")
     sent: dict[int, float] = {}

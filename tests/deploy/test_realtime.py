@@ -91,3 +91,24 @@ def test_bridge_node_runs_all_threads_at_its_configured_priority(tmp_path: Path,
         assert all(v == (os.SCHED_FIFO, 60) for v in prios.values()), prios
     finally:
         assert stop_node(proc) == 0, log.read_text()
+
+
+@needs_fifo
+def test_a_child_started_at_normal_priority_does_not_inherit_sched_fifo() -> None:
+    """A helper started by a SCHED_FIFO probe (a CLI query, a 'normal priority' bridge) must not run
+    above the nodes it sits beside: a child inherits the caller's SCHED_FIFO unless told otherwise."""
+    import subprocess
+    import sys
+
+    show = [sys.executable, "-c", "import os; print(os.sched_getscheduler(0), os.sched_getparam(0).sched_priority)"]
+
+    def body():
+        realtime.set_fifo(0, 10)
+        inherited = subprocess.run(show, capture_output=True, text=True, check=True).stdout.split()
+        normal = subprocess.run(realtime.at_normal_priority(show), capture_output=True, text=True, check=True)
+        return inherited, normal.stdout.split()
+
+    inherited, normal = _in_thread(body)
+    assert inherited == [str(os.SCHED_FIFO), "10"]  # what happens without the helper
+    assert normal == [str(os.SCHED_OTHER), "0"]
+    assert realtime.at_normal_priority(show) == show  # this (normal) thread: the command is left as it is

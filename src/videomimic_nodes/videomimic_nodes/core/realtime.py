@@ -14,6 +14,7 @@ docs/real_robot.md). Where it is refused the node runs at normal priority and sa
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 
@@ -59,3 +60,20 @@ def _above(tid: int, priority: int) -> bool:
         return os.sched_getscheduler(tid) == os.SCHED_FIFO and os.sched_getparam(tid).sched_priority >= priority
     except OSError:
         return False
+
+
+def at_normal_priority(cmd: list[str]) -> list[str]:
+    """``cmd`` to start as a child at normal scheduling (SCHED_OTHER) whatever the caller runs at.
+
+    A process started from a SCHED_FIFO thread inherits SCHED_FIFO and its priority: a helper
+    that a real-time probe or bench starts (a "normal priority" bridge, a CLI query) would then
+    run above the nodes it is meant to sit beside, and starve them (seen: 100-380 ms stalls of the
+    bridge, dropping it to damping, from a query process started by a SCHED_FIFO 70 monitor).
+    Uses util-linux's ``chrt``; where it is missing, ``cmd`` is returned unchanged.
+    """
+    try:
+        rt = os.sched_getscheduler(0) in (os.SCHED_FIFO, os.SCHED_RR)
+    except (AttributeError, OSError):
+        return list(cmd)
+    chrt = shutil.which("chrt") if rt else None
+    return [chrt, "--other", "0", *cmd] if chrt else list(cmd)
