@@ -453,7 +453,9 @@ def main() -> int:
 
     domain, _domain_lock = claim_domain()
     os.environ["ROS_DOMAIN_ID"] = str(domain)
-    os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
+    # LOCALHOST unless set: with LOCALHOST, rmw_fastrtps sets the transports itself and ignores an XML
+    # profile (FASTRTPS_DEFAULT_PROFILES_FILE), e.g. one that turns the shared-memory transport off
+    os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
     out: dict[str, object] = {"extra_load_processes": args.load, "phase_s": args.phase_s, "rounds": args.rounds,
                               "query_fifo": args.query_fifo}  # fmt: skip
     load = start_load(args.load)
