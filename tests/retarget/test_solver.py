@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from videomimic_offline.retarget.config import RetargetConfig
+from videomimic_offline.retarget.config import RetargetConfig, StanceConfig
 from videomimic_offline.retarget.keypoints import ANKLE_HEIGHT
 from videomimic_offline.retarget.pipeline import retarget
 from videomimic_offline.retarget.procedural import fk_clip, walking_clip
@@ -36,7 +36,8 @@ def test_staircase_contacts_kept(stairs, stair_holds):
     assert rep.foot_slide_mm_per_frame <= 2.0
     assert rep.max_penetration_mm <= 10.0
     assert rep.limit_violations == 0 and rep.self_collisions == 0
-    # every planted robot foot rests on the tread the person stood on, where the person stood
+    # every planted robot foot rests on the tread the person stood on, near where the person stood
+    # (footholds move within their tread towards the robot's proportions: retarget/targets.fit_stance)
     feet = [res.motion.body_names.index(n) for n in g1.FOOT_LINKS]
     ankle = res.motion.body_pos_w[:, feet]  # (T, 2, 3)
     c = res.targets.contacts
@@ -47,7 +48,9 @@ def test_staircase_contacts_kept(stairs, stair_holds):
     from videomimic_offline.body.skeleton import HUMAN_JOINTS
 
     h = res.targets.human[:, [HUMAN_JOINTS.index("left_ankle"), HUMAN_JOINTS.index("right_ankle")]]
-    assert np.linalg.norm(ankle[..., :2] - h[..., :2], axis=-1)[c].max() < 0.03
+    assert np.abs(stairs.height(ankle[..., :2]) - stairs.height(h[..., :2]))[c].max() < 1e-9
+    reach = RetargetConfig().stance.max_shift
+    assert np.linalg.norm(ankle[..., :2] - h[..., :2], axis=-1)[c].max() < reach + 0.03
     assert (stairs.height(ankle[..., :2])[c] > 0.4).any()  # it did climb to the upper treads
 
 
@@ -126,6 +129,12 @@ def test_a_frame_after_a_jump_is_iterated_until_it_settles():
     heights = scene.surface_height(np.stack([X.ravel(), Y.ravel()], 1)).reshape(X.shape)
     human = HumanMotion(fps=30.0, joints_w=j.astype(np.float64), contacts=motion.contacts.astype(bool),
                         height_m=shape.height_m, source="real2sim:stairs_down:1")  # fmt: skip
-    rep = retarget(human, tr.from_heights(heights, [xs[0], ys[0]], 0.02)).report
+    stairs = tr.from_heights(heights, [xs[0], ys[0]], 0.02)
+    # at the person's footholds (the case this was found on): with the stance fitted (the default),
+    # a swing heel leaving a tread at another time clips its edge by ~5 mm instead
+    rep = retarget(human, stairs, RetargetConfig(stance=StanceConfig(enabled=False))).report
     assert rep.max_penetration_mm < 3.0, rep.max_penetration_mm
+    assert rep.foot_slide_mm_per_frame < 0.25 and rep.self_collisions == 0 and rep.limit_violations == 0
+    rep = retarget(human, stairs).report
+    assert rep.usable and rep.max_penetration_mm < 6.0, rep.max_penetration_mm
     assert rep.foot_slide_mm_per_frame < 0.25 and rep.self_collisions == 0 and rep.limit_violations == 0

@@ -20,7 +20,7 @@ class Weights:
 
     #: Ankle position of a swinging foot.
     foot: float = 50.0
-    #: Ankle position of a planted foot (pinned where the person stood).
+    #: Ankle position of a planted foot (pinned on the surface the person stood on: :class:`StanceConfig`).
     foot_contact: float = 200.0
     #: Orientation of a planted foot (flat on the ground); stronger fights the ankle-pitch limit and slides.
     foot_rot_contact: float = 2.0
@@ -102,6 +102,26 @@ class ContactConfig:
 
 
 @dataclass(frozen=True)
+class StanceConfig:
+    """Footholds at the robot's proportions: each planted foot moves toward the pelvis within its own surface."""
+
+    #: Move footholds (and the pelvis path) so the stance matches the person's scaled to the robot.
+    enabled: bool = True
+    #: The robot's sole keeps this far (m) from the edges of the surface the person stood on.
+    margin: float = 0.03
+    #: A foothold moves at most this far (m) from where the person stood: it bounds how far the
+    #: robot's path strays from the person's on a large surface (a floor), where a stance scaled
+    #: whole would shift the footholds by (1 - scale) times the distance walked.
+    max_shift: float = 0.15
+    #: Search step (m) for the surface's extent around a foothold.
+    step: float = 0.01
+    #: Smoothness of the pelvis path's shift (weight on its second difference per 50 fps frame).
+    smooth: float = 30.0
+    #: Pull of the pelvis path towards the person's (fixes the shift where no foot is planted).
+    prior: float = 0.01
+
+
+@dataclass(frozen=True)
 class RetargetConfig:
     """How a human motion becomes a G1 motion."""
 
@@ -118,11 +138,12 @@ class RetargetConfig:
     weights: Weights = field(default_factory=Weights)
     refine_weights: RefineWeights = field(default_factory=RefineWeights)
     contacts: ContactConfig = field(default_factory=ContactConfig)
+    stance: StanceConfig = field(default_factory=StanceConfig)
 
     def __post_init__(self) -> None:
         if self.iterations < 1 or self.refine_iterations < 1:
             raise ConfigError("iterations and refine_iterations must be >= 1")
-        for group in (self.weights, self.refine_weights, self.contacts):
+        for group in (self.weights, self.refine_weights, self.contacts, self.stance):
             bad = [f.name for f in dataclasses.fields(group) if getattr(group, f.name) < 0]
             if bad:
                 raise ConfigError(f"{type(group).__name__}: {', '.join(bad)} must be >= 0")

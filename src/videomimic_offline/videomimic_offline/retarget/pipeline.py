@@ -61,7 +61,7 @@ def retarget(
     cfg = cfg or RetargetConfig()
     validate(human)
     solver = _solver(cfg.weights, cfg.iterations, cfg.variant)
-    tg = build_targets(human, terrain, solver.sole[:, :2], cfg.contacts)
+    tg = build_targets(human, terrain, solver.sole[:, :2], cfg.contacts, cfg.stance if cfg.stance.enabled else None)
     t0, c0 = time.perf_counter(), time.process_time()
     Q = solver.solve_clip(tg, terrain, progress=progress)
     fallback = 0

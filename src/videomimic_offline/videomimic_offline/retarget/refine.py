@@ -237,6 +237,10 @@ def _penetration(solver: G1Retargeter, q: np.ndarray, terrain: Terrain, sole: np
     pen = 0.0
     for fb in solver.feet:
         gap, _, _ = sole_sphere_gaps(d.xpos[fb], d.xmat[fb], sole, solver.sole_radius, terrain)
+        # and the sole corners themselves, as the feasibility report measures them: on a pitched
+        # swing foot a corner can be over a higher tread than the sphere centre it belongs to
+        corners = d.xpos[fb] + solver.sole @ d.xmat[fb].reshape(3, 3).T
+        gap = np.concatenate([gap, corners[:, 2] - terrain.height(corners[:, :2])])
         gap = gap[np.isfinite(gap)]
         if gap.size:
             pen = max(pen, float(-gap.min()))

@@ -2,7 +2,8 @@
 
 Everything that needs the whole clip is decided here, before the per-frame solve: the human's
 scale (bone lengths over the clip), contact segments and where each planted foot is pinned
-(one xy/yaw per segment, on the terrain surface), and a swing-foot offset that blends smoothly
+(one xy/yaw per segment, on the surface the person stood on, moved within it towards the
+robot's proportions: :func:`fit_stance`), and a swing-foot offset that blends smoothly
 between consecutive anchors so feet never jump at lift-off or touch-down.
 """
 
@@ -15,7 +16,7 @@ import numpy as np
 from videomimic_offline.body.skeleton import HUMAN_JOINTS
 from videomimic_offline.contracts.human_motion import HumanMotion, detect_foot_contacts
 from videomimic_offline.errors import InputError
-from videomimic_offline.retarget.config import ContactConfig
+from videomimic_offline.retarget.config import ContactConfig, StanceConfig
 from videomimic_offline.retarget.keypoints import ANKLE_HEIGHT, TOE_VECTORS, VECTORS, robot_keypoints
 from videomimic_offline.retarget.terrain import Terrain
 
@@ -104,13 +105,16 @@ def _yaw(v: np.ndarray) -> np.ndarray:
 
 
 def build_targets(
-    motion: HumanMotion, terrain: Terrain, sole_xy: np.ndarray, contact: ContactConfig | None = None
-) -> ClipTargets:
+    motion: HumanMotion, terrain: Terrain, sole_xy: np.ndarray, contact: ContactConfig | None = None,
+    stance: StanceConfig | None = None,
+) -> ClipTargets:  # fmt: skip
     """Resample, label contacts, pin planted feet to the terrain, and scale the skeleton to the G1.
 
     ``sole_xy`` (K, 2): sole corner points in the foot frame, used to rest a planted foot on the
     highest cell under its footprint and to check the scene covers it. The motion's own contacts
     are used when it has them; only a motion without labels has them detected (``contact``).
+    ``stance``: move the footholds within their surfaces and the pelvis path towards the person's
+    stance at the robot's size (:func:`fit_stance`); None keeps the person's footholds and path.
     """
     contact = contact or ContactConfig()
     kp = robot_keypoints()
@@ -146,14 +150,12 @@ def build_targets(
     adj[..., 2] -= rest - ANKLE_HEIGHT
     foot_pos = adj.copy()
     foot_yaw = yaw_h.copy()
+    holds = []  # (foot, start, end, xy, yaw, surface height) of each planted segment
     for k, name in enumerate(("left", "right")):
-        segs = _segments(contacts[:, k])
-        offsets = np.full((T, 3), np.nan)
-        for s, e in segs:
+        for s, e in _segments(contacts[:, k]):
             xy = np.median(ankles[s:e, k, :2], axis=0)
             yaw = float(np.angle(np.mean(np.exp(1j * yaw_h[s:e, k]))))
-            c, sn = np.cos(yaw), np.sin(yaw)
-            corners = xy + sole_xy @ np.array([[c, sn], [-sn, c]])
+            corners = xy + sole_xy @ _rot2(yaw).T
             hs = terrain.height(corners, dilated=True)
             if not terrain.known(corners).all():
                 raise InputError(
@@ -161,18 +163,32 @@ def build_targets(
                     f"y={xy[1]:.2f} m (frames {s}-{e - 1} at {OUT_FPS:.0f} fps), outside the heightfield "
                     f"or over unseen cells of {terrain.source or 'the scene'}; reconstruct a larger area or trim the clip"
                 )
-            anchor = np.array([xy[0], xy[1], float(hs.max()) + ANKLE_HEIGHT])
+            holds.append((k, s, e, xy, yaw, float(hs.max())))
+    pelvis_d = np.zeros((T, 2))
+    # where a foot would be at the robot's size, relative to the person's ankle: with the stance
+    # fitted, the robot's pelvis plus the person's ankle offset from the pelvis scaled (else 0)
+    sized = np.zeros((T, 2, 3))
+    if stance is not None and holds and (seat is None or not seat.any()):
+        moved, pelvis_d = fit_stance(human, ankles, holds, scale, terrain, sole_xy, stance)
+        holds = [(k, s, e, xy, yaw, z) for (k, s, e, _, yaw, z), xy in zip(holds, moved, strict=True)]
+        pelvis_xy = human[:, idx("pelvis"), None, :2]
+        sized[..., :2] = pelvis_d[:, None] - (1 - scale) * (ankles[..., :2] - pelvis_xy)
+    for k in range(2):
+        offsets = np.full((T, 3), np.nan)
+        for _, s, e, xy, yaw, z in (h for h in holds if h[0] == k):
+            anchor = np.array([xy[0], xy[1], z + ANKLE_HEIGHT])
             foot_pos[s:e, k] = anchor
             foot_yaw[s:e, k] = yaw
-            offsets[s:e] = anchor - adj[s:e, k]
-        # Swing: the human's foot path plus an offset blended between the neighbouring anchors.
+            offsets[s:e] = anchor - adj[s:e, k] - sized[s:e, k]
+        # Swing: the human's foot path (at the robot's size) plus an offset blended between the
+        # neighbouring anchors.
         have = np.isfinite(offsets[:, 0])
         if have.any():
             t = np.arange(T)
             for ax in range(3):
                 offsets[:, ax] = np.interp(t, t[have], offsets[have, ax])
             swing = ~contacts[:, k]
-            foot_pos[swing, k] = adj[swing, k] + offsets[swing]
+            foot_pos[swing, k] = adj[swing, k] + sized[swing, k] + offsets[swing]
     # No foot target below the surface (a foot flat on the ground has its ankle ANKLE_HEIGHT above it).
     floor = terrain.height(foot_pos[..., :2], dilated=True)
     floor = np.where(np.isfinite(floor), floor, -np.inf)
@@ -190,6 +206,7 @@ def build_targets(
     ground_h = ankles[..., 2].min(axis=1) - rest
     ground_r = foot_pos[..., 2].min(axis=1) - ANKLE_HEIGHT
     pelvis = pelvis_h.copy()
+    pelvis[:, :2] += pelvis_d
     pelvis[:, 2] = ground_r + (pelvis_h[:, 2] - ground_h) * scale + pelvis_lift(human, scale)
     window = None
     if seat is not None and seat.any():  # sitting: the pelvis rests on the seat, not at the scaled height
@@ -233,3 +250,130 @@ def _pelvis_hip_drop(human: np.ndarray) -> float:
     idx = HUMAN_JOINTS.index
     hips = 0.5 * (human[:, idx("left_hip"), 2] + human[:, idx("right_hip"), 2])
     return float(np.median(human[:, idx("pelvis"), 2] - hips))
+
+
+def _rot2(yaw: float) -> np.ndarray:
+    c, s = np.cos(yaw), np.sin(yaw)
+    return np.array([[c, -s], [s, c]])
+
+
+def _on_surface(terrain: Terrain, xy: np.ndarray, yaw: float, z: float, sole: np.ndarray) -> bool:
+    """Whether the robot sole ``sole`` (K, 2, foot frame) at ``xy``/``yaw`` lies wholly on the surface at height ``z``.
+
+    Both the surface and its dilated copy must be at ``z`` under every point: no drop under the
+    sole (a tread's front edge) and no riser within the dilation of it.
+    """
+    p = xy + sole @ _rot2(yaw).T
+    if not terrain.known(p).all():
+        return False
+    return bool(
+        (np.abs(terrain.height(p) - z) < 5e-3).all() and (np.abs(terrain.height(p, dilated=True) - z) < 5e-3).all()
+    )
+
+
+def _sole_grid(sole_xy: np.ndarray, margin: float) -> np.ndarray:
+    """Points over the sole rectangle grown by ``margin`` on every side (foot frame)."""
+    lo, hi = sole_xy.min(0) - margin, sole_xy.max(0) + margin
+    u, v = np.meshgrid(np.linspace(lo[0], hi[0], 7), np.linspace(lo[1], hi[1], 3))
+    return np.stack([u.ravel(), v.ravel()], 1)
+
+
+def foothold_box(
+    terrain: Terrain, xy: np.ndarray, yaw: float, z: float, sole_xy: np.ndarray, cfg: StanceConfig
+) -> np.ndarray:
+    """(2, 2) [[back, forward], [right, left]] bounds (m, foot frame) on moving a foothold within its surface.
+
+    The foothold may move along the foot and across it as long as the robot's sole, grown by
+    ``cfg.margin``, stays on the surface it stood on (the same tread, away from its edges), and
+    no further than ``cfg.max_shift``. A foothold whose sole does not fit there stays put.
+    """
+    sole = _sole_grid(sole_xy, cfg.margin)
+    R = _rot2(yaw)
+    box = np.zeros((2, 2))
+    if not _on_surface(terrain, xy, yaw, z, sole):
+        return box
+    steps = np.arange(cfg.step, cfg.max_shift + 1e-9, cfg.step)
+    for ax in range(2):
+        for side, sign in enumerate((-1.0, 1.0)):
+            reach = 0.0
+            for d in steps:
+                if not _on_surface(terrain, xy + R[:, ax] * sign * d, yaw, z, sole):
+                    break
+                reach = d
+            box[ax, side] = sign * reach
+    # the box's corners must fit too (a tread need not be a rectangle in the foot's frame)
+    for _ in range(8):
+        corners = [R @ [a, b] for a in box[0] for b in box[1]]
+        if all(_on_surface(terrain, xy + c, yaw, z, sole) for c in corners):
+            break
+        box *= 0.5
+    return box
+
+
+def fit_stance(
+    human: np.ndarray, ankles: np.ndarray, holds: list, scale: float, terrain: Terrain, sole_xy: np.ndarray,
+    cfg: StanceConfig,
+) -> tuple[list[np.ndarray], np.ndarray]:  # fmt: skip
+    """Footholds and a pelvis path with the person's stance at the robot's size: (foothold xy per hold, pelvis dxy (T, 2)).
+
+    The robot is ``scale`` times the person, so at the person's footholds its stance is 1/scale
+    too long for its legs and it crouches. As in a motion scaled whole (GMR), each planted foot
+    should be ``scale`` times the person's ankle-to-pelvis offset from the robot's pelvis; here
+    the footholds move only within their own surface (:func:`foothold_box`), and the pelvis
+    follows (``dxy``: the robot pelvis minus the person's). One bounded linear least-squares fit
+    over the clip: per planted frame and foot, foothold - pelvis = scale * (person's ankle - pelvis),
+    with the pelvis path smooth (``cfg.smooth`` on its second difference) and near the person's
+    (``cfg.prior``).
+    """
+    from scipy.optimize import lsq_linear
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.linalg import splu
+
+    T = len(human)
+    P = human[:, HUMAN_JOINTS.index("pelvis"), :2]
+    n_h = len(holds)
+    nv = 2 * n_h + 2 * T  # per hold: shift (along, across) in its foot frame; per frame: pelvis dxy
+    rows, cols, vals, rhs = [], [], [], []
+    r = 0
+
+    def add(entries, b):
+        nonlocal r
+        for c, v in entries:
+            rows.append(r)
+            cols.append(c)
+            vals.append(v)
+        rhs.append(b)
+        r += 1
+
+    lo, hi = np.zeros(2 * n_h), np.zeros(2 * n_h)
+    for j, (k, s, e, xy, yaw, z) in enumerate(holds):
+        box = foothold_box(terrain, xy, yaw, z, sole_xy, cfg)
+        lo[2 * j : 2 * j + 2], hi[2 * j : 2 * j + 2] = box[:, 0], box[:, 1]
+        R = _rot2(yaw)
+        for t in range(s, e):
+            b = scale * (ankles[t, k, :2] - P[t]) + P[t] - xy  # R w - d(t) = b
+            for ax in range(2):
+                add([(2 * j, R[ax, 0]), (2 * j + 1, R[ax, 1]), (2 * n_h + 2 * t + ax, -1.0)], b[ax])
+    for t in range(T):
+        for ax in range(2):
+            add([(2 * n_h + 2 * t + ax, cfg.prior)], 0.0)
+            if 0 < t < T - 1:
+                add([(2 * n_h + 2 * (t + o) + ax, cfg.smooth * c) for o, c in ((-1, 1.0), (0, -2.0), (1, 1.0))], 0.0)
+    A = coo_matrix((vals, (rows, cols)), shape=(r, nv)).tocsc()
+    b = np.array(rhs)
+    # The pelvis shifts are unbounded: eliminate them (a sparse banded solve), then fit the few
+    # bounded foothold shifts by bounded-variable least squares on the reduced, dense problem.
+    Aw, Ad = A[:, : 2 * n_h].toarray(), A[:, 2 * n_h :]
+    lu = splu((Ad.T @ Ad).tocsc())
+    G = lu.solve(np.asarray(Ad.T @ np.column_stack([Aw, b])))  # d = -G[:, :-1] w + G[:, -1]
+    Ar = Aw - Ad @ G[:, :-1]
+    br = b - Ad @ G[:, -1]
+    if n_h and (hi - lo).max() > 1e-9:
+        w = np.clip(lsq_linear(Ar, br, bounds=(lo, hi + 1e-12), method="bvls").x, lo, hi).reshape(-1, 2)
+        # the box bounds each axis; the reach bounds the distance (shrinking towards 0 stays in the box)
+        w = (w * np.minimum(1.0, cfg.max_shift / np.maximum(np.linalg.norm(w, axis=1), 1e-12))[:, None]).ravel()
+    else:
+        w = np.zeros(2 * n_h)
+    x = np.concatenate([w, G[:, -1] - G[:, :-1] @ w])
+    moved = [h[3] + _rot2(h[4]) @ x[2 * j : 2 * j + 2] for j, h in enumerate(holds)]
+    return moved, x[2 * n_h :].reshape(T, 2)
