@@ -9,7 +9,6 @@ with full-size outputs throws the legs about until the G1 falls.
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ import pytest
 pytest.importorskip("rclpy")
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
 
+from graphrun import run_graph  # noqa: E402
 from students import make_student  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
@@ -29,11 +29,9 @@ def _run(tmp: Path, student: Path, seconds: float) -> tuple[Path, str]:
     bags = tmp / "bags"
     env = {**os.environ, "VM_BAG_DIR": str(bags)}
     cmd = [str(VM_LAUNCH), "deploy", "sim:=true", "record:=true", "joy_script:=joy_demo.yaml",
-           f"policy:={student}", "--duration", str(seconds)]  # fmt: skip
-    res = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp, timeout=seconds + 240)
-    log = res.stdout + res.stderr
-    (tmp / "launch.log").write_text(log)
-    assert res.returncode == 0, log[-4000:]
+           f"policy:={student}"]  # fmt: skip
+    rc, log = run_graph(cmd, env, tmp, seconds=seconds)  # counted from the robot's spawn, not the start
+    assert rc == 0, log[-4000:]
     (bag,) = [p for p in bags.iterdir() if not p.name.startswith(".")]
     return bag, log
 
@@ -42,7 +40,7 @@ def test_a_falling_policy_is_caught_and_reported(tmp_path: Path, ros_domain: int
     from videomimic_nodes.core.deploy_check import check_deploy, read_topics, summary
 
     student = make_student(tmp_path / "student", scale=1.0, seed=1)  # full-size random actions: it falls
-    bag, log = _run(tmp_path, student, 40.0)
+    bag, log = _run(tmp_path, student, 30.0)
     check = check_deploy(bag)
     print(summary(check))
     kinds = [(e["node"], e["kind"]) for e in check.events]

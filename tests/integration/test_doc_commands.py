@@ -14,8 +14,12 @@ Every shell code block (```bash / sh / shell / console) of ``README.md``, ``DEVE
   ``<clip>`` and ``/path/...`` are placeholders;
 - the cheap ones run for real and must exit 0 (``--help``, ``--show-args``, ``--print``, ``./vm
   help``, ``. scripts/env.sh``, and a simulated deploy graph resolved with ``--print``). The
-  expensive ones (``./vm demo``, ``./vm test``, training, a real robot, the operator's actions that
-  wait for a running bridge) are checked by parse only: what runs them is named in ``EXPENSIVE``.
+  expensive ones (``./vm demo``, ``./vm test``, a real robot, the operator's actions that wait for a
+  running bridge) are checked by parse only: what runs them is named in ``EXPENSIVE``;
+- the training commands (GPU-scale as documented) are parsed here and, in the slow
+  ``test_documented_training_commands_run_one_iteration``, run as written in a temp folder with the
+  tool's own flags of ``ONE_ITERATION`` appended (one iteration, two envs, CPU), each stage on the
+  previous one's output, on the sample data ``make_mocap --sample-clip`` writes.
 
 A block the checker cannot read carries ``<!-- not-checked: why -->`` on the line before its fence;
 an unmarked block it cannot check fails. Inline commands (`./vm demo --video ...`) are checked the
@@ -60,20 +64,36 @@ PATHLIKE = re.compile(r"/|\.(npz|onnx|pt|json|png|mp4|yaml|xml|sh|py|ply|csv|bvh
 EXPENSIVE = {
     "demo": "tests/integration/test_main_job.py (the whole job, minutes)",
     "test": ".ci/run",
-    "training": "tests/training/test_pipeline.py runs every stage at tiny scale on the CPU; the doc's are GPU runs",
+    "training": "test_documented_training_commands_run_one_iteration (slow) runs them: one iteration on the CPU",
+    "torchrun": "several GPUs: parse only (tests/training/test_pipeline.py runs the stages on one CPU process)",
     "launch": "a real robot graph (livox driver, DDS on the robot's network): parse only; sim graphs run with --print",
     "vm_operator": "tests/deploy/test_operator.py (each action waits for a running bridge)",
 }
 TRAINING_TOOLS = {"train_mpt", "train_teacher", "distill_student", "finetune_student", "export_student",
-                  "eval_policy", "sim2sim", "torchrun"}  # fmt: skip
+                  "eval_policy", "sim2sim", "plot_training", "torchrun"}  # fmt: skip
+#: Appended to a documented training command to shrink it to one iteration on two envs on the CPU:
+#: flags of the tool's own command line (the last of a repeated flag wins), checked against its --help.
+_STAGE = ["--device", "cpu", "--num-envs", "2", "--iterations", "1", "--steps-per-env", "8", "--no-progress"]
+ONE_ITERATION = {
+    "train_mpt": [*_STAGE, "--terrain", "flat"],
+    "train_teacher": _STAGE,
+    "distill_student": _STAGE,
+    "finetune_student": _STAGE,
+    "export_student": [],
+    "eval_policy": ["--device", "cpu", "--no-progress"],
+    "sim2sim": ["--seconds", "0.5", "--no-progress"],
+    "plot_training": [],
+}
+#: The clip ``make_mocap --out data --sample-clip`` writes (``data/clips/<clip>/`` in the docs).
+SAMPLE_CLIP = "stepclip"
 
 
 def _env() -> dict[str, str]:
     return {**os.environ, "VM_SETUP_DONE": "1", "COLUMNS": "200"}  # setup itself is run by .ci/run
 
 
-def _run(cmd: list[str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=REPO, env=_env())
+def _run(cmd: list[str], timeout: float = 120, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=cwd, env=_env())
 
 
 @functools.cache
@@ -184,6 +204,8 @@ class Checker:
     ran: list[str] = field(default_factory=list)
     parsed: list[str] = field(default_factory=list)
     where: str = ""
+    #: Run the training commands for real, shrunk by ``ONE_ITERATION``, in this folder (None: parse them).
+    train_in: Path | None = None
 
     def problem(self, msg: str) -> None:
         self.problems.append(f"{self.where}: {msg}")
@@ -398,10 +420,28 @@ class Checker:
                 self.run([str(exe), *args])
             return
         self.options(name, help_of(str(exe)), args)
-        if name in TRAINING_TOOLS:
+        if name in TRAINING_TOOLS and expensive is None:
+            if self.train_in is not None and not self.inline:
+                self.train(name, exe, args)
+                return
             expensive = "training"
         if not self.inline:
             self.parsed.append(f"{name} ({EXPENSIVE.get(expensive or '', 'parse only')})")
+
+    def train(self, name: str, exe: Path, args: list[str]) -> None:
+        """Run a documented training command as written, plus the flags that shrink it to one iteration."""
+        shrink = ONE_ITERATION.get(name)
+        if shrink is None:
+            self.problem(f"no ONE_ITERATION flags for {name}: add them to run its documented command")
+            return
+        self.options(name, help_of(str(exe)), shrink)
+        argv = [str(exe), *(a.replace("<clip>", SAMPLE_CLIP) for a in args), *shrink]
+        assert self.train_in is not None
+        res = _run(argv, timeout=900, cwd=self.train_in)
+        said = " / ".join(ln.strip() for ln in res.stdout.strip().splitlines()[-3:])  # the tool's closing lines
+        self.ran.append(f"{shlex.join([name, *argv[1:]])}  (in {self.train_in}: {said})")
+        if res.returncode != 0:
+            self.problem(f"exit {res.returncode}: {(res.stderr or res.stdout)[-1500:]}")
 
     def torchrun(self, args: list[str]) -> None:
         text = help_of(sys.executable, "-m", "torch.distributed.run")
@@ -418,7 +458,7 @@ class Checker:
         if not (REPO / script).is_file():
             self.problem(f"torchrun script {script} does not exist (build the workspace: ./vm build)")
             return
-        self.tool(script.name, script.parent.name, args[i + 1 :])
+        self.tool(script.name, script.parent.name, args[i + 1 :], expensive="torchrun")
 
     def options(self, name: str, text: str, args: list[str]) -> None:
         """Every option of ``args`` is in the help ``text``; values are valid choices; paths exist."""
@@ -504,6 +544,45 @@ def test_documented_block_works_as_written(block: Block) -> None:
     print("parsed:", *chk.parsed, sep="\n  ")
     assert chk.ran or chk.parsed
     assert not chk.problems, "\n".join(chk.problems)
+
+
+def _runs_training(block: Block) -> bool:
+    return block.skip is None and any(
+        argv and argv[0] in TRAINING_TOOLS - {"torchrun"} for _, argv in commands(block.text, block.line)
+    )
+
+
+@pytest.mark.slow
+def test_documented_training_commands_run_one_iteration(tmp_path: Path) -> None:
+    """Issue 16: each documented training command (docs/training.md's stages, export, eval, sim2sim,
+    plots) runs as written, in order, in a temp folder, with ``ONE_ITERATION`` appended: every stage
+    trains one iteration on two envs on the CPU from the previous stage's output, and each exits 0.
+    The data are the sample clips ``make_mocap --out data --sample-clip`` writes where the docs'
+    ``data/mocap`` and ``data/clips`` are."""
+    blocks = [b for b in BLOCKS if _runs_training(b)]
+    assert "docs/training.md" in {b.doc for b in blocks}, [str(b) for b in BLOCKS]
+    make_mocap = Checker.executable("videomimic_offline", "make_mocap")
+    res = _run([str(make_mocap), "--out", "data", "--sample-clip", "--seconds", "1.5"], cwd=tmp_path)
+    assert res.returncode == 0 and (tmp_path / "data" / "clips" / SAMPLE_CLIP).is_dir(), res.stderr[-2000:]
+    ran = []
+    for block in blocks:
+        chk = _state_before(block)
+        chk.train_in = tmp_path
+        chk.block(block)
+        print(f"{block} ran:", *chk.ran, sep="\n  ")
+        assert not chk.problems, "\n".join(chk.problems)
+        ran += [r.split()[0] for r in chk.ran]
+    stages = ["train_mpt", "train_teacher", "distill_student", "finetune_student", "export_student", "eval_policy"]
+    assert [t for t in ran if t in stages] == stages, ran  # every stage ran, in the order of the docs
+    out = tmp_path / "runs" / "g1"  # OUT of docs/training.md: each stage wrote its checkpoint where the next reads it
+    assert [p.name for p in sorted((out / "finetune").glob("model_*.pt"))] == ["model_0.pt"]
+    assert (out / "export" / "student.onnx").is_file() and (out / "eval.json").is_file()
+    # The checker fails a documented training command that exits non-zero (here: the teacher without --init).
+    doc = tmp_path / "x.md"
+    doc.write_text("```bash\n. scripts/env.sh\ntrain_teacher --motions data/clips --out runs/x\n```\n")
+    chk = Checker(train_in=tmp_path)
+    chk.block(shell_blocks(doc)[0])
+    assert any("exit 2" in p and "--init" in p for p in chk.problems), chk.problems
 
 
 def test_unlabelled_blocks_hold_no_commands() -> None:

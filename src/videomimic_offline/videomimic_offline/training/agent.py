@@ -7,7 +7,6 @@ runner); it is saved as ``agent.json`` beside the stage's checkpoints.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -117,6 +116,9 @@ def runner_class(distill: bool):
     import torch
     from rsl_rl.runners import DistillationRunner, OnPolicyRunner
 
+    from videomimic_offline.artifacts import atomic_path
+    from videomimic_offline.training import resume
+
     base = DistillationRunner if distill else OnPolicyRunner
 
     class VideomimicRunner(base):  # type: ignore[valid-type, misc]
@@ -124,18 +126,22 @@ def runner_class(distill: bool):
 
         meta: dict[str, Any] = {}
         extra_state: dict[str, Any] = {}
+        _saved_iter: int = -1
 
         def save(self, path: str, infos: dict | None = None) -> None:
+            """Write the checkpoint: weights, optimiser, iteration and the restart state of
+            :mod:`training.resume`. A second call for the same iteration (rsl_rl saves again at
+            the end of each ``learn``) writes nothing."""
+            if self.current_learning_iteration == self._saved_iter:
+                return
             saved = self.alg.save()
             saved.update(self.extra_state)
             saved["iter"] = self.current_learning_iteration
-            saved["infos"] = {
-                **(infos or {}),
-                META_KEY: self.meta,
-                "env_state": {"common_step_counter": self.env.unwrapped.common_step_counter},
-            }
-            tmp = Path(path).with_suffix(".pt.partial")
-            torch.save(saved, tmp)
-            os.replace(tmp, path)
+            saved["infos"] = {**(infos or {}), META_KEY: self.meta}
+            saved[resume.RESUME_KEY] = resume.capture(self.env)
+            # Atomic: a Ctrl-C or kill while writing leaves the previous checkpoints and no partial file.
+            with atomic_path(Path(path)) as tmp:
+                torch.save(saved, tmp)
+            self._saved_iter = self.current_learning_iteration
 
     return VideomimicRunner

@@ -241,6 +241,27 @@ class ClipMotionCommand(MotionCommand):
             self._env.sim.forward()
         self.update_relative_body_poses()
 
+    #: What lives across episodes (a training checkpoint carries it: :mod:`training.resume`).
+    TRAINING_STATE = ("success_ema", "episodes", "successes", "err_joint_sum", "err_link_sum", "err_steps")
+
+    def training_state(self) -> dict[str, torch.Tensor | int]:
+        """Per-clip statistics that outlive an episode (the success EMA weights the clip sampling)."""
+        return {
+            **{k: getattr(self, k).detach().cpu().clone() for k in self.TRAINING_STATE},
+            "next_clip": self._next_clip,
+        }
+
+    def load_training_state(self, state: dict[str, torch.Tensor | int]) -> None:
+        for k in self.TRAINING_STATE:
+            value = state[k]
+            assert isinstance(value, torch.Tensor)
+            if value.shape != getattr(self, k).shape:
+                raise ValueError(
+                    f"motion command state '{k}' has shape {tuple(value.shape)}, not {tuple(getattr(self, k).shape)}"
+                )
+            setattr(self, k, value.to(self.device))
+        self._next_clip = int(state["next_clip"])
+
     def clip_report(self) -> list[dict[str, float | str | int]]:
         """Per-clip episodes, success rate and mean tracking errors (joints rad, links mm)."""
         out = []

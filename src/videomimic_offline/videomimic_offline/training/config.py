@@ -93,13 +93,14 @@ class StageConfig:
     out: Path = setting(hashed=False)
     #: Total iterations to reach: a re-run resumes from the newest checkpoint and continues the same run.
     iterations: int = setting(10000, hashed=False)
-    #: Write a checkpoint every this many iterations (and at the end).
+    #: Write a checkpoint every this many iterations (and at the end); every env is reset after each
+    #: checkpoint, so that a run resumed from one continues exactly as if never stopped.
     save_interval: int = setting(100, hashed=False)
     #: cpu, cuda:N, or auto (this rank's GPU under torchrun, else cuda:0, else the CPU).
     device: str = setting("auto", hashed=False)
     #: Random seed (each torchrun rank adds its rank).
     seed: int = 0
-    #: Stop after this wall time [min] with a checkpoint; the same command continues (for lent machines).
+    #: Stop at the first checkpoint after this wall time [min]; the same command continues (for lent machines).
     max_minutes: float | None = setting(None, hashed=False)
     #: Show a progress bar.
     progress: bool = setting(True, hashed=False)

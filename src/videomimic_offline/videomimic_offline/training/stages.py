@@ -236,7 +236,7 @@ def train_stage(cfg: StageConfig) -> Path:
         device = resolve_device(cfg.device)
         runner = runner_class(cfg.stage == "distill")(env, agent, str(stage_dir), device)
         runner.meta = ours
-        start = 0
+        start, restart = 0, None
         if existing:
             ck = read_checkpoint(existing[-1])
             check_compatible(ck["infos"][META_KEY], ours, existing[-1], groups)
@@ -248,6 +248,7 @@ def train_stage(cfg: StageConfig) -> Path:
             runner.alg.load(ck, None, True)
             runner.extra_state = {k: ck[k] for k in ("critic_state_dict",) if cfg.stage == "distill" and k in ck}
             start = int(ck["iter"]) + 1
+            restart = ck.get("resume_state")  # training.resume.RESUME_KEY
             print(f"resuming {cfg.stage} from {existing[-1].name} (iteration {start} of {cfg.iterations})")
         elif init is not None:
             ck = read_checkpoint(init)
@@ -272,10 +273,8 @@ def train_stage(cfg: StageConfig) -> Path:
                     True,
                 )
             print(f"{cfg.stage}: initialised from {init}")
-        runner.current_learning_iteration = start
-        todo = cfg.iterations - start
-        if todo > 0:
-            _learn(runner, todo, cfg.stage, cfg.progress, cfg.max_minutes)
+        if cfg.iterations > start:
+            _learn(runner, start, cfg.iterations, cfg, restart, resumed=bool(existing))
         final = checkpoints(stage_dir)[-1]
         write_json(
             stage_dir / "stage.json",
@@ -295,19 +294,27 @@ def train_stage(cfg: StageConfig) -> Path:
         env.close()
 
 
-class _ChunkDoneError(Exception):
-    """Raised after an iteration once the chunk's wall time is used up."""
+def _learn(runner, start: int, end: int, cfg: StageConfig, restart: dict[str, Any] | None, resumed: bool) -> None:
+    """Train iterations ``start`` .. ``end - 1`` in pieces that end at a checkpoint, resetting every
+    env after each checkpoint (:mod:`training.resume`: what makes any checkpoint a restart point).
 
-
-def _learn(runner, todo: int, stage: str, progress: bool, max_minutes: float | None = None) -> None:
+    rsl_rl writes a checkpoint after iterations ``0, s, 2s, ...`` (``s`` = ``--save-interval``) and
+    at the end of each ``learn`` call, so each piece is one ``learn`` call up to the next multiple
+    of ``s``. ``restart``: the resumed checkpoint's restart state, put back just before the reset
+    that follows it, as the reset followed it in the run that wrote it. ``--max-minutes`` ends the
+    run at the first checkpoint after the time is up.
+    """
     import time
 
     from tqdm import tqdm
 
-    t_end = time.monotonic() + 60.0 * max_minutes if max_minutes else None
+    from videomimic_offline.training import resume
 
-    bar = tqdm(total=todo, desc=f"train {stage}", unit="it", disable=not progress)
-    log = runner.logger.log
+    stage, interval = cfg.stage, max(1, cfg.save_interval)
+    t_end = time.monotonic() + 60.0 * cfg.max_minutes if cfg.max_minutes else None
+    bar = tqdm(total=end - start, desc=f"train {stage}", unit="it", disable=not cfg.progress)
+    logger = runner.logger
+    log, init_writer, stop_writer = logger.log, logger.init_logging_writer, logger.stop_logging_writer
 
     def logged(*a, **k):  # progress + a finite-loss guard on every iteration
         loss = k.get("loss_dict") or {}
@@ -320,19 +327,32 @@ def _learn(runner, todo: int, stage: str, progress: bool, max_minutes: float | N
         log(*a, **k)
         _log_success(runner, k.get("it", 0), seen)
         bar.update(1)
-        if t_end is not None and time.monotonic() > t_end and k.get("it", 0) + 1 < k.get("total_it", 0):
-            raise _ChunkDoneError
 
     seen = {"episodes": 0, "successes": 0}
-    runner.logger.log = logged
+    logger.log = logged
+    # One tensorboard writer for the whole run, not one per piece.
+    logger.init_logging_writer = lambda: None if logger.writer is not None else init_writer()
+    logger.stop_logging_writer = lambda: None
+    it = start
     try:
-        runner.learn(num_learning_iterations=todo, init_at_random_ep_len=False)
-    except _ChunkDoneError:
-        it = runner.current_learning_iteration
-        if runner.logger.writer is not None:
-            runner.save(os.path.join(runner.logger.log_dir, f"model_{it}.pt"))
-            runner.logger.stop_logging_writer()
-        print(f"{stage}: time chunk used up after iteration {it}; re-run the same command to continue")
+        if resumed:
+            if restart is not None:
+                resume.restore(runner.env, restart)
+            else:
+                print(
+                    f"{stage}: the checkpoint predates restart states (random generators, clip statistics): "
+                    "the resumed run continues, but not exactly as an uninterrupted run would"
+                )
+        while it < end:
+            if it > 0:
+                resume.restart_all(runner.env)
+            piece_end = min(end, -(-it // interval) * interval + 1)  # through the next multiple of s
+            runner.current_learning_iteration = it  # rsl_rl starts at it (and leaves it at its last)
+            runner.learn(num_learning_iterations=piece_end - it, init_at_random_ep_len=False)
+            it = piece_end
+            if t_end is not None and time.monotonic() > t_end and it < end:
+                print(f"{stage}: time chunk used up after iteration {it - 1}; re-run the same command to continue")
+                break
     except ValueError as exc:
         if "NaN" in str(exc):
             raise NumericalError(
@@ -342,6 +362,8 @@ def _learn(runner, todo: int, stage: str, progress: bool, max_minutes: float | N
         raise
     finally:
         bar.close()
+        logger.init_logging_writer, logger.stop_logging_writer = init_writer, stop_writer
+        stop_writer()
 
 
 def _log_success(runner, it: int, seen: dict[str, int]) -> None:
