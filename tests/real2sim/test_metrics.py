@@ -166,3 +166,14 @@ def test_frames_without_a_prediction_are_left_out() -> None:
     assert metrics.w_mpjpe_mm(pred, gt) == pytest.approx(0.0, abs=1e-6)
     pred[:] = np.nan
     assert np.isnan(metrics.wa_mpjpe_mm(pred, gt))
+
+
+def test_a_reconstruction_is_compared_from_its_first_frame(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The persons stage may trim the span's start (legs out of view, a collapsed detection): the
+    reconstruction's frame 0 is then the video's frame ``frame_span[0]`` (report.json)."""
+    import json
+
+    assert metrics.first_frame(tmp_path) == 0  # no report: from the video's start
+    (tmp_path / "report.json").write_text(json.dumps({"persons": {"frame_span": [22, 180]}}))
+    assert metrics.first_frame(tmp_path) == 22
+    assert "joints_w" in metrics.PER_FRAME_GT and "T_world_cam" in metrics.PER_FRAME_GT

@@ -79,3 +79,21 @@ def test_span_starts_where_the_legs_show() -> None:
     assert legs_span(mp, (0, 9), W, H) == (4, 9)
     mp[:, [27, 28], 1] = 130.0
     assert legs_span(mp, (0, 9), W, H) == (0, 9)
+
+
+def test_span_drops_collapsed_detections_at_its_ends() -> None:
+    """A detector locking on to a distant person first returns a few confident but collapsed
+    skeletons (shoulders at the hips' height): the span starts at the first upright torso. A short
+    torso inside the span (a bend towards the camera) stays."""
+    from videomimic_offline.real2sim.persons import upright_span
+
+    T = 60
+    mp = np.zeros((T, 33, 3))
+    mp[:, :, 2] = 0.9
+    mp[:, [23, 24], 1] = 200.0
+    mp[:, [11, 12], 1] = 170.0  # a 30 px torso
+    mp[:6, [11, 12], 1] = 195.0  # frames 0-5: collapsed (5 px)
+    mp[30:33, [11, 12], 1] = 185.0  # frames 30-32: half its length, inside the span
+    mp[58:, [11, 12], 1] = 199.0  # the last two frames: collapsed
+    assert upright_span(mp, (0, T), 30.0) == (6, 58)
+    assert upright_span(mp, (10, 50), 30.0) == (10, 50)

@@ -233,6 +233,11 @@ class FitConfig:
     #: Fraction of the 3D pose prior's trunk lean along the horizontal viewing direction that is kept
     #: (1 = as the keypoint model estimates it; its least certain degree of freedom, gravity is known).
     opt_prior_lean: float = 0.5
+    #: Fraction of the horizontal angle of the ray to the person by which each frame's 3D pose
+    #: prior is turned back into the camera's axes (``fit.body.prior_from_ray``; 0 = off). The
+    #: keypoint model estimates the pose as seen along the ray through its person-centred crop, not
+    #: along the optical axis, and the 2D keypoints of a side view cannot correct the facing.
+    opt_prior_ray: float = 1.0
     #: Robust (Geman-McClure style) scale for 2D residuals, in pixels.
     reproj_robust_px: float = 15.0
     #: Ankle speed below which a foot counts as in contact (m/s).
@@ -284,6 +289,8 @@ class FitConfig:
             raise ConfigError(f"fit: {', '.join(negative)} must be >= 0 (a weight; 0 switches the term off)")
         if not 0.0 <= self.opt_prior_lean <= 1.0:
             raise ConfigError(f"fit.opt_prior_lean={self.opt_prior_lean} must be in [0, 1] (the fraction of lean kept)")
+        if self.opt_prior_ray < 0:
+            raise ConfigError(f"fit.opt_prior_ray={self.opt_prior_ray} must be >= 0 (the fraction of the ray's angle)")
         if self.opt_floor_robust_m < 0:
             raise ConfigError("fit.opt_floor_robust_m must be >= 0 (0 = plain least squares)")
         sigmas = [

@@ -542,6 +542,20 @@ def scene_height_metrics(
     return out
 
 
+#: Ground-truth arrays with one row per video frame.
+PER_FRAME_GT = ("joints_w", "T_world_cam", "contacts", "seat_contact", "root_pos_w", "root_quat_w", "body_local_quat")
+
+
+def first_frame(recon_dir: Path) -> int:
+    """The video frame a reconstruction's first frame is: the start of the person's span, which
+    the persons stage trims to where the person (with their legs) is in view (``report.json``)."""
+    path = Path(recon_dir) / "report.json"
+    if not path.is_file():
+        return 0
+    span = json.loads(path.read_text()).get("persons", {}).get("frame_span") or [0]
+    return int(span[0])
+
+
 def evaluate_reconstruction(clip_dir: Path, recon_dir: Path, n_scene_samples: int = 50_000) -> dict[str, float]:
     """All benchmark metrics for one clip: reads ``clip_dir/gt.npz`` and the reconstruction
     folder (``motion.npz``, ``cameras.npz``, ``scene_mesh.ply``, ``heightfield.npz`` or
@@ -552,6 +566,9 @@ def evaluate_reconstruction(clip_dir: Path, recon_dir: Path, n_scene_samples: in
 
     gt = load_gt(clip_dir)
     recon_dir = Path(recon_dir)
+    first = first_frame(recon_dir)
+    if first:  # the reconstruction starts where the person's span does: compare the same frames
+        gt = {k: (v[first:] if k in PER_FRAME_GT else v) for k, v in gt.items()}
     motion = read_human_motion(recon_dir / "motion.npz")  # joints in HUMAN_JOINTS order
     Twc = read_cameras(recon_dir / "cameras.npz").T_world_cam
     pj, gj = motion.joints_w, gt["joints_w"]

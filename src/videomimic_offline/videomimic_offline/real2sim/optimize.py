@@ -36,6 +36,7 @@ from videomimic_offline.real2sim.fit.body import (
     fill_missing,
     occlusion_pairs,
     place_in_camera,
+    prior_from_ray,
     rescale_local,
     unlean_towards_camera,
 )
@@ -134,9 +135,12 @@ def _camera_body(inp: OptInputs, cfg) -> _CameraBody:  # type: ignore[no-untyped
     if valid.sum() < 2:
         raise InputError("the person was not found in enough frames to reconstruct: use a clip where they are visible")
     kp = np.nan_to_num(inp.kp2d)
+    local3d = np.nan_to_num(inp.local3d)
+    if cfg.opt_prior_ray > 0:  # the prior was estimated along the ray to the person, not the optical axis
+        local3d = prior_from_ray(local3d, inp.kp2d, inp.K, cfg.opt_prior_ray)
 
     def place(b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        local = fill_missing(rescale_local(np.nan_to_num(inp.local3d), valid, b), valid)
+        local = fill_missing(rescale_local(local3d, valid, b), valid)
         tau = place_in_camera(local, kp, conf, inp.K)
         ok = np.isfinite(tau).all(axis=1) & (tau[:, 2] > 0.2)
         return local, fill_missing(np.nan_to_num(tau), ok), ok

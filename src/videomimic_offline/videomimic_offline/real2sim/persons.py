@@ -321,6 +321,38 @@ def legs_span(mp2d: np.ndarray, span: tuple[int, int], width: int, height: int) 
     return a + int(idx[0]), a + int(idx[-1]) + 1
 
 
+#: MediaPipe hip and shoulder landmarks, and the fraction of its usual (+-1 s median) image length
+#: below which the torso counts as collapsed.
+HIPS_MP, SHOULDERS_MP, COLLAPSED_TORSO = (23, 24), (11, 12), 0.6
+
+
+def upright_span(mp2d: np.ndarray, span: tuple[int, int], fps: float) -> tuple[int, int]:
+    """``span`` without its leading and trailing frames whose torso is collapsed in the image.
+
+    When MediaPipe first locks on to a small, distant person it can return a confident but
+    collapsed skeleton for a few frames: on a tripod dev clip (a person walking towards the camera
+    from 7 m, 95 px tall) the first 8 detections had the shoulders at the hips' height (torso 0.3-0.6
+    of its length a second later, 20 px median keypoint error), and the fit turned them into a
+    broken body 1.5 m off. Such frames at the ends of the span are dropped, by the torso's image
+    length (hip centre to shoulder centre) against its median over +-1 s; inside the span a short
+    torso may be real (a bend towards the camera) and is kept.
+    """
+    a, b = span
+    hip = mp2d[:, list(HIPS_MP), :2].mean(axis=1)
+    sh = mp2d[:, list(SHOULDERS_MP), :2].mean(axis=1)
+    torso = np.linalg.norm(sh - hip, axis=1)
+    half = max(1, int(round(fps)))
+    ok = np.zeros(len(mp2d), bool)
+    for t in range(a, b):
+        near = torso[max(a, t - half) : min(b, t + half + 1)]
+        near = near[np.isfinite(near)]
+        ok[t] = bool(len(near)) and np.isfinite(torso[t]) and torso[t] >= COLLAPSED_TORSO * np.median(near)
+    idx = np.flatnonzero(ok[a:b])
+    if len(idx) < 2:
+        return span
+    return a + int(idx[0]), a + int(idx[-1]) + 1
+
+
 def track_person(
     frames: np.ndarray,
     person: int,
@@ -365,7 +397,7 @@ def track_person(
             f"no person found in {100 * (1 - found.mean()):.0f}% of the frames (need one in at least "
             f"{100 * min_fraction:.0f}%): use a clip where one person is fully visible"
         )
-    span = legs_span(mp2d, span, W, H)
+    span = upright_span(mp2d, legs_span(mp2d, span, W, H), fps or 30.0)
     boxes = np.full((T, 4), np.nan)
     vis = mp2d[..., 2] > 0.3
     for t in np.flatnonzero(found):
