@@ -237,7 +237,9 @@ class FitConfig:
     #: prior is turned back into the camera's axes (``fit.body.prior_from_ray``; 0 = off). The
     #: keypoint model estimates the pose as seen along the ray through its person-centred crop, not
     #: along the optical axis, and the 2D keypoints of a side view cannot correct the facing.
-    opt_prior_ray: float = 1.0
+    #: Off by default: at 1 it cut tripod W-MPJPE (dev 511 -> 305 mm with the span fix) but made the
+    #: real walking-behind clip (glamr) not usable for training (one self-colliding frame).
+    opt_prior_ray: float = 0.0
     #: Robust (Geman-McClure style) scale for 2D residuals, in pixels.
     reproj_robust_px: float = 15.0
     #: Ankle speed below which a foot counts as in contact (m/s).
