@@ -312,9 +312,12 @@ def _optimize(inp: OptInputs, cfg, t0: float) -> OptResult:  # type: ignore[no-u
             slow = planted(X)
             surf = feet_surface(X, slow)
             return slow & (X[:, list(FEET), 2] - cfg.ankle_height_m - surf < cfg.contact_height + height_slack), surf
-        if not len(pts_w[near]):  # no scene: slow feet are planted, at the level they stand on
-            slow = detect_contacts(X, inp.fps, cfg.contact_speed, np.inf, surf)
-            surf = feet_surface(X, slow)
+        # slow feet are planted at the level they stand on wherever no scene point was seen under
+        # them (all of them without a scene): the unseen ground is not the floor. Read as the floor,
+        # a walker followed from behind stepping up a 0.17 m curb had no contact on it, and no step
+        # (follow-behind dev curb: feet 0.25-0.33 m over the assumed 0, contact_height 0.2)
+        slow = detect_contacts(X, inp.fps, cfg.contact_speed, np.inf, surf)
+        surf = feet_surface(X, slow)
         return detect_contacts(X, inp.fps, cfg.contact_speed, cfg.contact_height + height_slack, surf), surf
 
     def correct_scale(X: np.ndarray) -> float:
