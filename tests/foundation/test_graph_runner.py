@@ -175,3 +175,28 @@ def test_deploy_graph_arguments_are_checked() -> None:
         resolve_graph("deploy.launch.py", {"simulate": "true"})
     with pytest.raises(GraphError, match="unknown graph"):
         resolve_graph("nav.launch.py", {})
+
+
+def test_stop_handlers_take_no_lock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Ctrl-C handlers of vm_launch and of every node only set a flag.
+
+    A handler runs on the main thread between two bytecodes; one that takes a lock (``Event.set``
+    enters the Event's Condition) can wait for ever on the lock the main thread holds inside
+    ``Event.wait``. On the loaded CI machine vm_launch ignored the main job's SIGINT for 120 s that
+    way, was killed, and left its nodes running. Entering any Condition fails this test.
+    """
+    import threading
+
+    from videomimic.runner import GraphRunner
+    from videomimic_nodes.shutdown import StopRequest
+
+    runner, stop = GraphRunner([]), StopRequest()  # built before the patch, as in the real processes
+
+    def locked(*_a: object, **_k: object) -> None:
+        raise AssertionError("a signal handler entered a threading.Condition")
+
+    monkeypatch.setattr(threading.Condition, "__enter__", locked)
+    monkeypatch.setattr(threading.Condition, "acquire", locked, raising=False)
+    runner.request_stop(signal.SIGINT, None)
+    stop._on_signal(signal.SIGINT, None)
+    assert runner.stop_requested and stop.requested

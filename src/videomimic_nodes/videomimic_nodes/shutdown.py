@@ -21,10 +21,15 @@ class StoppedDuringStart(Exception):  # noqa: N818 - a request, not an error
 
 
 class StopRequest:
-    """Set by SIGINT/SIGTERM; the spin loop and long start-ups poll it."""
+    """Set by SIGINT/SIGTERM; the spin loop and long start-ups poll it.
+
+    A plain flag, not a ``threading.Event``: the handler runs on the main thread between any two
+    bytecodes, and a lock taken there (``Event.set``) can be the one the main thread already holds
+    (Python's signal docs warn of exactly this deadlock).
+    """
 
     def __init__(self) -> None:
-        self.event = threading.Event()
+        self._stop = False
         self.signals: list[int] = []
 
     def install(self) -> None:
@@ -35,7 +40,11 @@ class StopRequest:
 
     def _on_signal(self, signum: int, _frame: object) -> None:
         self.signals.append(signum)
-        self.event.set()
+        self._stop = True
+
+    def request(self) -> None:
+        """Ask for the same clean stop from code (a failed worker thread)."""
+        self._stop = True
 
     def ignore_from_now(self) -> None:
         """Ignore SIGINT/SIGTERM for the rest of the process: it is exiting already.
@@ -51,12 +60,12 @@ class StopRequest:
 
     @property
     def requested(self) -> bool:
-        return self.event.is_set()
+        return self._stop
 
     def check(self) -> None:
         """Call between slow start-up steps (loading a scene, compiling a model): a Ctrl-C during a
         start-up of many seconds ends it there instead of after it (launch escalates to SIGKILL)."""
-        if self.event.is_set():
+        if self._stop:
             raise StoppedDuringStart
 
 

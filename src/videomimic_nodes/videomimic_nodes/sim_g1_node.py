@@ -139,7 +139,7 @@ class SimG1Node(Node):
         except Exception as exc:  # noqa: BLE001 - reported and turned into the node's exit
             self.fatal = f"sim_g1 physics thread failed: {exc!r}"
             self.get_logger().error(self.fatal)
-            STOP.event.set()
+            STOP.request()
 
     def loop(self) -> None:
         dt = self.sim.cfg.physics_dt

@@ -242,7 +242,10 @@ def write_report(inputs: ReportInputs) -> Path:
         sections.append(("Interactive 3D view", items, note))
 
         items = [
-            _media(_copy(p, assets), "human (left) and retargeted G1, 30 fps; scene in front of them cut away")
+            _media(
+                _copy(p, assets),
+                "the person (orange) and the retargeted G1 (grey) side by side, 30 fps; scene in front of them cut away",
+            )
             for p in _find(robot.parent if robot else None, ("*.mp4",))
         ]
         sections.append(("Human vs G1 (retargeted)", items, _summary(info.get("retarget", {}))))
