@@ -354,3 +354,30 @@ def test_contact_pass_finds_contacts_hidden_by_per_frame_depth_jitter(dolly_m: f
         assert wobble_one > 4 * wobble_two
     else:
         assert one.contacts.all() and wobble_one < 0.005
+
+
+def test_feet_on_unseen_raised_ground_are_planted_at_their_level() -> None:
+    """A translating camera; the person stands on the floor, then on a 0.3 m platform whose top
+    is seen around them but not right under the feet (a walker followed from behind onto a curb,
+    the SfM points sparse). The unseen ground under the feet is not the floor: the slow feet are
+    planted at the level they stand on. Read as the floor, the feet on the platform stood 0.3 m
+    over it and had no contact at all."""
+    P = _standing()
+    up = slice(30, None)
+    P[up, :, 0] += 0.6
+    P[up, :, 2] += 0.3
+    rng = np.random.default_rng(3)
+    pts = _floor_points(rng)
+    feet_xy = np.r_[P[0, [I["left_ankle"], I["right_ankle"]], :2], P[-1, [I["left_ankle"], I["right_ankle"]], :2]]
+    gap = np.linalg.norm(pts[:, None, :2] - feet_xy[None], axis=-1).min(axis=1)
+    pts = pts[gap > 0.25]  # nothing seen right under the feet
+    platform = pts[:, 0] > P[-1, I["pelvis"], 0] - 0.35
+    pts[platform, 2] = 0.3
+    inp = _inputs(P, P, pts, dolly_m=0.6)
+    inp.regime = "translating"
+    res = optimize(inp, _config())
+    assert res.contacts[40:].all()  # (before: none from frame 25 on)
+    feet = res.joints_w[40:, [I["left_ankle"], I["right_ankle"]], 2] - res.joints_w[
+        :25, [I["left_ankle"], I["right_ankle"]], 2
+    ].mean(axis=0)
+    assert np.abs(feet - 0.3).max() < 0.04

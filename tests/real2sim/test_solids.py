@@ -83,6 +83,29 @@ def test_a_seated_pelvis_gives_a_seat_at_its_height_minus_the_offset() -> None:
     assert seat[0].contains_xy(sit[I["pelvis"], :2][None]).all()
 
 
+def test_a_seat_is_found_where_the_fit_sank_the_seated_legs_under_the_floor() -> None:
+    """Seen from the front, a seated person's thighs were fitted hanging down and the planted feet
+    0.28 m under the floor (follow-behind chair clip): the feet alone make a floor of their own.
+    The floor the person stood on with straight legs stays the floor, and the thighs, whose pose is
+    known wrong there, do not veto the seat."""
+    rest = rest_joints(H)
+    sunk = rest.copy()
+    sunk[:, 2] -= 0.3  # the body 0.3 m down: pelvis low, legs a little bent, feet 0.22 m under the floor
+    sunk[[I["left_knee"], I["right_knee"], I["left_ankle"], I["right_ankle"], I["left_toe"], I["right_toe"]], 2] += 0.08
+    J = np.array([rest] * 20 + [sunk] * 30 + [rest] * 20)
+    C = np.ones((len(J), 2), bool)
+    C[18:22], C[48:52] = False, False  # lifting the feet to sit down and to stand up
+    walked = solids.walked_floor(J, C, ANKLE, 30.0, H)
+    assert np.abs(walked - (rest[I["left_ankle"], 2] - ANKLE)).max() < 1e-6
+    feet_floor = J[:, I["left_ankle"], 2] - ANKLE
+    unreliable = walked - feet_floor > 0.08
+    assert unreliable[22:48].all() and not unreliable[:18].any()
+    assert not solids.seat_frames(J, 30.0, H, feet_floor)[22:48].any()  # the sunk feet hide the seat
+    assert not solids.seat_frames(J, 30.0, H, walked)[22:48].any()  # the hanging thighs veto it
+    seated = solids.seat_frames(J, 30.0, H, walked, legs_unreliable=unreliable)
+    assert seated[25:45].all() and not seated[:18].any() and not seated[-18:].any()
+
+
 def test_the_heightfield_takes_points_where_seen_and_solids_elsewhere() -> None:
     J, C = _stairs()
     sol = solids.contact_solids(J, C, np.zeros(len(J), bool), ANKLE, 0.078 * H, 0.05, 0.08)

@@ -64,7 +64,7 @@ from videomimic_offline.real2sim.fit.scale import (
 )
 from videomimic_offline.real2sim.fit.solve import solve
 from videomimic_offline.real2sim.keypoints import landmark_bone_scale, sole_drop
-from videomimic_offline.real2sim.solids import seat_frames
+from videomimic_offline.real2sim.solids import seat_frames, walked_floor
 
 PELVIS, NECK = index("pelvis"), index("neck")
 FEET = (index("left_ankle"), index("right_ankle"))
@@ -316,9 +316,12 @@ def _optimize(inp: OptInputs, cfg, t0: float) -> OptResult:  # type: ignore[no-u
             slow = planted(X)
             surf = feet_surface(X, slow)
             return slow & (X[:, list(FEET), 2] - cfg.ankle_height_m - surf < cfg.contact_height + height_slack), surf
-        if not len(pts_w[near]):  # no scene: slow feet are planted, at the level they stand on
-            slow = detect_contacts(X, inp.fps, cfg.contact_speed, np.inf, surf)
-            surf = feet_surface(X, slow)
+        # slow feet are planted at the level they stand on wherever no scene point was seen under
+        # them (all of them without a scene): the unseen ground is not the floor. Read as the floor,
+        # a walker followed from behind stepping up a 0.17 m curb had no contact on it, and no step
+        # (follow-behind dev curb: feet 0.25-0.33 m over the assumed 0, contact_height 0.2)
+        slow = detect_contacts(X, inp.fps, cfg.contact_speed, np.inf, surf)
+        surf = feet_surface(X, slow)
         return detect_contacts(X, inp.fps, cfg.contact_speed, cfg.contact_height + height_slack, surf), surf
 
     def correct_scale(X: np.ndarray) -> float:
@@ -388,24 +391,44 @@ def _optimize(inp: OptInputs, cfg, t0: float) -> OptResult:  # type: ignore[no-u
         data = replace(data, prior_rel=fit_data(Twc_w, inp.K, inp.kp2d, conf, body.bones, pw, valid).prior_rel)
         return X + shift, Xs + shift
 
-    def seated(X: np.ndarray, contacts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Sitting frames (T,) of joints ``X`` and the height (T,) the pelvis rests at in each."""
+    def seated(X: np.ndarray, contacts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Sitting frames (T,) of joints ``X``, the height (T,) the pelvis rests at in each, the
+        floor (T,) under the person and where (T,) the planted feet sank under the floor walked on
+        (their fitted legs are wrong there: ``solids.walked_floor``)."""
         feet_z = X[:, list(FEET), 2] - cfg.ankle_height_m
         floor = np.where(contacts, feet_z, np.nan)
         floor = np.where(np.isnan(floor).all(axis=1, keepdims=True), feet_z, floor)
         floor_z = lowpass(np.nanmin(floor, axis=1), inp.fps, 1.0)
-        sit = seat_frames(X, inp.fps, inp.height_m, floor_z)
+        walked = walked_floor(X, contacts, cfg.ankle_height_m, inp.fps, inp.height_m)
+        sunk = np.nan_to_num(walked - floor_z, nan=0.0) > cfg.step_min_rise_m
+        floor_z = np.where(sunk, walked, floor_z)
+        sit = seat_frames(X, inp.fps, inp.height_m, floor_z, legs_unreliable=sunk)
         rest = np.full(T, np.nan)
         for _, a, b in stance_segments(sit[:, None], min_frames=1):
             rest[a:b] = np.median(X[a:b, PELVIS, 2])
-        return sit, rest
+        return sit, rest, floor_z, sunk
 
-    def fit_with_feet(X0: np.ndarray, contacts: np.ndarray, surf: np.ndarray):  # type: ignore[no-untyped-def]
-        sit, rest = seated(X0, contacts)
+    def fit_with_feet(X0: np.ndarray, contacts: np.ndarray, surf: np.ndarray, X0s: np.ndarray | None = None):  # type: ignore[no-untyped-def]
+        """The fit with the feet (and a seat) from ``X0``; sitting is judged on its smooth ``X0s``
+        (the first pass's per-frame jitter reads as a moving pelvis: 0.28 m/s while seated)."""
+        sit, rest, floor_z, sunk = seated(X0 if X0s is None else X0s, contacts)
+        firm = None
+        if (sit & sunk).any():  # a seated person's feet rest on the floor they walked on
+            surf, firm = surf.copy(), np.zeros((T, 2), bool)
+            contacts = contacts | (sit & sunk)[:, None]
+            for k, a, b in stance_segments(contacts):
+                if (sit[a:b] & sunk[a:b]).any():
+                    surf[a:b, k], firm[a:b, k] = floor_z[a:b], True
         d = with_contacts(
             data, contacts, surf + cfg.ankle_height_m, sit if sit.any() else None, np.nan_to_num(rest),
-            surf + cfg.toe_height_m if cfg.toe_height_m > 0 else None,
+            surf + cfg.toe_height_m if cfg.toe_height_m > 0 else None, firm,
         )  # fmt: skip
+        if firm is not None:  # the 3D pose estimate is what bent those legs the wrong way
+            from dataclasses import replace
+
+            import torch
+
+            d = replace(d, prior_valid=d.prior_valid * torch.as_tensor(~(sit & sunk), dtype=torch.float64))
         d = with_travel(d, lowpass(X0[:, PELVIS], inp.fps, 1.0), inp.fps, cfg.heading_speed)
         return solve(X0, d, w, cfg.opt_iters)
 
@@ -435,11 +458,24 @@ def _optimize(inp: OptInputs, cfg, t0: float) -> OptResult:  # type: ignore[no-u
     if not np.isfinite(joints).all():
         raise NumericalError("the joint optimisation diverged (NaN); try a lower opt_iters or check the keypoints")
     joints = lowpass(joints, inp.fps, cfg.smooth_cutoff_hz)
-    contacts, _ = feet_contacts(joints)
-    seat_contact, _ = seated(joints, contacts)
+    contacts, surf = feet_contacts(joints)
+    sit, _, _, sunk = seated(joints, contacts)
+    passes = 2 if cfg.opt_contact_pass else 1
+    if (sit & sunk).any():
+        # seated with the planted feet sunk under the floor walked on: the legs were fitted along
+        # the wrong side of their viewing rays (``solids.walked_floor``); fit again with those feet
+        # held on that floor, judged on this smooth result (the first pass's jitter hid the sitting)
+        final = fit_with_feet(final.X, contacts, surf, joints)
+        joints = lowpass(final.X, inp.fps, cfg.smooth_cutoff_hz)
+        contacts, _ = feet_contacts(joints)
+        passes += 1
+    else:
+        sit[:] = False
+    seat_contact = seated(joints, contacts)[0] | sit  # still seated where the refit lifted the sunk feet
     info = {
         "regime": inp.regime,
         "seated_frames": int(seat_contact.sum()),
+        "fit_passes": passes,
         "scale": scale,
         **sinfo,
         "gravity": ginfo,

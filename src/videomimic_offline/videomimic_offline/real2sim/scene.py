@@ -102,17 +102,20 @@ def build_heightfield(
     if solids:
         # a solid fills what no point was seen in (unknown or only gap-filled cells); a seat also
         # replaces seen cells under it: the sitter hid its top, so points there are the floor seen
-        # between the legs or the person, not the seat
+        # between the legs or the person, not the seat; and soles stamped inside it: a foot cannot
+        # stand inside the block the pelvis rested on (a seated leg fitted hanging down from a
+        # person facing the camera put its foot under the thighs, follow-behind chair clip)
         seen = hf.seen if hf.seen is not None else hf.known
         for group, over in (
-            ([s for s in solids if s.kind != "seat"], ~seen),
+            ([s for s in solids if s.kind != "seat"], ~seen & ~hf.from_contact),
             ([s for s in solids if s.kind == "seat"], None),
         ):
             if not group:
                 continue
             top = rasterize(group, hf.origin_xy, hf.resolution, hf.heights.shape)
-            fill = np.isfinite(top) & (over if over is not None else True) & ~hf.from_contact
+            fill = np.isfinite(top) & (over if over is not None else True)
             hf.heights[fill] = top[fill]
+            hf.from_contact[fill] = False
             source[fill] = SOURCE_CONTACT
         hf.known = np.isfinite(hf.heights)
     hf.source = source

@@ -100,13 +100,19 @@ def footprints(joints: np.ndarray, contacts: np.ndarray, ankle_height: float) ->
 
 
 def seat_frames(
-    joints: np.ndarray, fps: float, height_m: float, floor_z: np.ndarray, max_thigh_deg: float = 35.0
+    joints: np.ndarray,
+    fps: float,
+    height_m: float,
+    floor_z: np.ndarray,
+    max_thigh_deg: float = 35.0,
+    legs_unreliable: np.ndarray | None = None,
 ) -> np.ndarray:
     """(T,) bool: the person sits (pelvis low over its floor, thighs near horizontal, pelvis still).
 
     Sitting puts the pelvis 0.2-0.35 x stature above the floor (standing: ~0.5) with the thighs
     within ``max_thigh_deg`` of horizontal; the pelvis must be slow (0.25 m/s) for 0.3 s or more.
-    ``floor_z`` (T,) is the floor under the person in each frame.
+    ``floor_z`` (T,) is the floor under the person in each frame. Where ``legs_unreliable`` (T,)
+    the thighs are not asked about (their fitted pose is known wrong: ``walked_floor``).
     """
     T = len(joints)
     pel = joints[:, PELVIS]
@@ -117,11 +123,61 @@ def seat_frames(
     if T > 2:
         speed[1:-1] = np.linalg.norm(pel[2:] - pel[:-2], axis=1) * fps / 2
         speed[0], speed[-1] = speed[1], speed[-2]
-    sit = (rel < 0.4) & (rel > 0.12) & (ang < max_thigh_deg) & (speed < 0.25)
+    thighs_ok = ang < max_thigh_deg
+    if legs_unreliable is not None:
+        thighs_ok |= np.asarray(legs_unreliable, bool)
+    sit = (rel < 0.4) & (rel > 0.12) & thighs_ok & (speed < 0.25)
     out = np.zeros(T, bool)
     for _, a, b in stance_segments(sit[:, None], min_frames=max(3, int(0.3 * fps))):
         out[a:b] = True
     return out
+
+
+def walked_floor(
+    joints: np.ndarray,
+    contacts: np.ndarray,
+    ankle_height: float,
+    fps: float,
+    height_m: float,
+    straight: float = 0.95,
+    drop: float = 0.12,
+) -> np.ndarray:
+    """(T,) height of the floor the person stood on upright: the sole heights of the stances whose
+    pelvis stands at least ``straight`` x the clip's standing height (the 90th percentile over
+    stances) above the sole and is not resting lowered (slower than 0.25 m/s and ``drop`` x
+    stature under its highest within 2 s), interpolated over time; NaN without any.
+
+    A seated person's planted foot can have been fitted anywhere along its viewing ray: one facing
+    the camera (a person followed from behind turns to sit) was fitted with the thighs hanging
+    60 deg down and the feet 0.28 m under the floor (follow-behind benchmark chair clip), so the
+    feet made a floor of their own and the seat was never found. The leg can look as straight as
+    a standing one there (pelvis 0.94 m over the sunk sole, 0.97-1.02 standing), but the pelvis
+    came down 0.35 m and rests: another floor is reached by walking to it, not by sitting.
+    """
+    T = len(joints)
+    segs = stance_segments(contacts)
+    if not segs:
+        return np.full(T, np.nan)
+    pel = joints[:, PELVIS]
+    speed = np.zeros(T)
+    if T > 2:
+        speed[1:-1] = np.linalg.norm(pel[2:] - pel[:-2], axis=1) * fps / 2
+        speed[0], speed[-1] = speed[1], speed[-2]
+    w = int(2 * fps)
+    sole, stand, rest = [], [], []
+    for k, a, b in segs:
+        sole.append(float(np.median(joints[a:b, FEET[k], 2])) - ankle_height)
+        z = float(np.median(pel[a:b, 2]))
+        stand.append(z - sole[-1])
+        top = float(pel[max(0, a - w) : b + w, 2].max())
+        rest.append(float(np.median(speed[a:b])) < 0.25 and z < top - drop * height_m)
+    sole_a, stand_a = np.array(sole), np.array(stand)
+    keep = (stand_a >= straight * np.percentile(stand_a, 90)) & ~np.array(rest)
+    if not keep.any():
+        return np.full(T, np.nan)
+    mids = np.array([0.5 * (a + b - 1) for _, a, b in segs])[keep]
+    order = np.argsort(mids)
+    return np.interp(np.arange(T), mids[order], sole_a[keep][order])
 
 
 def contact_solids(

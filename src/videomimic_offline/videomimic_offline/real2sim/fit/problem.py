@@ -82,9 +82,11 @@ def with_contacts(
     seat: np.ndarray | None = None,
     seat_height: np.ndarray | None = None,
     toe_floor: np.ndarray | None = None,
+    floor_firm: np.ndarray | None = None,
 ) -> FitData:
     """A copy of ``d`` with (or without: None) planted feet, the ankle height they rest at, a seat,
-    and the lowest height a planted foot's toe may take."""
+    the lowest height a planted foot's toe may take, and where that surface is known for sure
+    (``floor_firm`` (T,2): the ankle is pulled there however far off it is)."""
     from dataclasses import replace
 
     return replace(
@@ -92,6 +94,7 @@ def with_contacts(
         contacts=None if contacts is None else _t(contacts.astype(float)),
         foot_surface=None if foot_surface is None else _t(foot_surface),
         toe_floor=None if toe_floor is None else _t(toe_floor),
+        floor_firm=None if floor_firm is None else _t(floor_firm.astype(float)),
         seat=None if seat is None else _t(seat.astype(float)),
         seat_height=None if seat_height is None else _t(seat_height),
     )

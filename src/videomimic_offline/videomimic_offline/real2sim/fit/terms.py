@@ -76,6 +76,7 @@ class FitData:
     contacts: Tensor | None = None  # (T,2) 1 where the foot is planted
     foot_surface: Tensor | None = None  # (T,2) height the planted ankle rests at (surface + ankle height)
     toe_floor: Tensor | None = None  # (T,2) lowest height a planted foot's toe may take (surface + toe height)
+    floor_firm: Tensor | None = None  # (T,2) 1 where the surface under a planted foot is known: no robust cap
     seat: Tensor | None = None  # (T,) 1 where the pelvis rests on a seat
     seat_height: Tensor | None = None  # (T,) height the pelvis rests at when seated
     travel_dir: Tensor | None = None  # (T,3) horizontal unit direction the person walks in
@@ -148,8 +149,9 @@ def foot_slide(X: Tensor, d: FitData, w: FitWeights) -> Tensor:
 
 
 def foot_floor(X: Tensor, d: FitData, w: FitWeights) -> Tensor:
-    """A planted ankle rests at the surface height under it (robust: a wrong surface stops pulling),
-    and the planted foot's toe does not dip below the surface (one-sided: a heel may rise).
+    """A planted ankle rests at the surface height under it (robust: a wrong surface stops pulling,
+    except where ``floor_firm`` says the surface is known), and the planted foot's toe does not dip
+    below the surface (one-sided: a heel may rise).
 
     The ankle alone let a planted foot pitch toe-down through the floor: on a real clip from an
     elevated static camera (intel) the planted toes sat 2 cm under the floor the ankles stood on
@@ -162,7 +164,8 @@ def foot_floor(X: Tensor, d: FitData, w: FitWeights) -> Tensor:
     if d.toe_floor is not None:
         dz2 = dz2 + torch.relu(d.toe_floor - X[:, list(TOES), 2]) ** 2
     if w.floor_robust_m > 0:
-        dz2 = dz2 / (1 + dz2 / w.floor_robust_m**2)
+        capped = dz2 / (1 + dz2 / w.floor_robust_m**2)
+        dz2 = capped if d.floor_firm is None else d.floor_firm * dz2 + (1 - d.floor_firm) * capped
     return w.floor * (d.contacts * dz2).sum() / d.contacts.sum().clamp(min=1.0) / w.floor_sigma_m**2
 
 
