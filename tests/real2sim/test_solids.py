@@ -95,7 +95,7 @@ def test_a_seat_is_found_where_the_fit_sank_the_seated_legs_under_the_floor() ->
     J = np.array([rest] * 20 + [sunk] * 30 + [rest] * 20)
     C = np.ones((len(J), 2), bool)
     C[18:22], C[48:52] = False, False  # lifting the feet to sit down and to stand up
-    walked = solids.walked_floor(J, C, ANKLE, 30.0, H)
+    walked = solids.walked_floor(J, C, ANKLE)
     assert np.abs(walked - (rest[I["left_ankle"], 2] - ANKLE)).max() < 1e-6
     feet_floor = J[:, I["left_ankle"], 2] - ANKLE
     unreliable = walked - feet_floor > 0.08

@@ -399,7 +399,7 @@ def _optimize(inp: OptInputs, cfg, t0: float) -> OptResult:  # type: ignore[no-u
         floor = np.where(contacts, feet_z, np.nan)
         floor = np.where(np.isnan(floor).all(axis=1, keepdims=True), feet_z, floor)
         floor_z = lowpass(np.nanmin(floor, axis=1), inp.fps, 1.0)
-        walked = walked_floor(X, contacts, cfg.ankle_height_m, inp.fps, inp.height_m)
+        walked = walked_floor(X, contacts, cfg.ankle_height_m)
         sunk = np.nan_to_num(walked - floor_z, nan=0.0) > cfg.step_min_rise_m
         floor_z = np.where(sunk, walked, floor_z)
         sit = seat_frames(X, inp.fps, inp.height_m, floor_z, legs_unreliable=sunk)

@@ -133,51 +133,27 @@ def seat_frames(
     return out
 
 
-def walked_floor(
-    joints: np.ndarray,
-    contacts: np.ndarray,
-    ankle_height: float,
-    fps: float,
-    height_m: float,
-    straight: float = 0.95,
-    drop: float = 0.12,
-) -> np.ndarray:
-    """(T,) height of the floor the person stood on upright: the sole heights of the stances whose
-    pelvis stands at least ``straight`` x the clip's standing height (the 90th percentile over
-    stances) above the sole and is not resting lowered (slower than 0.25 m/s and ``drop`` x
-    stature under its highest within 2 s), interpolated over time; NaN without any.
+def walked_floor(joints: np.ndarray, contacts: np.ndarray, ankle_height: float, straight: float = 0.95) -> np.ndarray:
+    """(T,) height of the floor the person stood on with straight legs: the sole heights of the
+    stances whose pelvis stands at least ``straight`` x the clip's standing height (the 90th
+    percentile over stances) above the sole, interpolated over time; NaN without any.
 
-    A seated person's planted foot can have been fitted anywhere along its viewing ray: one facing
-    the camera (a person followed from behind turns to sit) was fitted with the thighs hanging
-    60 deg down and the feet 0.28 m under the floor (follow-behind benchmark chair clip), so the
-    feet made a floor of their own and the seat was never found. The leg can look as straight as
-    a standing one there (pelvis 0.94 m over the sunk sole, 0.97-1.02 standing), but the pelvis
-    came down 0.35 m and rests: another floor is reached by walking to it, not by sitting.
+    A bent leg's planted foot can have been fitted anywhere along its viewing ray: a person sitting
+    on a chair facing the camera (one followed from behind turns to sit) was fitted with thighs
+    hanging 60 deg down and the planted feet 0.28 m under the floor (follow-behind benchmark chair
+    clip), so the feet made a floor of their own and the seat was never found. A straight leg
+    leaves no such freedom, and a person reaches another floor only by standing on it.
     """
     T = len(joints)
     segs = stance_segments(contacts)
     if not segs:
         return np.full(T, np.nan)
-    pel = joints[:, PELVIS]
-    speed = np.zeros(T)
-    if T > 2:
-        speed[1:-1] = np.linalg.norm(pel[2:] - pel[:-2], axis=1) * fps / 2
-        speed[0], speed[-1] = speed[1], speed[-2]
-    w = int(2 * fps)
-    sole, stand, rest = [], [], []
-    for k, a, b in segs:
-        sole.append(float(np.median(joints[a:b, FEET[k], 2])) - ankle_height)
-        z = float(np.median(pel[a:b, 2]))
-        stand.append(z - sole[-1])
-        top = float(pel[max(0, a - w) : b + w, 2].max())
-        rest.append(float(np.median(speed[a:b])) < 0.25 and z < top - drop * height_m)
-    sole_a, stand_a = np.array(sole), np.array(stand)
-    keep = (stand_a >= straight * np.percentile(stand_a, 90)) & ~np.array(rest)
-    if not keep.any():
-        return np.full(T, np.nan)
+    sole = np.array([float(np.median(joints[a:b, FEET[k], 2])) - ankle_height for k, a, b in segs])
+    stand = np.array([float(np.median(joints[a:b, PELVIS, 2])) for _, a, b in segs]) - sole
+    keep = stand >= straight * np.percentile(stand, 90)
     mids = np.array([0.5 * (a + b - 1) for _, a, b in segs])[keep]
     order = np.argsort(mids)
-    return np.interp(np.arange(T), mids[order], sole_a[keep][order])
+    return np.interp(np.arange(T), mids[order], sole[keep][order])
 
 
 def contact_solids(
