@@ -30,12 +30,35 @@ def run_tool(func: F) -> F:
             print(f"error: {exc}", file=sys.stderr)
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
-            print("interrupted: finished stages are kept; re-run to resume", file=sys.stderr)
-            forget_interrupt()
-            sys.exit(130)
+            _interrupted()
+        except Exception as exc:
+            if not _from_interrupt(exc):
+                raise
+            _interrupted()  # a Ctrl-C that Python wrapped on its way out (see _from_interrupt)
         sys.exit(code or 0)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _interrupted() -> None:
+    print("interrupted: finished stages are kept; re-run to resume", file=sys.stderr)
+    forget_interrupt()
+    sys.exit(130)
+
+
+def _from_interrupt(exc: BaseException) -> bool:
+    """Whether ``exc`` was caused by a Ctrl-C: CPython 3.11 turns a KeyboardInterrupt raised while a
+    class is being built (``__set_name__``, e.g. a dataclass in an import of torch) into
+    ``RuntimeError: Error calling __set_name__ ...`` with the interrupt as its cause (CI: a
+    reconstruction Ctrl-C'd in 'optimize' exited 1 with that traceback instead of 130)."""
+    seen: set[int] = set()
+    e: BaseException | None = exc
+    while e is not None and id(e) not in seen:
+        if isinstance(e, KeyboardInterrupt):
+            return True
+        seen.add(id(e))
+        e = e.__cause__ or e.__context__
+    return False
 
 
 def forget_interrupt() -> None:
