@@ -200,6 +200,8 @@ def train_stage(cfg: StageConfig) -> Path:
     """
     import torch
 
+    from videomimic_offline.training import resume
+
     clips = load_clips(cfg)
     stage_dir = cfg.stage_dir
     existing = checkpoints(stage_dir)
@@ -248,7 +250,7 @@ def train_stage(cfg: StageConfig) -> Path:
             runner.alg.load(ck, None, True)
             runner.extra_state = {k: ck[k] for k in ("critic_state_dict",) if cfg.stage == "distill" and k in ck}
             start = int(ck["iter"]) + 1
-            restart = ck.get("resume_state")  # training.resume.RESUME_KEY
+            restart = ck.get(resume.RESUME_KEY)
             print(f"resuming {cfg.stage} from {existing[-1].name} (iteration {start} of {cfg.iterations})")
         elif init is not None:
             ck = read_checkpoint(init)
