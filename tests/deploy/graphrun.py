@@ -8,10 +8,10 @@ the simulator's "robot spawned" line instead, as the main job counts its deploy 
 
 from __future__ import annotations
 
-import signal
 import subprocess
-import time
 from pathlib import Path
+
+from videomimic_offline.mainjob import run_then_stop
 
 #: sim_g1 logs this once its scene is built and the robot placed: odometry follows from then on
 SIM_UP = "robot spawned at"
@@ -20,24 +20,14 @@ SIM_UP = "robot spawned at"
 def run_graph(cmd: list[str], env: dict[str, str], cwd: Path, seconds: float, start_timeout: float = 240.0,
               ready: str = SIM_UP) -> tuple[int, str]:  # fmt: skip
     """Start ``cmd`` (a vm_launch command), wait until its log shows ``ready``, let it run ``seconds``
-    more, then SIGINT it as a terminal's Ctrl-C would; its exit code and whole log."""
+    more, then stop it as a terminal's Ctrl-C would (the main job's rule); its exit code and whole log."""
     log_path = cwd / "launch.log"
     with open(log_path, "w") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=cwd)
         try:
-            deadline = time.monotonic() + start_timeout
-            while proc.poll() is None and ready not in log_path.read_text(errors="replace"):
-                if time.monotonic() > deadline:
-                    break  # never came up: stop it; the caller's assertions show the log
-                time.sleep(0.2)
-            end = time.monotonic() + seconds
-            while proc.poll() is None and time.monotonic() < end:
-                time.sleep(0.2)
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGINT)
-            rc = proc.wait(timeout=120)
+            rc = run_then_stop(proc, lambda: ready in log_path.read_text(errors="replace"), seconds, start_timeout)
         finally:
-            if proc.poll() is None:
+            if proc.poll() is None:  # the test itself was interrupted: leave no graph behind
                 proc.kill()
                 proc.wait()
     return rc, log_path.read_text(errors="replace")

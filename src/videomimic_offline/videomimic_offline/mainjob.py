@@ -141,17 +141,19 @@ def step_train(ctx: Context) -> None:
 DEPLOY_START_TIMEOUT_S = 300.0
 
 
-def _record_for(proc: subprocess.Popen, run_dir: Path, seconds: float) -> int:
-    """Let the graph record ``seconds`` from the moment its recorder opened the bag, then stop it as
+def run_then_stop(proc: subprocess.Popen, ready: Callable[[], bool], seconds: float,
+                  start_timeout: float = DEPLOY_START_TIMEOUT_S) -> int:  # fmt: skip
+    """Let a running graph go on ``seconds`` from the moment ``ready()`` holds, then stop it as
     Ctrl-C would (SIGINT to the runner, which stops every node and closes the bag); its exit code.
 
     The seconds used to be the runner's ``--duration``, counted from its own start: on a loaded
     machine a 3 s deploy ended while the nodes were still starting, and no bag was written at all.
+    The deploy tests time their graphs the same way (tests/deploy/graphrun.py).
     """
-    deadline = time.monotonic() + DEPLOY_START_TIMEOUT_S
-    while proc.poll() is None and not any(p.is_dir() for p in run_dir.iterdir()):
+    deadline = time.monotonic() + start_timeout
+    while proc.poll() is None and not ready():
         if time.monotonic() > deadline:
-            break  # never started recording: stop it; the caller reports the missing bag and the log
+            break  # never got ready: stop it; the caller reports what is missing and the log
         time.sleep(0.2)
     end = time.monotonic() + seconds
     while proc.poll() is None and time.monotonic() < end:
@@ -188,7 +190,8 @@ def step_deploy(ctx: Context) -> None:
     with open(log_path, "w") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
         try:
-            rc = _record_for(proc, run_dir, ctx.deploy_seconds)
+            # counted from when the recorder opened its bag
+            rc = run_then_stop(proc, lambda: any(p.is_dir() for p in run_dir.iterdir()), ctx.deploy_seconds)
         except KeyboardInterrupt:  # Ctrl-C reached the graph too (same process group): let it close the bag
             proc.wait()
             raise
