@@ -237,10 +237,12 @@ def test_sim_deploy_graph_end_to_end(tmp_path: Path, ros_domain: int, smoke_stud
         elev = np.asarray(gm.data[0].data, dtype=np.float32)
         assert elev.size == 80 * 80 and np.isfinite(elev).mean() > 0.2  # a good part of the map is known
         # --- e-stop -> damping within one control cycle (20 ms), five trials ---------------------
-        # Held in the robot's own time: from the last LowState tick this test had seen when it
-        # published /vm/estop to the tick at which sim_g1 took the damping LowCmd (its log). A loaded
-        # machine slows the simulated robot with everything else, so this is load-independent, and
-        # conservative (this process may have seen an older tick). Wall-clock figures are reported.
+        # Held in the robot's own time, inside the graph: from the LowState tick the bridge had taken
+        # when the e-stop came in (its log) to the tick at which sim_g1 took the damping LowCmd (its
+        # log). A loaded machine slows the simulated robot with everything else, so this is
+        # load-independent. This test's own view (its last seen tick and its wall clock, from the
+        # publish to its receipt of the damping LowCmd) also counts this process's lag, and is
+        # reported and bounded more loosely below.
         latencies, estop_ticks = [], []
         # This thread reads the robot's tick and publishes the e-stop: at normal priority a busy machine
         # could hold it between the two, and the test would charge that to the graph (seen: 0.85 s).
@@ -280,27 +282,33 @@ def test_sim_deploy_graph_end_to_end(tmp_path: Path, ros_domain: int, smoke_stud
     graph_log = (tmp_path / "graph.log").read_text()
     assert rc == 0, graph_log[-3000:]
     damp_ticks = [int(x) for x in re.findall(r"damping from tick (\d+)", graph_log)]
-    sim_lat_ms = [min(d for d in damp_ticks if d >= t) - t for t in estop_ticks]  # ticks are ms
+    bridge_ticks = [int(x) for x in re.findall(r"E-STOP: damping \(robot tick (-?\d+) when it came in\)", graph_log)]
+    assert len(bridge_ticks) == ESTOP_TRIALS, f"the bridge logged {len(bridge_ticks)} e-stops, not {ESTOP_TRIALS}"
+    graph_ms = [min(d for d in damp_ticks if d >= t) - t for t in bridge_ticks]  # ticks are ms
+    test_sim_ms = [min(d for d in damp_ticks if d >= t) - t for t in estop_ticks]
     print(
-        f"e-stop -> damping: {sim_lat_ms} ms of robot (sim) time; wall clock e-stop published -> damping "
-        f"LowCmd received here {[round(x * 1000, 1) for x in latencies]} ms; {sim_seconds:.1f} s simulated"
+        f"e-stop -> damping: {graph_ms} ms of robot time from the bridge's receipt; seen from this test: "
+        f"{test_sim_ms} ms of robot time from its last seen tick, {[round(x * 1000, 1) for x in latencies]} ms "
+        f"wall clock to its receipt of the damping LowCmd; {sim_seconds:.1f} s simulated"
     )
     # The bridge damps inside the e-stop callback. With the graph at SCHED_FIFO (config/deploy.yaml;
     # root or CAP_SYS_NICE) background load cannot queue it: every trial lands within one 20 ms
     # cycle (0-14 ms of sim time seen here with 4 extra busy processes on 2 cores). Where the
     # machine refuses real-time scheduling the queueing under load took 16-108 ms: then the best
     # trial must still make the cycle and none may exceed five.
-    # Both figures are upper bounds of the robot-time latency: the sim-time one starts at the last
-    # tick this test had seen (stale when this process lagged: 72 ms once, with 3 ms on the wall
-    # clock), and the wall-clock one includes this process's own receipt, while the simulator never
-    # runs faster than real time. The tighter bound is checked.
-    bound_ms = [min(s_ms, w * 1000.0) for s_ms, w in zip(sim_lat_ms, latencies, strict=True)]
     bridge_rt = re.search(r"\[g1_bridge[^\]]*\].*SCHED_FIFO priority \d+ on all", graph_log) is not None
     if bridge_rt:
-        assert max(bound_ms) <= 20, f"e-stop to damping took {bound_ms} ms (> one 20 ms cycle)"
+        assert max(graph_ms) <= 20, f"e-stop to damping took {graph_ms} ms of robot time (> one 20 ms cycle)"
     else:
-        assert min(bound_ms) <= 20, f"e-stop to damping took {bound_ms} ms (none within a cycle)"
-        assert max(bound_ms) <= 100, f"an e-stop took {max(bound_ms)} ms (> 5 cycles)"
+        assert min(graph_ms) <= 20, f"e-stop to damping took {graph_ms} ms of robot time (none within a cycle)"
+        assert max(graph_ms) <= 100, f"an e-stop took {max(graph_ms)} ms of robot time (> 5 cycles)"
+    # Seen from outside the graph (this process's publish to its own receipt): both of its figures
+    # are upper bounds that include this process's lag on a loaded machine (72 ms of stale tick
+    # once, with 3 ms on the wall clock; 22 ms once where the graph itself took 4). The tighter one
+    # must make the cycle in the best trial and stay within five cycles in every one.
+    outside_ms = [min(s_ms, w * 1000.0) for s_ms, w in zip(test_sim_ms, latencies, strict=True)]
+    assert min(outside_ms) <= 20, f"e-stop to damping seen from outside took {outside_ms} ms (none within a cycle)"
+    assert max(outside_ms) <= 100, f"an e-stop seen from outside took {max(outside_ms)} ms (> 5 cycles)"
     assert t_policy - t_stand >= 2.0
 
     # --- physical sense: spawned on the terrain, the torso at the default pose's height in stand,

@@ -79,6 +79,7 @@ class G1Bridge(Node):
         self._imu = Imu()
         self._imu.header.frame_id = "pelvis"
         self._t_timer_cmd = 0.0
+        self._state_tick = -1  # the robot's own clock (LowState.tick, ms) at the newest LowState taken
         self.get_logger().info(f"g1_bridge up ({'armed' if armed else 'NOT armed: no motor commands'}), mode damping")
         self.publish_state(force=True)
 
@@ -93,6 +94,7 @@ class G1Bridge(Node):
             self.get_logger().error(f"malformed LowState ignored: {exc}", throttle_duration_sec=1.0)
             return
         self.mode_machine = int(msg.mode_machine)
+        self._state_tick = int(msg.tick)
         self.core.on_state(q, dq, now)
         fell = self.core.on_imu(np.asarray(msg.imu_state.quaternion, dtype=np.float64), now)
         self.send(now)  # the motor command first: it is the latency-critical output
@@ -145,8 +147,8 @@ class G1Bridge(Node):
     def on_estop(self, msg: Bool) -> None:
         now = now_s(self)
         self.core.set_estop(bool(msg.data), now)
-        if msg.data:
-            self.get_logger().error("E-STOP: damping")
+        if msg.data:  # the robot's tick dates the e-stop in robot time (the simulator logs when it damps)
+            self.get_logger().error(f"E-STOP: damping (robot tick {self._state_tick} when it came in)")
         self.send(now)  # damping now, not at the next LowState
         self.publish_state()
 
