@@ -48,3 +48,20 @@ def test_batch_on_local_ray(videos: Path, tmp_path: Path) -> None:
     rows2 = run_batch(videos, out, {"progress": False}, num_cpus=2)
     assert [r["ok"] for r in rows2] == [r["ok"] for r in rows]
     assert (out / "stairs" / "motion.npz").stat().st_mtime_ns == motion
+
+
+def test_batch_workers_run_at_the_callers_priority(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ray's default worker niceness (15) let any other load on the machine starve a batch."""
+    import os
+
+    from videomimic_offline import batch
+
+    def niceness(video: str, out: str, config: dict, retarget: bool) -> dict:
+        return {"clip": Path(out).name, "ok": True, "nice": os.nice(0)}
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "video.mp4").write_bytes(b"")
+    monkeypatch.delenv("RAY_worker_niceness", raising=False)
+    monkeypatch.setattr(batch, "process_video", niceness)
+    rows = batch.run_batch(tmp_path, tmp_path / "out", {}, num_cpus=1)
+    assert [r["nice"] for r in rows] == [os.nice(0)]

@@ -99,6 +99,11 @@ def run_batch(folder: Path, out_root: Path, config: dict[str, Any], *, address: 
     if address:
         ray.init(address=address, ignore_reinit_error=True, log_to_driver=False)
     else:
+        # Ray starts its workers at nice 15 (to keep its own daemons responsive). Here the workers do
+        # all of the batch's work, so any other job on the machine starved them: under two busy
+        # processes on 2 cores the CI's two-clip batch ran its workers at ~4 % CPU. They run at this
+        # process's priority instead (set RAY_worker_niceness to choose otherwise).
+        os.environ.setdefault("RAY_worker_niceness", "0")
         ray.init(num_cpus=num_cpus, include_dashboard=False, ignore_reinit_error=True, log_to_driver=False,
                  _node_ip_address="127.0.0.1")  # fmt: skip
     try:
