@@ -284,8 +284,11 @@ def test_sim_deploy_graph_end_to_end(tmp_path: Path, ros_domain: int, smoke_stud
     damp_ticks = [int(x) for x in re.findall(r"damping from tick (\d+)", graph_log)]
     bridge_ticks = [int(x) for x in re.findall(r"E-STOP: damping \(robot tick (-?\d+) when it came in\)", graph_log)]
     assert len(bridge_ticks) == ESTOP_TRIALS, f"the bridge logged {len(bridge_ticks)} e-stops, not {ESTOP_TRIALS}"
-    graph_ms = [min(d for d in damp_ticks if d >= t) - t for t in bridge_ticks]  # ticks are ms
-    test_sim_ms = [min(d for d in damp_ticks if d >= t) - t for t in estop_ticks]
+
+    def to_damping_ms(starts: list[int]) -> list[int]:  # ticks are ms
+        return [min(d for d in damp_ticks if d >= t) - t for t in starts]
+
+    graph_ms, test_sim_ms = to_damping_ms(bridge_ticks), to_damping_ms(estop_ticks)
     print(
         f"e-stop -> damping: {graph_ms} ms of robot time from the bridge's receipt; seen from this test: "
         f"{test_sim_ms} ms of robot time from its last seen tick, {[round(x * 1000, 1) for x in latencies]} ms "
