@@ -25,11 +25,13 @@ from videomimic_offline.errors import InputError
 from videomimic_offline.robot import physics
 from videomimic_offline.sim.terrain import step_heightfield
 
+from videomimic_nodes.core.cdr import FixedCdr
 from videomimic_nodes.core.cloud import pose_matrix, xyz_to_cloud2_fields
-from videomimic_nodes.core.lowcmd import lowcmd_crc, msg_to_record, record_to_arrays
+from videomimic_nodes.core.lowcmd import lowcmd_crc, record_from_cdr, record_to_arrays
 from videomimic_nodes.core.sim import LidarConfig, SimConfig, SimG1
 from videomimic_nodes.core.sim_watch import SimWatch, WatchConfig
 from videomimic_nodes.core.spawn import resolve_spawn
+from videomimic_nodes.core.stall import Stall, StallWatch
 from videomimic_nodes.ros_common import TOPIC_QOS, Events, Params, counted, params, run, topic_param
 from videomimic_nodes.shutdown import STOP
 
@@ -60,9 +62,18 @@ PARAMS: Params = {
     "lidar_frame": ("livox_frame", "frame_id of the clouds"),
     "fall_tilt": (WatchConfig.fall_tilt, "rad: reported as a fall when the pelvis stays tilted beyond this"),
     "fall_height": (WatchConfig.fall_height, "m: ... or stays this low above the lowest ground nearby"),
+    "stall_report_s": (
+        0.05,
+        "s: a physics pause longer than this is reported with its cause (CPU wait, own work, GIL)",
+    ),
     "max_cpu": (0.7, "fraction of a core the simulator may take when it cannot keep real time (it then runs slower)"),
     "seed": (0, "LiDAR noise seed"),
 }
+
+
+#: LowCmd in, LowState out as serialized bytes: at 500 Hz each way, rclpy's message objects cost
+#: this process ~0.2 of a core that the physics and the nodes under test need (core/cdr.py).
+LOWCMD, LOWSTATE = FixedCdr.of(LowCmd), FixedCdr.of(LowState)
 
 
 class SimG1Node(Node):
@@ -90,11 +101,13 @@ class SimG1Node(Node):
         self.pub_cloud = counted(
             self.create_publisher(PointCloud2, topic_param(self, "lidar_points"), q["lidar_points"])
         )
-        self.create_subscription(LowCmd, topic_param(self, "lowcmd"), self.on_lowcmd, q["lowcmd"])
+        self.create_subscription(LowCmd, topic_param(self, "lowcmd"), self.on_lowcmd, q["lowcmd"], raw=True)
         self.create_subscription(String, topic_param(self, "bridge_state"), self.on_bridge_state, q["bridge_state"])
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._state = LowState()
+        self._state = LOWSTATE.new()
+        LOWSTATE.put(self._state, "mode_machine", 5)
+        self._tick = 0
         self.n_bad_crc = 0
         self._damping = True  # the robot starts unpowered
         self.fatal: str | None = None
@@ -106,20 +119,20 @@ class SimG1Node(Node):
                            yaw=float(spawn.yaw), ground_z=float(spawn.ground_z),
                            stand_torso_height=self.sim.stand_torso_height, scene=scene)  # fmt: skip
 
-    def on_lowcmd(self, msg: LowCmd) -> None:
+    def on_lowcmd(self, raw: bytes) -> None:
         try:
-            rec = msg_to_record(msg)
-        except (ValueError, TypeError) as exc:
+            rec = record_from_cdr(LOWCMD, raw)
+        except ValueError as exc:
             self.get_logger().error(f"malformed LowCmd dropped: {exc}", throttle_duration_sec=1.0)
             return
-        if lowcmd_crc(rec) != int(msg.crc):
+        if lowcmd_crc(rec) != int(rec["crc"]):
             self.n_bad_crc += 1
             self.get_logger().error("LowCmd with a wrong CRC dropped (as the firmware does)", throttle_duration_sec=1.0)
             return
         arrays = record_to_arrays(rec)
         with self._lock:
             self.sim.set_command(arrays)
-            tick = self._state.tick
+            tick = self._tick
         damping = not np.any(arrays.kp[:29])
         if damping and not self._damping:  # when the robot itself starts damping, in its own (sim) time
             self.get_logger().info(f"damping from tick {tick}")
@@ -152,7 +165,10 @@ class SimG1Node(Node):
         sim0 = self.sim.time
         step = 0
         behind_logged = 0.0
+        stalls = StallWatch(float(self.p["stall_report_s"]))
         while not self._stop.is_set():
+            if (stall := stalls.tick()) is not None:
+                self.report_stall(stall)
             t_step = time.thread_time()
             with self._lock:
                 self.sim.step()
@@ -186,20 +202,27 @@ class SimG1Node(Node):
                     behind_logged = time.monotonic()
                     self.get_logger().warning(f"simulation {lag * 1000:.0f} ms behind real time")
 
+    def report_stall(self, stall: Stall) -> None:
+        """A pause of the robot's clock, with its cause: on a busy machine this says whether the
+        simulator was starved of a CPU or held up inside its own process (issue: stale LowState)."""
+        with self._lock:
+            t = self.sim.time
+        self.events.report("physics_stall", f"physics {stall.describe()}", t_sim=t, gap_ms=stall.gap_ms,
+                           cpu_wait_ms=stall.cpu_wait_ms, own_cpu_ms=stall.own_cpu_ms,
+                           process_cpu_ms=stall.process_cpu_ms)  # fmt: skip
+
     def publish_lowstate(self, step: int) -> None:
         q, dq, tau = self.sim.joint_state29()
         quat, gyro, acc = self.sim.imu()
-        msg = self._state
-        msg.tick = (step * int(self.sim.cfg.physics_dt * 1e6) // 1000) & 0xFFFFFFFF
-        msg.mode_machine = 5
-        s = msg.imu_state
-        s.quaternion = quat.astype(np.float32)
-        s.gyroscope = gyro.astype(np.float32)
-        s.accelerometer = acc.astype(np.float32)
-        for i in range(29):
-            m = msg.motor_state[i]
-            m.q, m.dq, m.tau_est = float(q[i]), float(dq[i]), float(tau[i])
-        self.pub_state.publish(msg)
+        data, put = self._state, LOWSTATE.put
+        self._tick = (step * int(self.sim.cfg.physics_dt * 1e6) // 1000) & 0xFFFFFFFF
+        put(data, "tick", self._tick)
+        put(data, "imu_state.quaternion", quat)
+        put(data, "imu_state.gyroscope", gyro)
+        put(data, "imu_state.accelerometer", acc)
+        for field, values in (("q", q), ("dq", dq), ("tau_est", tau)):  # slots 29-34 (no motor) stay 0
+            put(data, f"motor_state.{field}", np.pad(values[:29], (0, LOWSTATE.leaves["motor_state.q"].shape[0] - 29)))
+        self.pub_state.publish(data.tobytes())
 
     def watch_robot(self) -> None:
         """Report leaving the known terrain, falls and getting up (simulated time)."""

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 from videomimic_offline.robot import g1
 
+from videomimic_nodes.core.cdr import FixedCdr
+
 NUM_SLOTS = g1.NUM_MOTOR_SLOTS
 MOTOR_DTYPE = np.dtype(
     [("mode", "u1"), ("pad", "u1", 3), ("q", "<f4"), ("dq", "<f4"), ("tau", "<f4"), ("kp", "<f4"), ("kd", "<f4"),
@@ -92,6 +94,31 @@ def msg_to_record(msg) -> np.ndarray:  # msg: unitree_hg.msg.LowCmd
     rec["reserve"] = list(msg.reserve)
     rec["crc"] = msg.crc
     return rec
+
+
+def record_from_cdr(layout: FixedCdr, raw: bytes) -> np.ndarray:
+    """The firmware struct from a serialized LowCmd (``layout``: FixedCdr of unitree_hg LowCmd),
+    without building the message's 35 Python objects; ValueError for bytes that are not one."""
+    data = layout.check(raw)
+    rec = np.zeros((), dtype=LOWCMD_DTYPE)
+    for f in ("mode_pr", "mode_machine", "reserve", "crc"):
+        rec[f] = layout.get(data, f)
+    mc = rec["motor_cmd"]
+    for f in ("mode", "q", "dq", "tau", "kp", "kd", "reserve"):
+        mc[f] = layout.get(data, f"motor_cmd.{f}")
+    return rec
+
+
+def cdr_from_record(layout: FixedCdr, rec: np.ndarray) -> bytes:
+    """Serialized LowCmd (``layout``: FixedCdr of unitree_hg LowCmd) carrying the firmware
+    struct ``rec`` field for field, its CRC included: what the bridge publishes at 500 Hz."""
+    data = layout.new()
+    for f in ("mode_pr", "mode_machine", "reserve", "crc"):
+        layout.put(data, f, rec[f])
+    mc = rec["motor_cmd"]
+    for f in ("mode", "q", "dq", "tau", "kp", "kd", "reserve"):
+        layout.put(data, f"motor_cmd.{f}", mc[f])
+    return data.tobytes()
 
 
 def record_to_arrays(rec: np.ndarray) -> MotorArrays:
