@@ -91,6 +91,7 @@ def test_bytes_that_are_not_the_message_are_refused_with_the_reason() -> None:
         LOWCMD.check(b"\x00\x00" + raw[2:])  # big-endian CDR: DDS on this side never sends it
     with pytest.raises(ValueError, match="not a serialized LowState"):
         LOWSTATE.check(raw)
+    assert LOWCMD.check(b"\x00\x07" + raw[2:]) is not None  # XCDR2 LE: same layout without 8-byte fields
 
 
 def test_a_message_without_a_fixed_layout_is_refused() -> None:

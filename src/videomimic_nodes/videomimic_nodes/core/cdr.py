@@ -28,6 +28,9 @@ _BASIC = {
     "uint64": "<u8", "int64": "<i8", "float": "<f4", "double": "<f8",
 }  # fmt: skip
 HEADER = b"\x00\x01\x00\x00"  # CDR, little-endian, no options
+#: XCDR2 little-endian (a DDS peer outside ROS may send it): for a final struct it differs from
+#: XCDR1 only in aligning 8-byte primitives to 4, so it is read alike where there are none.
+_PLAIN_CDR2_LE = b"\x00\x07"
 
 
 class CdrLayoutError(TypeError):
@@ -90,6 +93,7 @@ class FixedCdr:
     msg_type: type
     size: int  # serialized bytes, header included (DDS may append up to 3 bytes of padding)
     leaves: dict[str, Leaf]
+    has_8_byte: bool = False  # any 8-byte primitive: then only XCDR1 has this layout
 
     @classmethod
     def of(cls, msg_type: type) -> FixedCdr:
@@ -102,13 +106,15 @@ class FixedCdr:
             index = (starts[:, None] + np.arange(dt.itemsize * max(count, 1))[None, :]).reshape(-1)
             shape = _struct_shape(msg_type, path) + ((count,) if count else ())
             leaves[path] = Leaf(dt, shape, index)
-        return cls(msg_type, len(HEADER) + end, leaves)
+        wide = any(leaf.dtype.itemsize == 8 for leaf in leaves.values())
+        return cls(msg_type, len(HEADER) + end, leaves, wide)
 
     def check(self, raw: bytes) -> np.ndarray:
         """The bytes as uint8, after checking they can be this message; ValueError otherwise."""
         if not self.size <= len(raw) <= self.size + 8:
             raise ValueError(f"{len(raw)} bytes is not a serialized {self.msg_type.__name__} ({self.size} expected)")
-        if bytes(raw[:2]) != HEADER[:2]:
+        kind = bytes(raw[:2])
+        if kind != HEADER[:2] and (kind != _PLAIN_CDR2_LE or self.has_8_byte):
             raise ValueError(f"unsupported CDR encapsulation {bytes(raw[:2]).hex()} (expected little-endian CDR 0001)")
         return np.frombuffer(raw, np.uint8)
 
