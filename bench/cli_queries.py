@@ -24,9 +24,9 @@ as runs/main/recon). Then, in interleaved phases (quiet, queries, burst; ``--rou
 
 The query processes run at normal priority, as from a user's shell (started through
 ``core.realtime.at_normal_priority``: a child of this SCHED_FIFO monitor would otherwise inherit
-SCHED_FIFO 70 and preempt the whole graph). ``--query-fifo P`` runs them at SCHED_FIFO P instead.
+SCHED_FIFO and preempt the whole graph). ``--query-fifo P`` runs them at SCHED_FIFO P instead.
 
-Measured per phase (this process is the monitor, at SCHED_FIFO 70 where permitted so its own
+Measured per phase (this process is the monitor, at SCHED_FIFO above sim_g1 where permitted so its own
 scheduling does not blur the figures; it receives what the graph publishes):
 
 * sim_rtf: simulated seconds (LowState.tick) per wall second, and the LowState rate and largest
@@ -63,8 +63,20 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 VM_LAUNCH = REPO / "install" / "videomimic" / "lib" / "videomimic" / "vm_launch"
 DOMAIN_LOCKS = Path("/tmp/videomimic-ros-domains")
-#: SCHED_FIFO priority of this monitor (above the graph's 30-60, as bench/deploy_latency.py's client).
-MONITOR_PRIORITY = 70
+
+
+def monitor_priority() -> int:
+    """SCHED_FIFO priority of this monitor: above the whole sim graph (sim_g1's in config/sim.yaml)."""
+    import yaml
+
+    return (
+        int(
+            yaml.safe_load((REPO / "config" / "sim.yaml").read_text())["sim_g1"]["ros__parameters"]["realtime_priority"]
+        )
+        + 5
+    )
+
+
 #: ros2cli's DirectNode spins this long for discovery before answering (ros2cli/node/direct.py).
 CLI_SPIN_S = 0.5
 MONITOR = "cli_bench_monitor"
@@ -225,6 +237,9 @@ def graph_config(tmp: Path) -> Path:
         (cfg / f.name).write_text(f.read_text())
     sim = yaml.safe_load((cfg / "sim.yaml").read_text())
     sim["sim_g1"]["ros__parameters"]["release_gantry_on_policy"] = False  # a random student cannot stand
+    # every LowState republished (sim.yaml's 100 Hz is for the policy): the bridge's own progress and
+    # the LowState waiting in it are read from /vm/joint_states, matched to each LowState
+    sim["g1_bridge"]["ros__parameters"]["state_decimation"] = 1
     (cfg / "sim.yaml").write_text(yaml.safe_dump(sim))
     return cfg
 
@@ -414,6 +429,13 @@ def phase_figures(mon: Monitor, t0: float, t1: float) -> dict[str, float | int |
     f["lowcmd_gap_max_ms"] = _gap_ms(cmd)
     f["targets_hz"] = len(tg) / dur
     f["targets_gap_max_ms"] = _gap_ms(tg)
+    # sim_g1's own account of each pause of its physics (> stall_report_s), with the cause
+    stalls = [e for e in mon.events if e.get("kind") == "physics_stall" and t0 <= e["_t"] < t1]
+    f["sim_stalls"] = len(stalls)
+    if stalls:
+        worst = max(stalls, key=lambda e: float(e.get("gap_ms", 0.0)))
+        f["sim_stall_max_ms"] = float(worst.get("gap_ms", 0.0))
+        f["sim_stall_worst"] = str(worst.get("text", ""))
     damp = [r for t, m, r in mon.mode_changes if t0 <= t < t1 and m == "damping"]
     f["damping"] = len(damp)
     if damp:
@@ -470,7 +492,7 @@ def main() -> int:
            "joy_script:=joy_demo.yaml", f"config_dir:={cfg}"]  # fmt: skip
     graph = subprocess.Popen(cmd, stdout=glog, stderr=subprocess.STDOUT, cwd=tmp)
     mon = Monitor()
-    done, total = promote_process(MONITOR_PRIORITY)
+    done, total = promote_process(monitor_priority())
     out["monitor_fifo_threads"] = f"{done}/{total}"
     phases: list[dict[str, object]] = []
     try:
@@ -535,7 +557,8 @@ def main() -> int:
                       f"{f.get('lowstate_hz', 0):.0f} Hz (gap max {f.get('lowstate_gap_max_ms', float('nan')):.0f} ms); "
                       f"bridge {f['bridge_js_hz']:.0f} Hz (gap max {f['bridge_gap_max_ms']:.0f} ms, delay p99 "
                       f"{f.get('bridge_delay_p99_ms', float('nan')):.1f} max {f.get('bridge_delay_max_ms', float('nan')):.1f} ms); "
-                      f"targets {f['targets_hz']:.0f} Hz (gap max {f['targets_gap_max_ms']:.0f} ms); damping {f['damping']}"
+                      f"targets {f['targets_hz']:.0f} Hz (gap max {f['targets_gap_max_ms']:.0f} ms); "
+                      f"sim pauses {f['sim_stalls']} (max {f.get('sim_stall_max_ms', 0):.0f} ms); damping {f['damping']}"
                       f"{' (' + str(f['damping_reasons']) + ')' if f['damping'] else ''}; {f['wall_s']} s; CPU cores {f['cpu_s']}; "
                       f"{f.get('queries', '')}", flush=True)  # fmt: skip
     finally:
@@ -558,6 +581,10 @@ def main() -> int:
                 agg = max if key.endswith("max_ms") or key.endswith("p99_ms") else np.mean
                 out[f"{kind}_{key}"] = float(agg(vals))
         out[f"{kind}_damping"] = sum(int(p["damping"]) for p in ph)
+        out[f"{kind}_sim_stalls"] = sum(int(p["sim_stalls"]) for p in ph)
+        worst = max(ph, key=lambda p: float(p.get("sim_stall_max_ms", 0.0)), default={})
+        if worst.get("sim_stall_worst"):
+            out[f"{kind}_sim_stall_worst"] = worst["sim_stall_worst"]
         for node in out.get("nodes", []):
             out[f"{kind}_cpu_cores_{node}"] = float(np.mean([p["cpu_s"][node] for p in ph]))
         out[f"{kind}_cpu_cores_query_processes"] = float(np.mean([p["cpu_s"]["query_processes"] for p in ph]))
@@ -584,7 +611,8 @@ def verdict(out: dict[str, object]) -> str:
         delay = out.get(f"{kind}_bridge_delay_max_ms", nan)
         starved = []
         if rtf < 0.9 * q_rtf or gap_s > max(40.0, 3.0 * q_gap):
-            starved.append("the simulator")
+            worst = out.get(f"{kind}_sim_stall_worst")
+            starved.append("the simulator" + (f" (its worst pause: {worst})" if worst else ""))
         if gap_b - gap_s > 20.0 or delay > 40.0:
             starved.append("the bridge")
         lines.append(

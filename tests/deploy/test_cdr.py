@@ -18,8 +18,7 @@ from videomimic_nodes.core.lowcmd import (  # noqa: E402
     pack_lowcmd,
     record_from_cdr,
 )
-
-LOWSTATE, LOWCMD = FixedCdr.of(LowState), FixedCdr.of(LowCmd)
+from videomimic_nodes.unitree_msgs import LOWCMD, LOWSTATE  # noqa: E402
 
 
 def _random_lowstate(rng: np.random.Generator) -> LowState:

@@ -68,6 +68,10 @@ def test_lidar_ingest_survives_malformed_clouds(tmp_path: Path, ros_domain: int)
             return any(c.header.frame_id == "odom" and c.width == 2 for c in out)
 
         probe.wait_for(lambda: pub.get_subscription_count() > 0, 20, "lidar_ingest to subscribe")
+        # Matched both ways before the bad clouds go out: this side sees the reader first, and a
+        # best-effort sample sent before the node's reader has matched this writer is lost (under
+        # CI load all three copies of the first bad cloud were, and its log line never came).
+        probe.wait_for(lambda: pub.publish(_cloud(good)) or bool(out) or time.sleep(0.1), 20, "a first cloud")
         for msg in bad:
             for _ in range(3):  # best effort: the first sample may race discovery
                 pub.publish(msg)
@@ -83,8 +87,13 @@ def test_lidar_ingest_survives_malformed_clouds(tmp_path: Path, ros_domain: int)
         custom = probe.node.create_publisher(CustomMsg, "/livox/lidar", Q["lidar_custom"])
         probe.wait_for(lambda: custom.get_subscription_count() > 0, 10, "the CustomMsg subscription")
         cm = CustomMsg(points=[CustomPoint(x=3.0, y=0.0, z=-0.8, offset_time=1000 * i) for i in range(3)])
+        cm.point_num = 3
+        n_out = len(out)
+        probe.wait_for(lambda: custom.publish(cm) or len(out) > n_out or time.sleep(0.1), 10, "a first CustomMsg cloud")
         cm.point_num = 7
-        custom.publish(cm)
+        for _ in range(3):
+            custom.publish(cm)
+            time.sleep(0.05)
         cm.point_num = 3
         n_out = len(out)
 

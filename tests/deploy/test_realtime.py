@@ -8,20 +8,8 @@ import time
 from pathlib import Path
 
 import pytest
+from fifo_probe import needs_fifo
 from videomimic_nodes.core import realtime
-
-
-def _fifo_permitted() -> bool:
-    probe: list[bool] = []
-    th = threading.Thread(target=lambda: probe.append(realtime.set_fifo(0, 1)))
-    th.start()
-    th.join()
-    return probe[0]
-
-
-needs_fifo = pytest.mark.skipif(
-    not hasattr(os, "SCHED_FIFO") or not _fifo_permitted(), reason="SCHED_FIFO refused here (needs root/CAP_SYS_NICE)"
-)
 
 
 def _in_thread(fn):  # -> whatever fn returned, run in a fresh thread (so this process stays as it is)

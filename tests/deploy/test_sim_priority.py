@@ -14,13 +14,12 @@ import os
 import re
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
 import yaml
-from videomimic_nodes.core import realtime
+from fifo_probe import needs_fifo
 
 pytest.importorskip("rclpy")
 pytestmark = pytest.mark.ros
@@ -47,14 +46,6 @@ def _deploy_priorities() -> dict[str, int]:
 
 def _deploy_nodes() -> dict[str, dict]:
     return {k: v["ros__parameters"] for k, v in _yaml(DEPLOY_YAML).items()}
-
-
-def _fifo_permitted() -> bool:
-    probe: list[bool] = []
-    th = threading.Thread(target=lambda: probe.append(realtime.set_fifo(0, 1)))
-    th.start()
-    th.join()
-    return probe[0]
 
 
 def test_the_simulator_runs_above_every_deploy_node() -> None:
@@ -86,7 +77,7 @@ def _pauses(log: str) -> list[tuple[float, str]]:
     return [(float(m.group(1)), m.group(0)) for m in re.finditer(r"physics paused (\d+) ms: .*", log)]
 
 
-@pytest.mark.skipif(not hasattr(os, "SCHED_FIFO") or not _fifo_permitted(), reason="SCHED_FIFO refused here")
+@needs_fifo
 @pytest.mark.parametrize("below", [False, True], ids=["configured", "below_the_burst"])
 def test_a_burst_of_the_deploy_nodes_does_not_stop_the_robot_clock(
     tmp_path: Path, ros_domain: int, below: bool

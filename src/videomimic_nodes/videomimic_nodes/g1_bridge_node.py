@@ -17,15 +17,12 @@ from unitree_hg.msg import LowCmd, LowState
 from videomimic_offline.robot import g1
 
 from videomimic_nodes.core.bridge import BridgeConfig, BridgeCore, ButtonEdges, Mode
-from videomimic_nodes.core.cdr import FixedCdr
 from videomimic_nodes.core.lowcmd import MotorArrays, cdr_from_record, pack_lowcmd
 from videomimic_nodes.core.teleop import remote_to_joy
 from videomimic_nodes.ros_common import TOPIC_QOS, Events, Params, counted, now_s, params, run, topic_param
+from videomimic_nodes.unitree_msgs import LOWCMD, LOWSTATE
 
 N_G1 = len(g1.JOINT_NAMES_29)
-#: LowState in and LowCmd out as serialized bytes (core/cdr.py): at 500 Hz each way, rclpy's
-#: message objects cost ~0.5 ms per cycle, most of this node's CPU.
-LOWSTATE, LOWCMD = FixedCdr.of(LowState), FixedCdr.of(LowCmd)
 
 _D = BridgeConfig()
 PARAMS: Params = {

@@ -25,7 +25,6 @@ from videomimic_offline.errors import InputError
 from videomimic_offline.robot import physics
 from videomimic_offline.sim.terrain import step_heightfield
 
-from videomimic_nodes.core.cdr import FixedCdr
 from videomimic_nodes.core.cloud import pose_matrix, xyz_to_cloud2_fields
 from videomimic_nodes.core.lowcmd import lowcmd_crc, record_from_cdr, record_to_arrays
 from videomimic_nodes.core.sim import LidarConfig, SimConfig, SimG1
@@ -34,6 +33,7 @@ from videomimic_nodes.core.spawn import resolve_spawn
 from videomimic_nodes.core.stall import Stall, StallWatch
 from videomimic_nodes.ros_common import TOPIC_QOS, Events, Params, counted, params, run, topic_param
 from videomimic_nodes.shutdown import STOP
+from videomimic_nodes.unitree_msgs import LOWCMD, LOWSTATE
 
 PARAMS: Params = {
     "scene": ("", "scene folder or heightfield.npz of a reconstruction; empty: flat ground and a step"),
@@ -69,11 +69,6 @@ PARAMS: Params = {
     "max_cpu": (0.7, "fraction of a core the simulator may take when it cannot keep real time (it then runs slower)"),
     "seed": (0, "LiDAR noise seed"),
 }
-
-
-#: LowCmd in, LowState out as serialized bytes: at 500 Hz each way, rclpy's message objects cost
-#: this process ~0.2 of a core that the physics and the nodes under test need (core/cdr.py).
-LOWCMD, LOWSTATE = FixedCdr.of(LowCmd), FixedCdr.of(LowState)
 
 
 class SimG1Node(Node):
