@@ -1,5 +1,9 @@
 """core.stall: a pause of a periodic thread is split into its causes from the kernel's accounting.
-(The fourth cause, waiting for a CPU, needs SCHED_FIFO: test_sim_priority.py covers it.)"""
+(The fourth cause, waiting for a CPU, needs SCHED_FIFO: test_sim_priority.py covers it.)
+
+Each test asserts the share its own cause must have, never which share is largest: on a busy
+machine this (normal-priority) thread also waits for a CPU, by any amount (CI under two busy
+processes: the 'largest share' asserts failed 2 of 4)."""
 
 from __future__ import annotations
 
@@ -13,12 +17,12 @@ from videomimic_nodes.core.stall import Stall, StallWatch
 needs_linux = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread schedstat is Linux only")
 
 
-def _watched(body) -> Stall | None:  # noqa: ANN001 - what happens between two ticks
+def _watched(body, threshold_s: float = 0.05) -> Stall | None:  # noqa: ANN001 - what happens between two ticks
     """Tick, run ``body``, tick again, all in one fresh thread (the watch belongs to its thread)."""
     out: list[Stall | None] = []
 
     def run() -> None:
-        watch = StallWatch(0.05)
+        watch = StallWatch(threshold_s)
         assert watch.tick() is None  # the first tick has nothing to compare with
         body()
         out.append(watch.tick())
@@ -31,14 +35,27 @@ def _watched(body) -> Stall | None:  # noqa: ANN001 - what happens between two t
 
 
 def test_a_short_gap_is_not_a_stall() -> None:
-    assert _watched(lambda: time.sleep(0.005)) is None
+    assert _watched(lambda: time.sleep(0.005), threshold_s=0.5) is None  # room for a busy machine's wake-up
+
+
+def _rest_ms(s: Stall) -> float:
+    return s.gap_ms - s.cpu_wait_ms - s.own_cpu_ms - s.process_cpu_ms
+
+
+def test_the_cause_is_the_largest_share() -> None:
+    assert Stall(300, 280, 5, 5).cause == "waiting for a CPU (other work had the cores)"
+    assert Stall(300, 20, 270, 5).cause == "its own work (a slow step)"
+    assert Stall(300, 20, 5, 260).cause == "other threads of its process (the GIL)"
+    assert Stall(300, 20, 5, 5).cause == "sleeping or blocked"
+    assert Stall(300, None, None, None).cause.startswith("unknown")
+    assert "300 ms" in Stall(300, 20, 5, 5).describe()
 
 
 @needs_linux
 def test_a_sleep_is_reported_as_sleeping() -> None:
     stall = _watched(lambda: time.sleep(0.12))
     assert stall is not None and stall.gap_ms >= 110
-    assert stall.cause == "sleeping or blocked", stall.describe()
+    assert _rest_ms(stall) >= 70 and stall.own_cpu_ms < 20 and stall.process_cpu_ms < 50, stall.describe()
 
 
 @needs_linux
@@ -49,8 +66,7 @@ def test_a_slow_step_is_its_own_work() -> None:
             pass
 
     stall = _watched(burn)
-    assert stall is not None and stall.own_cpu_ms >= 100
-    assert stall.cause == "its own work (a slow step)", stall.describe()
+    assert stall is not None and stall.own_cpu_ms >= 110 and stall.process_cpu_ms < 50, stall.describe()
 
 
 @needs_linux
@@ -69,5 +85,4 @@ def test_another_thread_holding_the_gil_is_named() -> None:
         th.join()
 
     stall = _watched(body)
-    assert stall is not None and stall.process_cpu_ms >= 100
-    assert stall.cause == "other threads of its process (the GIL)", stall.describe()
+    assert stall is not None and stall.process_cpu_ms >= 140 and stall.own_cpu_ms < 20, stall.describe()
