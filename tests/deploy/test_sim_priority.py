@@ -24,8 +24,8 @@ from fifo_probe import needs_fifo
 pytest.importorskip("rclpy")
 pytestmark = pytest.mark.ros
 
-REPO = Path(__file__).resolve().parents[2]
-NODE_LIB = REPO / "install" / "videomimic_nodes" / "lib" / "videomimic_nodes"
+from rosprobe import NODE_LIB, REPO, stop_node  # noqa: E402
+
 SIM_YAML, DEPLOY_YAML = REPO / "config" / "sim.yaml", REPO / "config" / "deploy.yaml"
 BURST_S = 0.4
 
@@ -37,15 +37,12 @@ def _yaml(path: Path) -> dict:
 def _deploy_priorities() -> dict[str, int]:
     """Every SCHED_FIFO priority a deploy node asks for (whole node or its loop thread)."""
     out = {}
-    for node, section in _deploy_nodes().items():
+    for node, doc in _yaml(DEPLOY_YAML).items():
+        section = doc["ros__parameters"]
         for key in ("realtime_priority", "loop_priority"):
             if int(section.get(key, 0)) > 0:
                 out[f"{node}.{key}"] = int(section[key])
     return out
-
-
-def _deploy_nodes() -> dict[str, dict]:
-    return {k: v["ros__parameters"] for k, v in _yaml(DEPLOY_YAML).items()}
 
 
 def test_the_simulator_runs_above_every_deploy_node() -> None:
@@ -85,8 +82,9 @@ def test_a_burst_of_the_deploy_nodes_does_not_stop_the_robot_clock(
     if not NODE_LIB.is_dir():
         pytest.skip("videomimic_nodes not built: run bash scripts/setup.sh")
     top = max(_deploy_priorities().values())
-    sim = _yaml(SIM_YAML)["sim_g1"]["ros__parameters"]
-    watchdog = float(_yaml(SIM_YAML)["g1_bridge"]["ros__parameters"]["lowstate_timeout"])
+    sim_yaml = _yaml(SIM_YAML)
+    sim = sim_yaml["sim_g1"]["ros__parameters"]
+    watchdog = float(sim_yaml["g1_bridge"]["ros__parameters"]["lowstate_timeout"])
     assert watchdog < BURST_S  # long enough to trip the bridge if it stops the clock
     prio = top - 10 if below else int(sim["realtime_priority"])
     log_path = tmp_path / "sim.log"
@@ -104,11 +102,7 @@ def test_a_burst_of_the_deploy_nodes_does_not_stop_the_robot_clock(
             assert p.wait(30) == 0
         time.sleep(1.0)
     finally:
-        proc.send_signal(2)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_node(proc)
     pauses = _pauses(log_path.read_text())
     longest = max(pauses, default=(0.0, "no pause reported"))
     if below:  # what CI hit: the clock stops for the whole burst, and the report says why

@@ -38,10 +38,6 @@ def test_a_short_gap_is_not_a_stall() -> None:
     assert _watched(lambda: time.sleep(0.005), threshold_s=0.5) is None  # room for a busy machine's wake-up
 
 
-def _rest_ms(s: Stall) -> float:
-    return s.gap_ms - s.cpu_wait_ms - s.own_cpu_ms - s.process_cpu_ms
-
-
 def test_the_cause_is_the_largest_share() -> None:
     assert Stall(300, 280, 5, 5).cause == "waiting for a CPU (other work had the cores)"
     assert Stall(300, 20, 270, 5).cause == "its own work (a slow step)"
@@ -55,7 +51,7 @@ def test_the_cause_is_the_largest_share() -> None:
 def test_a_sleep_is_reported_as_sleeping() -> None:
     stall = _watched(lambda: time.sleep(0.12))
     assert stall is not None and stall.gap_ms >= 110
-    assert _rest_ms(stall) >= 70 and stall.own_cpu_ms < 20 and stall.process_cpu_ms < 50, stall.describe()
+    assert stall.rest_ms >= 70 and stall.own_cpu_ms < 20 and stall.process_cpu_ms < 50, stall.describe()
 
 
 @needs_linux

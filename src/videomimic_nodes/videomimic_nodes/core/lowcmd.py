@@ -96,15 +96,20 @@ def msg_to_record(msg) -> np.ndarray:  # msg: unitree_hg.msg.LowCmd
     return rec
 
 
+#: The firmware struct's fields that a LowCmd message carries (message level, and per motor).
+_MSG_FIELDS = ("mode_pr", "mode_machine", "reserve", "crc")
+_MOTOR_FIELDS = ("mode", "q", "dq", "tau", "kp", "kd", "reserve")
+
+
 def record_from_cdr(layout: FixedCdr, raw: bytes) -> np.ndarray:
     """The firmware struct from a serialized LowCmd (``layout``: FixedCdr of unitree_hg LowCmd),
     without building the message's 35 Python objects; ValueError for bytes that are not one."""
     data = layout.check(raw)
     rec = np.zeros((), dtype=LOWCMD_DTYPE)
-    for f in ("mode_pr", "mode_machine", "reserve", "crc"):
+    for f in _MSG_FIELDS:
         rec[f] = layout.get(data, f)
     mc = rec["motor_cmd"]
-    for f in ("mode", "q", "dq", "tau", "kp", "kd", "reserve"):
+    for f in _MOTOR_FIELDS:
         mc[f] = layout.get(data, f"motor_cmd.{f}")
     return rec
 
@@ -113,10 +118,10 @@ def cdr_from_record(layout: FixedCdr, rec: np.ndarray) -> bytes:
     """Serialized LowCmd (``layout``: FixedCdr of unitree_hg LowCmd) carrying the firmware
     struct ``rec`` field for field, its CRC included: what the bridge publishes at 500 Hz."""
     data = layout.new()
-    for f in ("mode_pr", "mode_machine", "reserve", "crc"):
+    for f in _MSG_FIELDS:
         layout.put(data, f, rec[f])
     mc = rec["motor_cmd"]
-    for f in ("mode", "q", "dq", "tau", "kp", "kd", "reserve"):
+    for f in _MOTOR_FIELDS:
         layout.put(data, f"motor_cmd.{f}", mc[f])
     return data.tobytes()
 

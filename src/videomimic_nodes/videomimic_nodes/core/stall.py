@@ -32,15 +32,22 @@ class Stall:
     process_cpu_ms: float | None  # the process's other threads were running (Python: the GIL)
 
     @property
+    def rest_ms(self) -> float | None:
+        """The part of the gap in none of the three: sleeping or blocked (a lock, a stalled GIL holder)."""
+        if self.cpu_wait_ms is None or self.own_cpu_ms is None or self.process_cpu_ms is None:
+            return None
+        return max(0.0, self.gap_ms - self.cpu_wait_ms - self.own_cpu_ms - self.process_cpu_ms)
+
+    @property
     def cause(self) -> str:
         """The largest share, in words (for the log and /vm/events)."""
-        if self.cpu_wait_ms is None or self.own_cpu_ms is None or self.process_cpu_ms is None:
+        if self.rest_ms is None:
             return "unknown (no per-thread scheduler statistics here)"
         shares = {
             "waiting for a CPU (other work had the cores)": self.cpu_wait_ms,
             "its own work (a slow step)": self.own_cpu_ms,
             "other threads of its process (the GIL)": self.process_cpu_ms,
-            "sleeping or blocked": max(0.0, self.gap_ms - self.cpu_wait_ms - self.own_cpu_ms - self.process_cpu_ms),
+            "sleeping or blocked": self.rest_ms,
         }
         return max(shares, key=shares.__getitem__)
 
