@@ -40,7 +40,9 @@ scheduling does not blur the figures; it receives what the graph publishes):
 * cpu: CPU seconds per wall second (cores) of each node process, of the query process(es), and this monitor.
 
 Verdict: the simulator is starved when its real-time factor falls in the query phases; the bridge is
-starved when its joint_states gaps / delays grow while LowState arrives on time.
+starved when its joint_states gaps / delays grow while LowState arrives on time. A simulator pause that was
+mostly sleeping or blocked (sim_g1's own report) is Fast DDS's shared-memory port lock, not a lack of
+CPU: docs/real_robot.md.
 """
 
 from __future__ import annotations
@@ -600,8 +602,9 @@ def main() -> int:
 
 def verdict(out: dict[str, object]) -> str:
     """Which process the queries starve, from the per-kind figures: the simulator when its real-time
-    factor falls or its LowState stream stalls; the bridge when it handles LowState later than it
-    arrives (its own gaps beyond the stream's, or a LowState waiting > 40 ms, the robot's watchdog)."""
+    factor falls or its LowState stream stalls (blocked rather than starved when its worst pause was
+    mostly sleeping or blocked); the bridge when it handles LowState later than it arrives (its own
+    gaps beyond the stream's, or a LowState waiting > 40 ms, the robot's watchdog)."""
     nan = float("nan")
     lines = []
     q_rtf, q_gap = out.get("quiet_sim_rtf", nan), out.get("quiet_lowstate_gap_max_ms", nan)
@@ -611,15 +614,17 @@ def verdict(out: dict[str, object]) -> str:
         delay = out.get(f"{kind}_bridge_delay_max_ms", nan)
         starved = []
         if rtf < 0.9 * q_rtf or gap_s > max(40.0, 3.0 * q_gap):
-            worst = out.get(f"{kind}_sim_stall_worst")
-            starved.append("the simulator" + (f" (its worst pause: {worst})" if worst else ""))
+            worst = str(out.get(f"{kind}_sim_stall_worst") or "")
+            # blocked, not short of CPU: Fast DDS's shared-memory port lock (docs/real_robot.md)
+            how = "blocked in DDS, not starved" if "sleeping or blocked" in worst else "starved"
+            starved.append(f"the simulator {how}" + (f" (its worst pause: {worst})" if worst else ""))
         if gap_b - gap_s > 20.0 or delay > 40.0:
-            starved.append("the bridge")
+            starved.append("the bridge starved")
         lines.append(
             f"{kind}: sim rtf {rtf:.2f} (quiet {q_rtf:.2f}); LowState largest gap {gap_s:.0f} ms (quiet {q_gap:.0f}), "
             f"bridge's largest gap {gap_b:.0f} ms, LowState waiting in the bridge at most {delay:.0f} ms; damping "
             f"{out.get(f'{kind}_damping')} (quiet {out.get('quiet_damping')}): "
-            + (" and ".join(starved) + " starved" if starved else "neither starved")
+            + (" and ".join(starved) if starved else "neither starved")
         )
     return "\n".join(lines)
 
