@@ -290,3 +290,53 @@ def test_sim_g1_bad_scene_exits_with_one_clear_line(tmp_path: Path, ros_domain: 
     rc = proc.wait(60)
     log = (tmp_path / "log").read_text()
     assert rc == 2 and "is missing" in log and "Traceback" not in log, log
+
+
+def test_recorder_starved_for_seconds_loses_no_lowstate(tmp_path: Path, ros_domain: int) -> None:
+    """A recorder that gets no CPU for 2.6 s (SIGSTOP: what the lowest real-time node of the graph
+    meets on a 2-core machine, where the graph above it takes every core for seconds) still writes
+    every 500 Hz LowState: its queue holds them until it runs again. With 2 s of queue the deploy
+    test lost up to a third of the LowStates in its bag, quiet or loaded."""
+    from rosbags.rosbag2 import Reader
+    from videomimic_offline.bag_types import interface_typestore
+
+    if int(Path("/proc/sys/net/core/rmem_max").read_text()) < 4 << 20:
+        pytest.skip("net.core.rmem_max < 4 MiB: the stopped process's socket cannot hold 2.6 s of LowState")
+    proc = start_node("recorder", tmp_path / "log", output_dir=str(tmp_path), bag_name="starved", flush_s=0.5,
+                      topics="[lowstate]", policy="p.onnx")  # fmt: skip
+    probe = Probe()
+    stop = threading.Event()
+    try:
+        pub = probe.node.create_publisher(LowState, "/lowstate", Q["lowstate"])
+        probe.wait_for(lambda: pub.get_subscription_count() > 0, 20, "the recorder to subscribe")
+
+        def robot() -> None:  # 500 Hz, tick +2 ms per message as sim_g1's
+            msg, k = LowState(), 1
+            next_t = time.monotonic()
+            while not stop.is_set():
+                msg.tick = 2 * k
+                pub.publish(msg)
+                k += 1
+                next_t += 0.002
+                time.sleep(max(0.0, next_t - time.monotonic()))
+
+        thread = threading.Thread(target=robot, daemon=True)
+        thread.start()
+        time.sleep(1.0)
+        os.kill(proc.pid, 19)  # SIGSTOP
+        time.sleep(2.6)
+        os.kill(proc.pid, 18)  # SIGCONT
+        time.sleep(2.0)
+        stop.set()
+        thread.join(5)
+        time.sleep(1.0)  # the recorder drains its queue
+    finally:
+        probe.close()
+        rc = stop_node(proc)
+    assert rc == 0, (tmp_path / "log").read_text()
+    store = interface_typestore([Path(p) / "share" for p in os.environ["AMENT_PREFIX_PATH"].split(":") if p])
+    with Reader(tmp_path / "starved") as reader:
+        ticks = np.array([int(store.deserialize_cdr(raw, c.msgtype).tick) for c, _, raw in reader.messages()])
+    lost = int((np.diff(ticks) // 2 - 1).sum())
+    assert (ticks[-1] - ticks[0]) / 1000.0 > 4.0 and np.all(np.diff(ticks) > 0), ticks[[0, -1]]
+    assert lost == 0, f"{lost} of {(ticks[-1] - ticks[0]) // 2 + 1} LowStates lost inside the bag"
