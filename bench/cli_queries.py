@@ -42,7 +42,8 @@ scheduling does not blur the figures; it receives what the graph publishes):
 Verdict: the simulator is starved when its real-time factor falls in the query phases; the bridge is
 starved when its joint_states gaps / delays grow while LowState arrives on time. A simulator pause that was
 mostly sleeping or blocked (sim_g1's own report) is Fast DDS's shared-memory port lock, not a lack of
-CPU: docs/real_robot.md.
+CPU: docs/real_robot.md. The workspace default (scripts/env.sh) is UDP without shared memory; run this
+with ``ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST`` to compare against shared memory in the same conditions.
 """
 
 from __future__ import annotations
@@ -477,9 +478,8 @@ def main() -> int:
 
     domain, _domain_lock = claim_domain()
     os.environ["ROS_DOMAIN_ID"] = str(domain)
-    # LOCALHOST unless set: with LOCALHOST, rmw_fastrtps sets the transports itself and ignores an XML
-    # profile (FASTRTPS_DEFAULT_PROFILES_FILE), e.g. one that turns the shared-memory transport off
-    os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
+    # DDS reach and transport: scripts/env.sh's (UDP on this machine) unless the shell sets others; to see the
+    # shared-memory stalls, run it with ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST (rmw_fastrtps then adds it)
     out: dict[str, object] = {"extra_load_processes": args.load, "phase_s": args.phase_s, "rounds": args.rounds,
                               "query_fifo": args.query_fifo}  # fmt: skip
     load = start_load(args.load)

@@ -21,8 +21,14 @@ for _vm_bin in "$VM_ROOT/install/videomimic/lib/videomimic" "$VM_ROOT/install/vi
   case ":$PATH:" in *":$_vm_bin:"*) ;; *) export PATH="$_vm_bin:$PATH";; esac
 done
 unset _vm_bin
-# Keep DDS discovery on this machine unless the user says otherwise (the robot config overrides it).
-export ROS_AUTOMATIC_DISCOVERY_RANGE="${ROS_AUTOMATIC_DISCOVERY_RANGE:-LOCALHOST}"
+# Keep DDS on this machine unless the user says otherwise (docs/real_robot.md for the robot): LOCALHOST's
+# reach, over UDP without Fast DDS's shared memory, whose interprocess lock stalled the real-time nodes
+# behind busy normal-priority processes (config/fastdds_local.xml says how). Every process that sources
+# this file gets the same, so all of them can talk to each other.
+if [ -z "${ROS_AUTOMATIC_DISCOVERY_RANGE:-}" ] && [ -z "${FASTRTPS_DEFAULT_PROFILES_FILE:-}" ]; then
+  export ROS_AUTOMATIC_DISCOVERY_RANGE=SYSTEM_DEFAULT
+  export FASTRTPS_DEFAULT_PROFILES_FILE="$VM_ROOT/config/fastdds_local.xml"
+fi
 export RMW_IMPLEMENTATION="${RMW_IMPLEMENTATION:-rmw_fastrtps_cpp}"
 export MUJOCO_GL="${MUJOCO_GL:-egl}"
 export WANDB_MODE="${WANDB_MODE:-disabled}"

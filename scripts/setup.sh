@@ -46,6 +46,15 @@ if [ ${#missing[@]} -gt 0 ]; then
     die "missing system packages: ${missing[*]}. Run: sudo apt-get install -y ${missing[*]}  (then re-run this setup)."
   fi
 fi
+# Socket buffers for DDS over UDP (config/fastdds_local.xml asks 4 MiB: a simulated LiDAR scan beside
+# 500 Hz LowState); the kernel caps the request at these limits. Raised where allowed, else a hint.
+for key in net.core.rmem_max net.core.wmem_max; do
+  cur="$(cat "/proc/sys/${key//.//}" 2>/dev/null || echo 0)"
+  if [ "$cur" -lt 4194304 ]; then
+    if [ "$(id -u)" = 0 ] && sysctl -qw "$key=4194304" 2>/dev/null; then say "raised $key to 4 MiB (DDS over UDP)"
+    else say "note: $key is $cur bytes; DDS over UDP may drop samples under load. Run: sudo sysctl -w $key=4194304"; fi
+  fi
+done
 command -v c++ >/dev/null 2>&1 || die "no C++ compiler found (needed to build the message packages): apt-get install g++ and re-run."
 command -v cmake >/dev/null 2>&1 || die "cmake not found: apt-get install cmake and re-run."
 

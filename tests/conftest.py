@@ -40,7 +40,8 @@ def ros_domain(monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
     Held, not just drawn: a random domain of 101 was shared now and then by two suites running at
     once on one machine (several checkouts, LOCALHOST discovery), and a node then took the other
     test's messages. Each domain is claimed with an exclusive lock on its file for the test's
-    duration; a domain another test holds is skipped.
+    duration; a domain another test holds is skipped. Reach and transport stay those of
+    scripts/env.sh (this machine, UDP without shared memory), the same for every process.
     """
     DOMAIN_LOCKS.mkdir(exist_ok=True)
     order = list(range(1, 102))
@@ -53,7 +54,6 @@ def ros_domain(monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
             fh.close()
             continue
         monkeypatch.setenv("ROS_DOMAIN_ID", str(domain))
-        monkeypatch.setenv("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
         try:
             yield domain
         finally:
