@@ -214,4 +214,4 @@ class G1Bridge(Node):
 
 
 def main() -> None:
-    run(G1Bridge)
+    run(G1Bridge, events_executor=True)

@@ -270,4 +270,4 @@ class SimG1Node(Node):
 
 
 def main() -> None:
-    run(SimG1Node)
+    run(SimG1Node, events_executor=True)
