@@ -130,4 +130,4 @@ class PolicyNode(Node):
 
 
 def main() -> None:
-    run(PolicyNode)
+    run(PolicyNode, events_executor=True)
