@@ -106,13 +106,17 @@ def seat_frames(
     floor_z: np.ndarray,
     max_thigh_deg: float = 35.0,
     legs_unreliable: np.ndarray | None = None,
+    still_s: float = 0.3,
 ) -> np.ndarray:
     """(T,) bool: the person sits (pelvis low over its floor, thighs near horizontal, pelvis still).
 
-    Sitting puts the pelvis 0.2-0.35 x stature above the floor (standing: ~0.5) with the thighs
-    within ``max_thigh_deg`` of horizontal; the pelvis must be slow (0.25 m/s) for 0.3 s or more.
-    ``floor_z`` (T,) is the floor under the person in each frame. Where ``legs_unreliable`` (T,)
-    the thighs are not asked about (their fitted pose is known wrong: ``walked_floor``).
+    Sitting puts the pelvis 0.2-0.45 x stature above the floor (standing: 0.5 or more; a high
+    chair: 0.37 in ground truth, 0.40-0.43 as fitted) with the thighs within ``max_thigh_deg`` of
+    horizontal; the pelvis must be slow (0.25 m/s, measured over ``still_s``: the fitted pelvis
+    jitters by about 1 cm a frame, which reads as 0.2-0.3 m/s between neighbouring frames) for
+    0.3 s or more. ``floor_z`` (T,) is the floor under the person in each frame. Where
+    ``legs_unreliable`` (T,) the thighs are not asked about (their fitted pose is known wrong:
+    ``walked_floor``).
     """
     T = len(joints)
     pel = joints[:, PELVIS]
@@ -120,13 +124,14 @@ def seat_frames(
     thigh = joints[:, list(KNEES)] - joints[:, list(HIPS)]
     ang = np.degrees(np.arctan2(np.abs(thigh[..., 2]), np.linalg.norm(thigh[..., :2], axis=-1))).mean(axis=1)
     speed = np.zeros(T)
-    if T > 2:
-        speed[1:-1] = np.linalg.norm(pel[2:] - pel[:-2], axis=1) * fps / 2
-        speed[0], speed[-1] = speed[1], speed[-2]
+    k = max(1, int(round(still_s * fps / 2)))
+    if 2 * k < T:
+        speed[k:-k] = np.linalg.norm(pel[2 * k :] - pel[: -2 * k], axis=1) * fps / (2 * k)
+        speed[:k], speed[-k:] = speed[k], speed[-k - 1]
     thighs_ok = ang < max_thigh_deg
     if legs_unreliable is not None:
         thighs_ok |= np.asarray(legs_unreliable, bool)
-    sit = (rel < 0.4) & (rel > 0.12) & thighs_ok & (speed < 0.25)
+    sit = (rel < 0.45) & (rel > 0.12) & thighs_ok & (speed < 0.25)
     out = np.zeros(T, bool)
     for _, a, b in stance_segments(sit[:, None], min_frames=max(3, int(0.3 * fps))):
         out[a:b] = True
