@@ -115,15 +115,28 @@ def test_unitree_remote_maps_to_the_joy_layout_and_the_original_command():
 
 
 def test_periodic_loop_keeps_rate_and_skips_overruns():
+    """Ticks stay on the grid of absolute deadlines however late the thread runs: a machine under
+    load may delay or skip ticks, never shift the ones after (CI on a loaded 2-core machine saw
+    fewer than 40 of 50 ticks in 0.5 s at normal priority; that is the scheduler, not drift)."""
     import time
 
     from videomimic_nodes.core.loop import PeriodicLoop
 
-    calls: list[float] = []
-    loop = PeriodicLoop(0.01, lambda: calls.append(time.monotonic())).start()
+    period = 0.01
+    calls: list[tuple[float, int]] = []  # (start, deadlines skipped so far)
+    holder: list[PeriodicLoop] = []
+    loop = PeriodicLoop(period, lambda: calls.append((time.monotonic(), holder[0].skipped)))
+    holder.append(loop)
+    t0 = time.monotonic()
+    loop.start()
     time.sleep(0.5)
     loop.stop()
-    assert 40 <= len(calls) <= 51  # no drift beyond scheduling
+    elapsed = time.monotonic() - t0
+    assert 5 <= len(calls) <= elapsed / period + 1  # it ran, and never more than once per deadline
+    s0, k0 = calls[0]
+    for i, (s, k) in enumerate(calls):  # tick i served deadline number i + k, and started at most a period late
+        lateness = (s - s0) - (i + k - k0) * period
+        assert -period < lateness < period, (i, lateness)
     slow = PeriodicLoop(0.01, lambda: time.sleep(0.035)).start()  # each tick overruns 3 periods
     time.sleep(0.4)
     slow.stop()
@@ -146,10 +159,13 @@ def test_periodic_loop_options_fifo_gc_and_spin():
         gc_on.append(gc.isenabled())
         [[i] for i in range(1000)]  # garbage
 
+    t0 = time.monotonic()
     loop = PeriodicLoop(0.01, tick, realtime_priority=10, gc_control=True, spin_s=0.001).start()
     time.sleep(0.3)
     loop.stop()
-    assert 20 <= len(policies) <= 31 and not any(gc_on)
+    # how many ticks ran is the scheduler's business (FIFO 10 is below every node of a graph
+    # running beside it); at most one per deadline, and none with the collector on
+    assert 3 <= len(policies) <= (time.monotonic() - t0) / 0.01 + 1 and not any(gc_on)
     assert gc.isenabled() and os.sched_getscheduler(0) == os.SCHED_OTHER  # the caller's thread is untouched
     if loop.realtime:  # granted (root or CAP_SYS_NICE): the loop thread really ran SCHED_FIFO
         assert set(policies) == {os.SCHED_FIFO}
