@@ -562,8 +562,8 @@ def main() -> int:
                 f = phase_figures(mon, t0, t1)
                 f.update({"round": r, "kind": kind, "started_in_policy": in_policy, "wall_s": round(t1 - t0, 2)})
                 # CPU time per wall second of the phase (a phase lasts >= --phase-s: the query process
-                # (whose total is counted, the burst client's discovery included)
-                # finishes the invocation it is in)
+                # finishes the invocation it is in). The query processes' whole CPU is counted, the
+                # burst client's discovery before the phase included.
                 wall = t1 - t0
                 f["cpu_s"] = {k: round((proc_cpu_s(p) - cpu0[k]) / wall, 3) for k, p in pids.items()}
                 f["cpu_s"]["query_processes"] = round(

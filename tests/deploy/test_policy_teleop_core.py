@@ -124,9 +124,7 @@ def test_periodic_loop_keeps_rate_and_skips_overruns():
 
     period = 0.01
     calls: list[tuple[float, int]] = []  # (start, deadlines skipped so far)
-    holder: list[PeriodicLoop] = []
-    loop = PeriodicLoop(period, lambda: calls.append((time.monotonic(), holder[0].skipped)))
-    holder.append(loop)
+    loop = PeriodicLoop(period, lambda: calls.append((time.monotonic(), loop.skipped)))  # runs after start()
     t0 = time.monotonic()
     loop.start()
     time.sleep(0.5)
