@@ -15,6 +15,7 @@ from videomimic_offline.contracts.feasibility import Feasibility, read_feasibili
 from videomimic_offline.contracts.human_motion import (
     detect_foot_contacts,
     pelvis_quat,
+    point_speed,
     read_human_motion,
     write_human_motion,
 )
@@ -80,6 +81,16 @@ def test_the_one_contact_rule() -> None:
     c = detect_foot_contacts(feet, np.zeros((50, 2)), fps, max_speed=0.35, max_height=0.05, min_frames=3)
     assert not c[:, 0].any()
     assert c[:18, 1].all() and not c[19:23, 1].any() and c[25:, 1].all()
+
+
+def test_point_speed_is_central_and_unknown_at_the_ends() -> None:
+    t = np.arange(6, dtype=float)
+    p = np.stack([np.c_[0.1 * t, 0 * t, 0 * t], np.c_[0 * t, 0.02 * t**2, 0 * t]], axis=1)  # (6,2,3)
+    v = point_speed(p, 30.0)
+    assert v.shape == (6, 2) and np.isnan(v[[0, -1]]).all()
+    np.testing.assert_allclose(v[1:-1, 0], 3.0)  # 0.1 m/frame at 30 fps
+    np.testing.assert_allclose(v[1:-1, 1], 0.02 * 2 * t[1:-1] * 30.0)  # exact for a parabola
+    assert np.isnan(point_speed(p[:2], 30.0)).all()
 
 
 def test_robot_motion_from_qpos_velocities_and_round_trip(tmp_path: Path) -> None:

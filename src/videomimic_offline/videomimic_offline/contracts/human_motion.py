@@ -158,6 +158,16 @@ def pelvis_quat(joints_w: np.ndarray) -> np.ndarray:
     return q
 
 
+def point_speed(points: np.ndarray, fps: float) -> np.ndarray:
+    """Speed (m/s) of points (T,...,3) by central differences: (T,...), NaN in the first and last
+    frame (no neighbour on one side). The one speed formula of contact and stance tests."""
+    p = np.asarray(points, np.float64)
+    speed = np.full(p.shape[:-1], np.nan)
+    if len(p) > 2:
+        speed[1:-1] = np.linalg.norm(p[2:] - p[:-2], axis=-1) * fps / 2
+    return speed
+
+
 def detect_foot_contacts(
     feet_w: np.ndarray, ground_z: np.ndarray, fps: float, *, max_speed: float, max_height: float, min_frames: int = 1
 ) -> np.ndarray:
@@ -169,11 +179,11 @@ def detect_foot_contacts(
     motion without labels (BVH, AMASS, LAFAN1 CSV) detect them with it.
     """
     p = np.asarray(feet_w, np.float64)
-    T = len(p)
-    speed = np.zeros((T, p.shape[1]))
-    if T > 2:
-        speed[1:-1] = np.linalg.norm(p[2:] - p[:-2], axis=-1) * fps / 2
+    speed = point_speed(p, fps)
+    if len(p) > 2:
         speed[0], speed[-1] = speed[1], speed[-2]
+    else:
+        speed[:] = 0.0
     out = (speed < max_speed) & (p[..., 2] - np.asarray(ground_z) < max_height)
     if min_frames > 1:
         for k in range(out.shape[1]):

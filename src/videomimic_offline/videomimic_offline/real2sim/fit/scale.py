@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from videomimic_offline.body.skeleton import index
+from videomimic_offline.contracts.human_motion import point_speed
 from videomimic_offline.errors import InputError
 from videomimic_offline.real2sim.keypoints import BODY_MODEL_SOLE_DROP
 
@@ -105,12 +106,10 @@ def scale_from_stance_rays(
     if len(pts) < 50:
         return None, {"stance_scale": "too few scene points"}
     tree = cKDTree(pts)
-    T = len(joints)
     ratios = []
     for side, (f, toe) in enumerate(zip(FEET, TOES)):
         p = joints[:, f]
-        speed = np.full(T, np.inf)
-        speed[1:-1] = np.linalg.norm(p[2:] - p[:-2], axis=1) * fps / 2
+        speed = np.nan_to_num(point_speed(p, fps), nan=np.inf)  # the end frames have no speed
         lower = p[:, 2] <= joints[:, FEET[1 - side], 2] + 0.05
         for t in np.flatnonzero((speed < contact_speed) & lower):
             g = 0.5 * (joints[t, f] + joints[t, toe])
