@@ -104,6 +104,10 @@ class KeypointsConfig:
     fix_leg_swaps: bool = True
     #: Cost of one swapped frame in the leg-swap fix (px): higher keeps the detector's labels more.
     leg_swap_cost_px: float = 5.0
+    #: Run MediaPipe a second time on the mirrored frames and let the leg-swap fix choose, frame by
+    #: frame, between the two passes' labellings (``keypoints.fix_leg_swaps``): about twice the
+    #: keypoint time; on the 17 dev clips the frames with the legs' labels wrong went 244 -> 41.
+    mirror_pass: bool = True
 
     def __post_init__(self) -> None:
         _choices("keypoints.backend", self.backend, KeypointBackend)

@@ -106,41 +106,109 @@ _LEGS = (
 
 
 def fix_leg_swaps(
-    kp2d: np.ndarray, conf: np.ndarray, local3d: np.ndarray, swap_cost_px: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    kp2d: np.ndarray,
+    conf: np.ndarray,
+    local3d: np.ndarray,
+    swap_cost_px: float,
+    second: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Undo stretches of frames where the detector labelled the left leg right and vice versa.
 
     MediaPipe flips the legs' labels for stretches of frames (side views, legs passing), which
     drags each leg's 3D joints across the body. Legs move little between frames, so each frame is
     labelled kept or swapped by dynamic programming: the cost is the leg keypoints' jump from the
     previous frame (px) plus ``swap_cost_px`` per swapped frame (the detector is right most of the
-    time, so a swapped stretch must be paid for by the jumps it removes at its ends). Returns the
-    corrected arrays and the (T,) bool mask of swapped frames. Limitation: where the legs pass each
-    other in the image inside a swapped stretch, a flip and a crossing look alike, so only part of
-    the stretch may be undone (a constant-velocity cost did worse on the benchmark's detections).
+    time, so a swapped stretch must be paid for by the jumps it removes at its ends).
+
+    Where the legs pass each other in the image, a flip and a crossing look alike, so one pass
+    alone often cannot tell which stretch is wrong. ``second`` is another detection of the same
+    frames (kp2d, conf, local3d: the mirrored pass, ``persons.run_mediapipe(mirror=True)``), whose
+    flips fall in other frames; the programme then also chooses, frame by frame, which pass to
+    take (all its joints), and follows the one whose legs move continuously. On the 17 dev clips
+    the frames with the legs' labels wrong went 244 -> 187 with one pass and -> 41 with two.
+
+    Returns the corrected arrays, the (T,) bool mask of swapped frames and the (T,) bool mask of
+    frames taken from ``second``.
     """
     left, right = _LEGS
     both, crossed = left + right, right + left
-    ok = np.flatnonzero(np.isfinite(kp2d[:, both]).all(axis=(1, 2)))
+    passes = [(kp2d, conf, local3d)] + ([second] if second is not None else [])
+    finite = np.stack([np.isfinite(k[:, both]).all(axis=(1, 2)) for k, _, _ in passes])  # (P,T)
+    ok = np.flatnonzero(finite.any(axis=0))
     swapped = np.zeros(len(kp2d), bool)
-    if len(ok) < 2:
-        return kp2d.copy(), conf.copy(), local3d.copy(), swapped
-    opts = np.stack([kp2d[ok][:, both], kp2d[ok][:, crossed]], axis=1)  # (N,2,6,2): kept, swapped
-    # jump[n, a, b]: frame n in state a -> frame n+1 in state b
-    jump = np.linalg.norm(opts[1:, None] - opts[:-1, :, None], axis=-1).sum(-1)
-    unary = np.array([0.0, swap_cost_px])
-    cost = unary.copy()
-    back = np.zeros((len(ok), 2), int)
-    for n in range(1, len(ok)):
-        tot = cost[:, None] + jump[n - 1]
-        back[n] = np.argmin(tot, axis=0)
-        cost = tot[back[n], [0, 1]] + unary
-    state = np.zeros(len(ok), int)
-    state[-1] = int(np.argmin(cost))
-    for n in range(len(ok) - 1, 0, -1):
-        state[n - 1] = back[n, state[n]]
-    swapped[ok[state == 1]] = True
-    kp2d, conf, local3d = kp2d.copy(), conf.copy(), local3d.copy()
-    for a in (kp2d, conf, local3d):
+    chosen = np.zeros(len(kp2d), int)
+    if len(ok) >= 2:
+        # states per frame: (pass, kept | swapped); a pass without the legs in a frame is barred there
+        opts = np.stack([np.nan_to_num(k[ok][:, idx]) for k, _, _ in passes for idx in (both, crossed)], axis=1)
+        barred = np.repeat(~finite[:, ok].T, 2, axis=1) * 1e9  # (N,S)
+        unary = np.tile([0.0, swap_cost_px], len(passes)) + barred
+        cost = unary[0].copy()
+        back = np.zeros(opts.shape[:2], int)
+        for n in range(1, len(ok)):
+            # jump[a, b]: frame n-1 in state a -> frame n in state b
+            jump = np.linalg.norm(opts[n][None] - opts[n - 1][:, None], axis=-1).sum(-1)
+            tot = cost[:, None] + jump
+            back[n] = np.argmin(tot, axis=0)
+            cost = tot[back[n], np.arange(tot.shape[1])] + unary[n]
+        state = np.zeros(len(ok), int)
+        state[-1] = int(np.argmin(cost))
+        for n in range(len(ok) - 1, 0, -1):
+            state[n - 1] = back[n, state[n]]
+        chosen[ok], swapped[ok] = state // 2, state % 2 == 1
+    out = [a.copy() for a in passes[0]]
+    for k in range(1, len(passes)):
+        take = chosen == k
+        for o, a in zip(out, passes[k], strict=True):
+            o[take] = a[take]
+    for a in out:
         a[np.ix_(swapped, both)] = a[np.ix_(swapped, crossed)]
-    return kp2d, conf, local3d, swapped
+    if second is not None:
+        out = _average_passes(out, passes[0], second, chosen)
+    return out[0], out[1], out[2], swapped, chosen == 1
+
+
+_ARMS = (
+    [HUMAN_JOINTS.index(n) for n in ("left_elbow", "left_wrist")],
+    [HUMAN_JOINTS.index(n) for n in ("right_elbow", "right_wrist")],
+)
+
+
+#: Two passes' keypoints are averaged where they lie within this fraction of the torso's length.
+AGREE_FRAC = 0.25
+
+
+def _average_passes(
+    out: list[np.ndarray],
+    first: tuple[np.ndarray, np.ndarray, np.ndarray],
+    second: tuple[np.ndarray, np.ndarray, np.ndarray],
+    chosen: np.ndarray,
+) -> list[np.ndarray]:
+    """The chosen labelling ``out`` averaged with the pass not chosen in each frame: that pass's limb
+    pairs labelled like the chosen ones (whichever way round lies closer), and each joint averaged
+    only where the two passes agree (a pass that lost a limb must not drag it). Averaging two
+    detections halves their independent noise: the median 2D error on the dev clips fell 3-30 %."""
+    kp, conf, loc = (a.copy() for a in out)
+    sh = [HUMAN_JOINTS.index("left_shoulder"), HUMAN_JOINTS.index("right_shoulder")]
+    hp = [HUMAN_JOINTS.index("left_hip"), HUMAN_JOINTS.index("right_hip")]
+    for t in range(len(kp)):
+        other = first if chosen[t] == 1 else second
+        ok = np.isfinite(other[0][t]).all() and np.isfinite(kp[t]).all()
+        if not ok:
+            continue
+        o = [a[t].copy() for a in other]
+        torso = np.linalg.norm(kp[t, sh].mean(0) - kp[t, hp].mean(0))
+        use = np.ones(len(kp[t]), bool)
+        for left, right in (_LEGS, _ARMS):
+            b, c = left + right, right + left
+            d_kept = np.linalg.norm(o[0][b] - kp[t, b], axis=-1)
+            d_swap = np.linalg.norm(o[0][c] - kp[t, b], axis=-1)
+            if d_swap.sum() < d_kept.sum():
+                for a in o:
+                    a[b] = a[c].copy()
+                d_kept = d_swap
+            use[b] = d_kept.max() < AGREE_FRAC * torso  # the passes disagree on this limb pair: keep the chosen
+        use &= np.linalg.norm(o[0] - kp[t], axis=-1) < AGREE_FRAC * torso
+        kp[t, use] = 0.5 * (kp[t, use] + o[0][use])
+        conf[t, use] = 0.5 * (conf[t, use] + o[1][use])
+        loc[t, use] = 0.5 * (loc[t, use] + o[2][use])
+    return [kp, conf, loc]

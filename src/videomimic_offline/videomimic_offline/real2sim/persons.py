@@ -25,6 +25,11 @@ from videomimic_offline.errors import InputError
 
 NUM_MP = 33  # MediaPipe pose landmarks
 CROP_PX = 384  # side of the square person crop given to MediaPipe when several people are in view
+#: MediaPipe's landmark order with left and right exchanged (nose and the centre stay).
+MP_MIRROR = list(range(NUM_MP))
+for _l, _r in [(1, 4), (2, 5), (3, 6), (7, 8), (9, 10), (11, 12), (13, 14), (15, 16), (17, 18),
+               (19, 20), (21, 22), (23, 24), (25, 26), (27, 28), (29, 30), (31, 32)]:  # fmt: skip
+    MP_MIRROR[_l], MP_MIRROR[_r] = _r, _l
 
 
 @dataclass
@@ -39,6 +44,7 @@ class PersonTrack:
     num_people: int
     person: int
     span: tuple[int, int] = (0, 0)  # frames [first, last + 1) where the chosen person is seen
+    crop_boxes: np.ndarray | None = None  # (T,4) the region MediaPipe was given; NaN: not run there
 
 
 def _landmark_box(lm: np.ndarray, w: int, h: int, min_vis: float = 0.5) -> np.ndarray | None:
@@ -235,8 +241,16 @@ def _quiet_stderr():  # type: ignore[no-untyped-def]
         os.close(null)
 
 
-def run_mediapipe(frames: np.ndarray, crop_boxes: np.ndarray | None, progress: bool = False) -> tuple[np.ndarray, ...]:
-    """MediaPipe Pose (model_complexity=1, the offline model) with segmentation over the clip."""
+def run_mediapipe(
+    frames: np.ndarray, crop_boxes: np.ndarray | None, progress: bool = False, mirror: bool = False
+) -> tuple[np.ndarray, ...]:
+    """MediaPipe Pose (model_complexity=1, the offline model) with segmentation over the clip.
+
+    ``mirror``: run on the left-right mirrored frames (and crops) instead, without segmentation,
+    and return the landmarks in the original image with their sides exchanged back (``masks`` all
+    zero). The detector's mistakes are not mirror-symmetric, so the mirrored pass is a second
+    opinion on which leg is which (``keypoints.fix_leg_swaps``).
+    """
     import mediapipe as mp
     from tqdm import tqdm
 
@@ -244,14 +258,17 @@ def run_mediapipe(frames: np.ndarray, crop_boxes: np.ndarray | None, progress: b
     mp2d = np.full((T, NUM_MP, 3), np.nan)
     mp3d = np.full((T, NUM_MP, 3), np.nan)
     masks = np.zeros((T, H, W), np.uint8)
+    if mirror and crop_boxes is not None:
+        crop_boxes = crop_boxes.copy()
+        crop_boxes[:, [0, 2]] = W - crop_boxes[:, [2, 0]]
     with _quiet_stderr():
         pose = mp.solutions.pose.Pose(
-            static_image_mode=False, model_complexity=1, enable_segmentation=True, smooth_landmarks=True
+            static_image_mode=False, model_complexity=1, enable_segmentation=not mirror, smooth_landmarks=True
         )
     try:
-        for t in tqdm(range(T), desc="persons", disable=not progress, leave=False):
+        for t in tqdm(range(T), desc="persons (mirrored)" if mirror else "persons", disable=not progress, leave=False):
             x0, y0, side = 0.0, 0.0, None
-            img = frames[t]
+            img = np.ascontiguousarray(frames[t, :, ::-1]) if mirror else frames[t]
             if crop_boxes is not None and not np.isfinite(crop_boxes[t]).all():
                 continue  # the chosen person is not in view in this part of the clip
             whole = crop_boxes is not None and np.array_equal(crop_boxes[t], [0.0, 0.0, float(W), float(H)])
@@ -267,7 +284,7 @@ def run_mediapipe(frames: np.ndarray, crop_boxes: np.ndarray | None, progress: b
                 sx0, sy0 = max(0, ix0), max(0, iy0)
                 sx1, sy1 = min(W, ix0 + side), min(H, iy0 + side)
                 if sx1 > sx0 and sy1 > sy0:
-                    canvas[sy0 - iy0 : sy1 - iy0, sx0 - ix0 : sx1 - ix0] = frames[t, sy0:sy1, sx0:sx1]
+                    canvas[sy0 - iy0 : sy1 - iy0, sx0 - ix0 : sx1 - ix0] = img[sy0:sy1, sx0:sx1]
                 x0, y0 = float(ix0), float(iy0)
                 img = cv2.resize(canvas, (CROP_PX, CROP_PX), interpolation=cv2.INTER_AREA)
             with _quiet_stderr():
@@ -279,6 +296,11 @@ def run_mediapipe(frames: np.ndarray, crop_boxes: np.ndarray | None, progress: b
             lm = res.pose_landmarks.landmark
             mp2d[t] = [(p.x * w * f + x0, p.y * h * f + y0, p.visibility) for p in lm]
             mp3d[t] = [(p.x, p.y, p.z) for p in res.pose_world_landmarks.landmark]
+            if mirror:  # back into the original image: x mirrored, left and right exchanged
+                mp2d[t, :, 0] = W - mp2d[t, :, 0]
+                mp3d[t, :, 0] = -mp3d[t, :, 0]
+                mp2d[t], mp3d[t] = mp2d[t, MP_MIRROR], mp3d[t, MP_MIRROR]
+                continue
             if res.segmentation_mask is not None:
                 seg = (res.segmentation_mask > 0.5).astype(np.uint8) * 255
                 if side:
@@ -403,4 +425,6 @@ def track_person(
     for t in np.flatnonzero(found):
         p = mp2d[t, vis[t], :2] if vis[t].any() else mp2d[t, :, :2]
         boxes[t] = [p[:, 0].min(), p[:, 1].min(), p[:, 0].max(), p[:, 1].max()]
-    return PersonTrack(boxes, masks, mp2d, mp3d, found, max(num_people, 1), person, span)
+    if crop is None:
+        crop = np.tile([0.0, 0.0, float(W), float(H)], (T, 1))
+    return PersonTrack(boxes, masks, mp2d, mp3d, found, max(num_people, 1), person, span, crop)

@@ -34,7 +34,7 @@ from videomimic_offline.real2sim.video import VideoInfo, check_memory, probe, re
 log = logging.getLogger(__name__)
 
 STAGES = ("persons", "keypoints", "cameras", "optimize", "scene", "export")
-PIPELINE_VERSION = 5
+PIPELINE_VERSION = 6  # 6: persons.npz records the crops MediaPipe saw (the mirrored keypoint pass needs them)
 
 #: What each stage does, as the terminal names it.
 STAGE_TITLES = {
@@ -201,7 +201,7 @@ def _stage_persons(run: _Run) -> Path:
         artifacts.write_npz(
             tmp / "persons.npz", schema="videomimic.r2s_persons", version=1,
             boxes=tr.boxes, masks=tr.masks, mp_2d=tr.mp_2d, mp_3d=tr.mp_3d, found=tr.found,
-            num_people=tr.num_people, person=tr.person, span=np.array(tr.span),
+            num_people=tr.num_people, person=tr.person, span=np.array(tr.span), crop_boxes=tr.crop_boxes,
         )  # fmt: skip
         artifacts.write_json(tmp / "video.json", run.info.to_dict())
 
@@ -222,15 +222,21 @@ def _stage_keypoints(run: _Run) -> Path:
             from videomimic_offline.real2sim.backends.vitpose import VitPose
 
             kp2d, conf = VitPose(cfg.vitpose_onnx).predict_video(run.frames, p["boxes"][a:b], kp2d, conf)
-        swapped = np.zeros(len(kp2d), bool)
+        swapped = mirrored = np.zeros(len(kp2d), bool)
+        second = None
         if cfg.fix_leg_swaps:
             from videomimic_offline.real2sim.keypoints import fix_leg_swaps
 
-            kp2d, conf, local3d, swapped = fix_leg_swaps(kp2d, conf, local3d, cfg.leg_swap_cost_px)
+            if cfg.mirror_pass and cfg.backend == "mediapipe" and "crop_boxes" in p:
+                from videomimic_offline.real2sim.persons import run_mediapipe
+
+                m2d, m3d, _ = run_mediapipe(run.frames, p["crop_boxes"][a:b], run.cfg.progress, mirror=True)
+                second = from_mediapipe(m2d, m3d)
+            kp2d, conf, local3d, swapped, mirrored = fix_leg_swaps(kp2d, conf, local3d, cfg.leg_swap_cost_px, second)
         artifacts.write_npz(
             tmp / "keypoints.npz", schema="videomimic.r2s_keypoints", version=1,
             kp2d=kp2d, conf=conf, local3d=local3d, joint_names=np.array(HUMAN_JOINTS), leg_swapped=swapped,
-            backend=np.array(cfg.backend),
+            from_mirrored=mirrored, mirrored_pass=np.array(second is not None), backend=np.array(cfg.backend),
         )  # fmt: skip
 
     return run.run_stage("keypoints", ("persons",), fn)
@@ -480,6 +486,15 @@ def _export(run: _Run) -> Path:
         write_snapshot(out, out / "snapshot.png")
     opt_info = json.loads((run.stage_dir("optimize") / "info.json").read_text())
     p = artifacts.read_npz(run.stage_dir("persons") / "persons.npz", schema="videomimic.r2s_persons", max_version=1)
+    k = artifacts.read_npz(
+        run.stage_dir("keypoints") / "keypoints.npz", schema="videomimic.r2s_keypoints", max_version=1
+    )
+    kp_info = {
+        "backend": str(k["backend"]),
+        "leg_swapped_frames": int(k["leg_swapped"].sum()),
+        "mirrored_pass": bool(k.get("mirrored_pass", False)),
+        "frames_from_mirrored_pass": int(k["from_mirrored"].sum()) if "from_mirrored" in k else 0,
+    }
     settings.save_resolved(cfg, out / "config.json")
     run.timings["export"] = time.perf_counter() - t0
     artifacts.write_json(
@@ -488,6 +503,7 @@ def _export(run: _Run) -> Path:
             "video": str(run.video), "video_info": run.info.to_dict(),
             "inputs": inputs_record(cfg), "height_m": cfg.height, "height_source": cfg.height_source,
             "persons": {"num_people": int(p["num_people"]), "person": int(p["person"]), "frame_span": list(run.span)},
+            "keypoints": kp_info,
             "camera": {"regime": regime, "focal_source": focal_source, "focal_px": round(float(r["K"][0, 0]), 2)},
             "quality": _quality(run, r, joints),
             "config": settings.resolved(cfg), "stage_hashes": run.hashes, "stage_seconds": run.timings,
