@@ -227,7 +227,7 @@ def _stage_keypoints(run: _Run) -> Path:
         if cfg.fix_leg_swaps:
             from videomimic_offline.real2sim.keypoints import fix_leg_swaps
 
-            if cfg.mirror_pass and cfg.backend == "mediapipe" and "crop_boxes" in p:
+            if cfg.mirror_pass and cfg.backend == "mediapipe":
                 from videomimic_offline.real2sim.persons import run_mediapipe
 
                 m2d, m3d, _ = run_mediapipe(run.frames, p["crop_boxes"][a:b], run.cfg.progress, mirror=True)
@@ -492,8 +492,8 @@ def _export(run: _Run) -> Path:
     kp_info = {
         "backend": str(k["backend"]),
         "leg_swapped_frames": int(k["leg_swapped"].sum()),
-        "mirrored_pass": bool(k.get("mirrored_pass", False)),
-        "frames_from_mirrored_pass": int(k["from_mirrored"].sum()) if "from_mirrored" in k else 0,
+        "mirrored_pass": bool(k["mirrored_pass"]),
+        "frames_from_mirrored_pass": int(k["from_mirrored"].sum()),
     }
     settings.save_resolved(cfg, out / "config.json")
     run.timings["export"] = time.perf_counter() - t0
