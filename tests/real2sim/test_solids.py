@@ -7,7 +7,7 @@ import pytest
 from videomimic_offline.body.skeleton import HUMAN_JOINTS
 from videomimic_offline.real2sim import scene, solids
 from videomimic_offline.real2sim.body_template import rest_joints
-from videomimic_offline.real2sim.fit.contacts import group_levels
+from videomimic_offline.real2sim.fit.contacts import group_levels, surface_height
 
 I = {n: i for i, n in enumerate(HUMAN_JOINTS)}  # noqa: E741
 H = 1.7
@@ -20,6 +20,16 @@ def test_levels_split_at_a_rise_and_merge_a_raised_heel() -> None:
     assert lev == pytest.approx([0.005, 0.175, 0.34])  # 0.05 (a heel up) joined the floor
     assert list(lab) == [0, 0, 0, 1, 1, 2, 0]
     assert len(group_levels(h, tol=0.03)[1]) == 4  # without min_rise, 0.05 is its own level
+
+
+def test_the_surface_under_a_foot_needs_three_points_and_may_lie_below_the_first_stance() -> None:
+    """One or two stray points are not a surface (the foot's stance level is used there); a tread
+    under the floor the clip started on (stairs walked down) keeps its height."""
+    pts = np.array([[0.0, 0.0, -0.3], [0.05, 0.0, -0.32], [0.0, 0.05, -0.31], [2.0, 0.0, 0.5], [2.05, 0.0, 0.5]])
+    h = surface_height(pts, np.array([[0.0, 0.0], [2.0, 0.0], [5.0, 0.0]]), 0.15)
+    assert h[0] == pytest.approx(-0.305, abs=0.01)
+    assert np.isnan(h[1:]).all()
+    assert np.isnan(surface_height(np.zeros((0, 3)), np.zeros((2, 2)), 0.15)).all()
 
 
 def _stairs(rise: float = 0.17, tread: float = 0.3, steps: int = 3, per: int = 20) -> tuple[np.ndarray, np.ndarray]:
@@ -62,6 +72,29 @@ def test_a_step_box_leaves_out_the_foot_beside_it_on_the_floor() -> None:
     assert len(step) == 1
     assert step[0].contains_xy(J[15, I["left_ankle"], :2][None]).all()
     assert not step[0].contains_xy(J[15, [I["right_ankle"], I["right_toe"]], :2]).any()
+
+
+def test_a_tread_reaches_halfway_to_the_next_level_along_the_walk() -> None:
+    """Walking down, a short stance stands at one end of its tread and the foot slides on after
+    it: the tread box reaches halfway to the next level's footprint (here 0.15 m past the padded
+    box), but not further than ``step_reach``."""
+    rest = rest_joints(H)
+    frames, contacts = [], []
+    for x, z in ((0.0, 0.32), (0.3, 0.16), (0.9, 0.0)):  # landing, one tread, the floor 0.6 m on
+        frames += [rest + [x, 0.0, z]] * 20
+        contacts += [[True, True]] * 16 + [[False, False]] * 4
+    J, C = np.array(frames), np.array(contacts)
+    out = solids.contact_solids(J, C, np.zeros(len(J), bool), ANKLE, 0.078 * H, 0.05, 0.08)
+    tread = next(s for s in out if s.kind == "step" and s.top < 0.2)
+    toe, ankle = J[20, I["left_toe"], 0], J[20, I["left_ankle"], 0]
+    floor_ankle = J[45, I["left_ankle"], 0]
+    assert tread.contains_xy(np.array([[toe + 0.2, 0.0]])).all()  # past the old 0.05 m pad
+    assert not tread.contains_xy(np.array([[0.5 * (toe + floor_ankle) + 0.02, 0.0]])).all()
+    landing = next(s for s in out if s.kind == "step" and s.top > 0.2)
+    assert landing.contains_xy(np.array([[0.5 * (J[0, I["left_toe"], 0] + ankle) - 0.02, 0.0]])).all()
+    short = solids.contact_solids(J, C, np.zeros(len(J), bool), ANKLE, 0.078 * H, 0.05, 0.08, step_reach=0.1)
+    tread = next(s for s in short if s.kind == "step" and s.top < 0.2)
+    assert not tread.contains_xy(np.array([[toe + 0.12, 0.0]])).all()
 
 
 def test_a_seated_pelvis_gives_a_seat_at_its_height_minus_the_offset() -> None:

@@ -171,11 +171,14 @@ def contact_solids(
     min_rise: float,
     floor_margin: float = 1.0,
     step_pad: tuple[float, float] = (0.05, 0.25),
+    step_reach: float = 0.3,
 ) -> list[Solid]:
     """Floor, step and seat boxes from stance footprints and seated frames (module docstring).
 
     ``step_pad`` pads each step's footprints along the walking direction and across it (a tread is
-    wider than the feet that used it, and only a little deeper).
+    wider than the feet that used it, and only a little deeper). Along the walk, a step reaches
+    further, towards the nearest footprint of another level: halfway to it, at most ``step_reach``
+    past its own footprints (``_reach_along``).
     """
     prints = footprints(joints, contacts, ankle_height)
     touched = [p.xy for p in prints]
@@ -195,6 +198,9 @@ def contact_solids(
         xy = np.concatenate([p.xy for p, lab in zip(prints, labels, strict=True) if lab == li])
         lower = [p.xy for p, lab in zip(prints, labels, strict=True) if lab < li]
         c2, s2 = _oriented_box(xy, step_pad[0], step_pad[1], yaw)
+        other = [p.xy for p, lab in zip(prints, labels, strict=True) if lab != li]
+        if other:
+            c2, s2 = _reach_along(c2, s2, yaw, xy, np.concatenate(other), step_reach)
         if lower:
             c2, s2 = _clear_of(c2, s2, yaw, xy, np.concatenate(lower))
         h = float(levels[li] - floor)
@@ -206,6 +212,30 @@ def contact_solids(
         h = max(top - floor, 0.05)
         solids.append(Solid("seat", np.r_[c2, floor + h / 2], np.r_[s2, h], _heading(xy) if len(xy) > 4 else yaw))
     return solids
+
+
+def _reach_along(
+    c2: np.ndarray, s2: np.ndarray, yaw: float, own: np.ndarray, others: np.ndarray, reach: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Extend a step box (centre, size, heading) along the walk to halfway towards the nearest
+    footprint of another level beyond each end, at most ``reach`` past its own footprints.
+
+    Where one level ends between two footprints is unknown; halfway is the least wrong guess.
+    A short stance lies at one end of its tread, and a foot that slid on after it stood past the
+    padded box: on the dev set's stairs walked down from behind, the 0.16 m tread read 0 under
+    the foot that stood on it.
+    """
+    c, s = np.cos(yaw), np.sin(yaw)
+    axes = np.array([[c, s], [-s, c]])
+    lo, hi = axes @ c2 - s2 / 2, axes @ c2 + s2 / 2
+    u, ou = own @ axes[0], others @ axes[0]
+    ahead, behind = ou[ou > u.max()], ou[ou < u.min()]
+    if len(ahead):
+        hi[0] = max(hi[0], min(u.max() + reach, 0.5 * (u.max() + ahead.min())))
+    if len(behind):
+        lo[0] = min(lo[0], max(u.min() - reach, 0.5 * (u.min() + behind.max())))
+    mid = 0.5 * (lo + hi)
+    return axes.T @ mid, hi - lo
 
 
 def _clear_of(

@@ -26,18 +26,18 @@ def lowpass(x: np.ndarray, fps: float, cutoff: float) -> np.ndarray:
 
 
 def surface_height(points: np.ndarray, xy: np.ndarray, radius: float) -> np.ndarray:
-    """Height of the scene under each xy (median z of the highest nearby points; floor 0 if none)."""
+    """Height of the scene under each xy: the 75th percentile z of the points within ``radius``
+    (the tread's top at a step's edge, not its riser); NaN where fewer than 3 points are near."""
     from scipy.spatial import cKDTree
 
-    out = np.zeros(len(xy))
+    out = np.full(len(xy), np.nan)
     if len(points) == 0:
         return out
     tree = cKDTree(points[:, :2])
     for i, nb in enumerate(tree.query_ball_point(xy, radius)):
         if len(nb) >= 3:
-            z = points[nb, 2]
-            out[i] = float(np.percentile(z, 75))
-    return np.maximum(out, 0.0)
+            out[i] = float(np.percentile(points[nb, 2], 75))
+    return out
 
 
 def stance_segments(contacts: np.ndarray, min_frames: int = 3) -> list[tuple[int, int, int]]:
