@@ -211,6 +211,7 @@ def _quality_from_artifacts(out: Path) -> dict[str, Any]:
     from videomimic_offline.contracts.cameras import read_cameras
     from videomimic_offline.contracts.heightfield import read_heightfield
     from videomimic_offline.contracts.human_motion import read_human_motion
+    from videomimic_offline.real2sim.config import FitConfig
     from videomimic_offline.real2sim.quality import quality
 
     from videomimic_offline import artifacts
@@ -219,7 +220,8 @@ def _quality_from_artifacts(out: Path) -> dict[str, Any]:
     c = read_cameras(out / "cameras.npz")
     hf = read_heightfield(out / "heightfield.npz")
     k = artifacts.read_npz(out / "stages/keypoints/keypoints.npz", schema="videomimic.r2s_keypoints", max_version=1)
-    cfg = artifacts.read_json(out / "report.json").get("config", {})
+    rep = artifacts.read_json(out / "report.json")
+    cfg = rep.get("config", {})
     fit = cfg.get("fit", cfg)  # nested (this branch) or flat (older outputs)
 
     def ground(xy: Any) -> Any:
@@ -228,7 +230,8 @@ def _quality_from_artifacts(out: Path) -> dict[str, Any]:
     contacts = m.contacts if m.contacts is not None else np.zeros((m.num_frames, 2), bool)
     return quality(
         m.joints_w, contacts, m.fps, c.T_world_cam, c.K, c.image_size[1], k["kp2d"], k["conf"],
-        float(fit.get("min_keypoint_conf", 0.3)), ground, float(fit.get("ankle_height_m", 0.08)),
+        float(fit.get("min_keypoint_conf", 0.3)), ground,
+        FitConfig(ankle_height_m=fit.get("ankle_height_m")).ankle_height(float(rep["height_m"])),
     )  # fmt: skip
 
 

@@ -124,6 +124,20 @@ def test_the_height_is_one_ruler_with_the_body_models_range() -> None:
     PipelineConfig(height_m=hi)
 
 
+def test_the_ankle_height_is_the_body_models_unless_given() -> None:
+    """The fit's sole lies 0.039 x stature under the ankle, the body model's own ankle (one owner);
+    a user's fixed value wins, and a non-positive one is refused."""
+    from videomimic_offline.body.model import BodyShape
+    from videomimic_offline.body.model import rest_joints as model_rest_joints
+    from videomimic_offline.body.skeleton import HUMAN_JOINTS
+
+    ankle = model_rest_joints(BodyShape(height_m=1.8))[HUMAN_JOINTS.index("left_ankle"), 2]
+    assert PipelineConfig().fit.ankle_height(1.8) == pytest.approx(ankle)
+    assert settings.from_dict(PipelineConfig, {"fit": {"ankle_height_m": 0.09}}).fit.ankle_height(1.8) == 0.09
+    with pytest.raises(ConfigError, match="ankle_height_m"):
+        settings.from_dict(PipelineConfig, {"fit": {"ankle_height_m": 0.0}})
+
+
 def test_cli_flags_are_the_config_fields(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from videomimic_offline.real2sim.tools import parse_stage_args
 

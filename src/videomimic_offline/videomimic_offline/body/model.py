@@ -68,13 +68,19 @@ class BodyShape:
         return cls(*(float(x) for x in a[: len(SHAPE_PARAM_NAMES)]))
 
 
+#: The ankle joint's height over the sole, as a fraction of stature (Drillis & Contini).
+ANKLE_HEIGHT_FRAC = 0.039
+#: The toe joint's height over the sole, as a fraction of stature.
+TOE_HEIGHT_FRAC = 0.012
+
+
 def rest_joints(shape: BodyShape) -> np.ndarray:
     """Rest-pose joint positions (J,3) for ``shape``; soles at z=0, head top at z=height."""
     h = shape.height_m
     lr, sr = shape.leg_ratio, shape.shoulder_ratio
     # Vertical fractions of height (Drillis & Contini); the legs stretch by leg_ratio and the
     # trunk absorbs the difference so the total height stays exactly h.
-    ankle_z = 0.039
+    ankle_z = ANKLE_HEIGHT_FRAC
     knee_z = ankle_z + (0.285 - ankle_z) * lr
     hip_z = ankle_z + (0.51 - ankle_z) * lr
     top_trunk = 0.83  # neck base
@@ -98,7 +104,7 @@ def rest_joints(shape: BodyShape) -> np.ndarray:
         p[_IDX[f"{side}_wrist"]] = (0.0, s * (sy + 0.032), sh_z - arm.sum())
         p[_IDX[f"{side}_knee"]] = (0.005, s * 0.052, knee_z)
         p[_IDX[f"{side}_ankle"]] = (-0.005, s * 0.054, ankle_z)
-        p[_IDX[f"{side}_toe"]] = (0.078, s * 0.058, 0.012)
+        p[_IDX[f"{side}_toe"]] = (0.078, s * 0.058, TOE_HEIGHT_FRAC)
     return p * h
 
 

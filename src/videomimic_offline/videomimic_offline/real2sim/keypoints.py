@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from videomimic_offline.body.model import ANKLE_HEIGHT_FRAC, TOE_HEIGHT_FRAC
 from videomimic_offline.body.skeleton import HUMAN_JOINTS
 
 # HUMAN_JOINTS name -> {mediapipe index: weight}
@@ -81,7 +82,7 @@ MEDIAPIPE_BONE_SCALE: dict[str, float] = {
 #: foot, which puts the drop at about 0.035-0.038; 0.039 is what made the stance-ray scale
 #: (``optimize.scale_from_stance_rays``) unbiased on the five dev clips, which are not in the benchmark.
 SOLE_DROP: dict[str, float] = {"mediapipe": 0.039}
-BODY_MODEL_SOLE_DROP = 0.0255
+BODY_MODEL_SOLE_DROP = 0.5 * (ANKLE_HEIGHT_FRAC + TOE_HEIGHT_FRAC)
 
 
 def sole_drop(backend: str) -> float:

@@ -210,6 +210,7 @@ def _rotate_world(R: np.ndarray, *arrays: np.ndarray) -> list[np.ndarray]:
 def _optimize(inp: OptInputs, cfg, t0: float) -> OptResult:  # type: ignore[no-untyped-def]
     T = len(inp.conf)
     w = weights_from_config(cfg)
+    ankle_h = cfg.ankle_height(inp.height_m)
     body = _camera_body(inp, cfg)
     conf, valid, local, tau = body.conf, body.valid, body.local, body.tau
     cam_joints = body.joints
@@ -242,7 +243,7 @@ def _optimize(inp: OptInputs, cfg, t0: float) -> OptResult:  # type: ignore[no-u
     fj = joints0[first][:, list(FEET)]
     low = np.argmin(fj @ up_guess, axis=1)
     early_feet = fj[np.arange(len(fj)), low]
-    up, floor_d, ginfo = grav.estimate_gravity(pts[near], up_guess, inp.height_m, early_feet, cfg.ankle_height_m)
+    up, floor_d, ginfo = grav.estimate_gravity(pts[near], up_guess, inp.height_m, early_feet, ankle_h)
     scene_planes = ginfo["source"] == "planes"
     axes = grav.body_axis_planes(inp.kp2d, conf, inp.K, R)  # in the stage's frame
     if not scene_planes:  # no scene planes: the person, the camera's roll and (after pass 1) the feet
@@ -250,7 +251,7 @@ def _optimize(inp: OptInputs, cfg, t0: float) -> OptResult:  # type: ignore[no-u
             up_guess, person_up, np.radians(cfg.gravity_person_sigma_deg), R[:, :, 0],
             np.radians(cfg.gravity_roll_sigma_deg), axis_planes=axes, axis_sigma_rad=np.radians(cfg.gravity_axis_sigma_deg),
         )  # fmt: skip
-        floor_d = float(np.median(early_feet @ up)) - cfg.ankle_height_m
+        floor_d = float(np.median(early_feet @ up)) - ankle_h
         ginfo.update(finfo)
         ginfo["debug_up_person"] = person_up.tolist()
         ginfo["debug_up_fused"] = up.tolist()
@@ -292,7 +293,7 @@ def _optimize(inp: OptInputs, cfg, t0: float) -> OptResult:  # type: ignore[no-u
         out = np.full((T, 2), np.nan)
         if not segs:
             return out
-        h = np.array([np.median(X[a:b, FEET[k], 2]) - cfg.ankle_height_m for k, a, b in segs])
+        h = np.array([np.median(X[a:b, FEET[k], 2]) - ankle_h for k, a, b in segs])
         lab, lev = group_levels(h, cfg.level_tolerance_m, cfg.step_min_rise_m)
         for (k, a, b), li in zip(segs, lab, strict=True):
             out[a:b, k] = lev[li]
@@ -314,7 +315,7 @@ def _optimize(inp: OptInputs, cfg, t0: float) -> OptResult:  # type: ignore[no-u
         if not translating:  # planted by their rays, on the level they stand on
             slow = planted(X)
             surf = feet_surface(X, slow)
-            return slow & (X[:, list(FEET), 2] - cfg.ankle_height_m - surf < cfg.contact_height + height_slack), surf
+            return slow & (X[:, list(FEET), 2] - ankle_h - surf < cfg.contact_height + height_slack), surf
         # slow feet are planted at the level they stand on wherever no scene point was seen under
         # them (all of them without a scene): the unseen ground is not the floor. Read as the floor,
         # a walker followed from behind stepping up a 0.17 m curb had no contact on it, and no step
@@ -354,8 +355,8 @@ def _optimize(inp: OptInputs, cfg, t0: float) -> OptResult:  # type: ignore[no-u
             return X, Xs
         ground = []
         for k, a, b in segs:
-            ground.append(np.median(Xs[a:b, FEET[k]], axis=0) - [0.0, 0.0, cfg.ankle_height_m])
-            ground.append(np.median(Xs[a:b, TOES[k]], axis=0) - [0.0, 0.0, cfg.ankle_height_m / 2])
+            ground.append(np.median(Xs[a:b, FEET[k]], axis=0) - [0.0, 0.0, ankle_h])
+            ground.append(np.median(Xs[a:b, TOES[k]], axis=0) - [0.0, 0.0, ankle_h / 2])
         ground = np.array(ground)
         lab, _ = group_levels(ground[0::2, 2], cfg.level_tolerance_m, cfg.step_min_rise_m)
         lab = np.repeat(lab, 2)
@@ -394,11 +395,11 @@ def _optimize(inp: OptInputs, cfg, t0: float) -> OptResult:  # type: ignore[no-u
         """Sitting frames (T,) of joints ``X``, the height (T,) the pelvis rests at in each, the
         floor (T,) under the person and where (T,) the planted feet sank under the floor walked on
         (their fitted legs are wrong there: ``solids.walked_floor``)."""
-        feet_z = X[:, list(FEET), 2] - cfg.ankle_height_m
+        feet_z = X[:, list(FEET), 2] - ankle_h
         floor = np.where(contacts, feet_z, np.nan)
         floor = np.where(np.isnan(floor).all(axis=1, keepdims=True), feet_z, floor)
         floor_z = lowpass(np.nanmin(floor, axis=1), inp.fps, 1.0)
-        walked = walked_floor(X, contacts, cfg.ankle_height_m)
+        walked = walked_floor(X, contacts, ankle_h)
         sunk = np.nan_to_num(walked - floor_z, nan=0.0) > cfg.step_min_rise_m
         floor_z = np.where(sunk, walked, floor_z)
         sit = seat_frames(X, inp.fps, inp.height_m, floor_z, legs_unreliable=sunk)
@@ -419,7 +420,7 @@ def _optimize(inp: OptInputs, cfg, t0: float) -> OptResult:  # type: ignore[no-u
                 if (sit[a:b] & sunk[a:b]).any():
                     surf[a:b, k], firm[a:b, k] = floor_z[a:b], True
         d = with_contacts(
-            data, contacts, surf + cfg.ankle_height_m, sit if sit.any() else None, np.nan_to_num(rest),
+            data, contacts, surf + ankle_h, sit if sit.any() else None, np.nan_to_num(rest),
             surf + cfg.toe_height_m if cfg.toe_height_m > 0 else None, firm,
         )  # fmt: skip
         if firm is not None:  # the 3D pose estimate is what bent those legs the wrong way
@@ -474,6 +475,7 @@ def _optimize(inp: OptInputs, cfg, t0: float) -> OptResult:  # type: ignore[no-u
     info = {
         "regime": inp.regime,
         "seated_frames": int(seat_contact.sum()),
+        "ankle_height_m": round(ankle_h, 4),
         "fit_passes": passes,
         "scale": scale,
         **sinfo,

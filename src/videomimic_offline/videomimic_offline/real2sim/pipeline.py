@@ -316,12 +316,13 @@ def _stage_scene(run: _Run) -> Path:
         r = artifacts.read_npz(run.stage_dir("optimize") / "result.npz", schema="videomimic.r2s_opt", max_version=1)
         pts = _scene_points(r["points"], r["joints_w"], r["T_world_cam"])
         fit = run.cfg.fit
-        soles_xy, sole_z = _planted_soles(r["joints_w"], r["contacts"], fit.ankle_height_m)
+        ankle_h = fit.ankle_height(run.cfg.height)
+        soles_xy, sole_z = _planted_soles(r["joints_w"], r["contacts"], ankle_h)
         from videomimic_offline.real2sim.solids import SOURCE_CONTACT, SOURCE_DENSE, contact_solids
 
         seated = r["seat_contact"] if "seat_contact" in r else np.zeros(len(r["joints_w"]), bool)
         solids = contact_solids(
-            r["joints_w"], r["contacts"], seated, fit.ankle_height_m, cfg.seat_pelvis_frac * run.cfg.height,
+            r["joints_w"], r["contacts"], seated, ankle_h, cfg.seat_pelvis_frac * run.cfg.height,
             fit.level_tolerance_m, fit.step_min_rise_m,
         )  # fmt: skip
         hf = scene.build_heightfield(
@@ -544,7 +545,7 @@ def _quality(run: _Run, r: dict[str, np.ndarray], joints: np.ndarray) -> dict[st
     fit = run.cfg.fit
     return quality(
         joints, r["contacts"], run.info.fps, r["T_world_cam"], r["K"], run.info.height, k["kp2d"], k["conf"],
-        fit.min_keypoint_conf, ground, fit.ankle_height_m,
+        fit.min_keypoint_conf, ground, fit.ankle_height(run.cfg.height),
     )  # fmt: skip
 
 
