@@ -186,8 +186,10 @@ class FitConfig:
     #: L-BFGS iterations per pass (60 stopped well short of convergence; 300 frames take ~2-3 s).
     opt_iters: int = 150
     #: Estimate the person's leg/arm proportions from the 2D keypoints (height stays fixed) before
-    #: fitting. Experimental, off: on the benchmark clips it barely moved from the average.
-    opt_proportions: bool = False
+    #: fitting (``proportions.py``). A leg 4 % shorter than average stands the pelvis 3.5 cm lower,
+    #: and every seat with it: on the 17 dev clips the leg factor's error fell from 0.035 (average
+    #: legs) to 0.022 rms, and the seat height error from 0.029 to 0.020 m.
+    opt_proportions: bool = True
     #: Term weights of the joint fit (``fit/terms.py``): a residual of one ``*_sigma`` on every
     #: element costs the term its weight. Weight of the robust 2D reprojection term.
     w_reproj: float = 1.0

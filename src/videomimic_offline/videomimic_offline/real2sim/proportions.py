@@ -38,9 +38,13 @@ def estimate_proportions(
     K: np.ndarray,
     bones: np.ndarray,
     max_frames: int = 60,
-    prior_sigma: float = 0.04,
+    prior_sigma: float = 0.2,
 ) -> tuple[float, float, dict]:
-    """(leg factor, arm factor, info) from a camera-frame fit of every k-th frame."""
+    """(leg factor, arm factor, info) from a camera-frame fit of every k-th frame.
+
+    ``prior_sigma`` (log factor) only keeps the fit from running off: at 0.04 it held the dev
+    clips' leg factors to 0.17 of the way from 1 to the truth.
+    """
     import torch
 
     T = len(local)
