@@ -63,7 +63,7 @@ from videomimic_offline.real2sim.fit.scale import (
     scale_from_stance_rays,
 )
 from videomimic_offline.real2sim.fit.solve import solve
-from videomimic_offline.real2sim.keypoints import landmark_bone_scale, sole_drop
+from videomimic_offline.real2sim.keypoints import landmark_bone_scale, sole_drop, view_size_factor
 from videomimic_offline.real2sim.solids import seat_frames, walked_floor
 
 PELVIS, NECK = index("pelvis"), index("neck")
@@ -136,6 +136,8 @@ def _camera_body(inp: OptInputs, cfg) -> _CameraBody:  # type: ignore[no-untyped
         raise InputError("the person was not found in enough frames to reconstruct: use a clip where they are visible")
     kp = np.nan_to_num(inp.kp2d)
     local3d = np.nan_to_num(inp.local3d)
+    view = view_size_factor(inp.keypoint_backend, local3d[valid], kp[valid], inp.K) if cfg.opt_view_size else 1.0
+    bones = bones * view
     if cfg.opt_prior_ray > 0:  # the prior was estimated along the ray to the person, not the optical axis
         local3d = prior_from_ray(local3d, inp.kp2d, inp.K, cfg.opt_prior_ray)
 
@@ -155,6 +157,7 @@ def _camera_body(inp: OptInputs, cfg) -> _CameraBody:  # type: ignore[no-untyped
         leg, arm, pinfo = estimate_proportions(local, tau, kp, conf, inp.K, bones)
         bones = apply_factors(bones, leg, arm)
         local, tau, _ = place(bones)
+    pinfo["view_size_factor"] = round(view, 4)
     return _CameraBody(conf, valid, bones, local, tau, pinfo)
 
 
