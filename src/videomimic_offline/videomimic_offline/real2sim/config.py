@@ -211,8 +211,11 @@ class FitConfig:
     #: Weight of the seated-pelvis-on-the-seat term.
     w_seat: float = 0.1
     #: Weight of the heading term: a walking person faces the way they go (hips and shoulders across
-    #: the direction of travel of the first pass), the monocular pose's least certain turn.
-    w_heading: float = 0.03
+    #: the direction of travel of the first pass), the monocular pose's least certain turn. 0.3, not
+    #: 0.03: on the 17 dev clips W-MPJPE fell from 158.9 to 154.1 mm (tripod 255 -> 242, pan/tilt
+    #: 150 -> 143) with WA-MPJPE unchanged (73.2 -> 73.3); 1.0 gained 3-8 mm more on tripods but
+    #: cost 2 mm WA on a tripod curb.
+    w_heading: float = 0.3
     #: How far (deg) hips and shoulders may turn from across the direction of travel.
     heading_sigma_deg: float = 15.0
     #: Pelvis speed (m/s) from which the direction of travel counts (fully from twice it).
