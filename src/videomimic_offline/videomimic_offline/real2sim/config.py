@@ -190,10 +190,11 @@ class FitConfig:
     #: and every seat with it: on the 17 dev clips the leg factor's error fell from 0.035 (average
     #: legs) to 0.022 rms, and the seat height error from 0.029 to 0.020 m.
     opt_proportions: bool = True
-    #: Correct the keypoint detector's skeleton size for the view (``keypoints.MEDIAPIPE_VIEW_SIZE``):
-    #: on 14 dev clips the scale error fell from 2.3 to 1.9 % and the seat height error from 0.025 to
-    #: 0.018 m (side views had put the person ~2 % too far); one walking-behind clip's gravity error
-    #: rose from 2.8 to 4.4 deg (mean 0.77 -> 0.87).
+    #: Correct the keypoint detector's skeleton size for the view (``keypoints.MEDIAPIPE_VIEW_SIZE``)
+    #: where the body is the ruler (static and turning cameras): on the 9 such dev clips the scale
+    #: error fell from 2.27 to 2.06 % and the seat height error from 0.030 to 0.022 m (side views had
+    #: put the person ~2 % too far). A translating camera's scale comes from the scene and the
+    #: stance feet; there it cost the orbit clips 6 mm of Chamfer, so it is not applied.
     opt_view_size: bool = True
     #: Term weights of the joint fit (``fit/terms.py``): a residual of one ``*_sigma`` on every
     #: element costs the term its weight. Weight of the robust 2D reprojection term.
