@@ -81,6 +81,26 @@ def test_sitting_down_on_a_chair_recovers_the_seat(tmp_path: Path) -> None:
     assert m["seat_height_err_m"] < 0.05
 
 
+def test_a_tripod_clip_takes_gravity_from_the_scene_lines_when_asked(tmp_path: Path) -> None:
+    """``cameras.scene_lines``: the generated room's tiles and walls give the up direction (and the
+    focal length when two perpendicular families are seen) where the person only guesses them."""
+    from videomimic_offline.real2sim.config import CamerasConfig
+    from videomimic_offline.real2sim.metrics import evaluate_reconstruction
+    from videomimic_offline.real2sim.pipeline import run_pipeline
+    from videomimic_offline.real2sim.synthetic.clip import make_clip
+
+    clip = make_clip("stairs_down", tmp_path / "clip", seconds=4.0, seed=201, regime="tripod", progress=False)
+    gt = np.load(clip / "gt.npz")
+    cfg = PipelineConfig(height_m=float(gt["height_m"]), cameras=CamerasConfig(scene_lines=True), **FAST)
+    out = run_pipeline(clip / "video.mp4", tmp_path / "out", cfg)
+    info = artifacts.read_json(out / "stages" / "optimize" / "info.json")
+    assert info["gravity"]["source"] == "scene lines", info["gravity"]
+    m = evaluate_reconstruction(clip, out)
+    assert m["gravity_err_deg"] < 1.0, m
+    report = artifacts.read_json(out / "report.json")
+    assert report["camera"]["focal_source"] in ("lines", "prior")
+
+
 def test_a_real_tripod_clip_reconstructs_and_retargets(shared_video: Path, tmp_path: Path) -> None:
     """Tai chi filmed from a tripod (refused before as 'the camera is static'): 3 s reconstruct
     with a still camera, the stance feet on the contact-derived floor, and the robot motion is usable."""

@@ -12,8 +12,9 @@ Conventions:
 - ``regime`` () str, optional: how the camera moved — "static", "rotation" (turning in place) or
   "translating" (the only regime in which SfM triangulates the scene).
 - ``focal_source`` () str, optional: where the focal length came from — "given" (the user),
-  "sfm", "rotation" (self-calibrated from a camera turning in place), "person" (the body's known
-  size) or "prior" (a field-of-view assumption).
+  "sfm", "rotation" (self-calibrated from a camera turning in place), "lines" (vanishing points of
+  the scene's straight lines, a still camera), "person" (the body's known size) or "prior" (a
+  field-of-view assumption).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ SCHEMA = "videomimic.cameras"
 VERSION = 1
 FILE = "cameras.npz"
 REGIMES = ("static", "rotation", "translating")
-FOCAL_SOURCES = ("given", "sfm", "rotation", "person", "prior")
+FOCAL_SOURCES = ("given", "sfm", "rotation", "lines", "person", "prior")
 
 
 @dataclass

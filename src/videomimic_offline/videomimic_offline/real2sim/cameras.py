@@ -42,7 +42,6 @@ from videomimic_offline.real2sim.config import CamerasConfig
 log = logging.getLogger(__name__)
 
 REGIMES = ("static", "rotation", "translating")
-FOCAL_SOURCES = ("given", "sfm", "rotation", "prior")
 
 
 @dataclass
@@ -56,8 +55,10 @@ class CameraTrack:
     keyframes: np.ndarray  # (M,) frame indices that SfM registered (all frames when no SfM)
     image_size: tuple[int, int]  # (w, h)
     regime: str = "translating"  # one of REGIMES
-    focal_source: str = "sfm"  # one of FOCAL_SOURCES
+    focal_source: str = "sfm"  # one of contracts.cameras.FOCAL_SOURCES
     info: dict = field(default_factory=dict)
+    #: (3,) up in the first frame's camera axes from the scene's vertical lines (``vanishing.py``), or None
+    scene_up: np.ndarray | None = None
 
 
 # ------------------------------------------------------------------ background motion
@@ -279,7 +280,16 @@ def estimate_cameras(
     empty = (np.zeros((0, 3)), np.zeros((0, 3), np.uint8), np.arange(T), (W, H))
     if use == "static":
         f, src = (focal_px, "given") if focal_px else (f_prior, "prior")
-        return CameraTrack(intrinsics(f), np.tile(np.eye(4), (T, 1, 1)), *empty, "static", src, info)
+        up = None
+        if cfg.scene_lines:
+            from videomimic_offline.real2sim.vanishing import scene_lines
+
+            lines = scene_lines(frames, masks, f_prior)
+            info.update(lines.info)
+            up = lines.up_cam
+            if lines.focal_px is not None and not focal_px:
+                f, src = lines.focal_px, "lines"
+        return CameraTrack(intrinsics(f), np.tile(np.eye(4), (T, 1, 1)), *empty, "static", src, info, up)
     if use == "translating":
         ct = _translating(frames, masks, fps, work, cfg, focal_px, f_prior, info, progress)
         if ct is not None:

@@ -141,6 +141,14 @@ class CamerasConfig:
     #: 1.2 converged to a wrong focal on short, small-baseline clips); SfM results further than 25 %
     #: from it are mapped again with it fixed. ``info.json``'s ``focal_source`` says which was used.
     focal_init_factor: float = 0.72
+    #: A still camera's gravity and (when two perpendicular horizontal families agree with the
+    #: vertical one) focal length from the vanishing points of the scene's straight lines
+    #: (``vanishing.py``). Off by default: on the three dev tripod clips it put gravity within
+    #: 0.1-0.5 deg (from 0.6-2.6) and the focal within 0.2 and 3.6 % where found (the prior was 4.7
+    #: and 5.9 % off), but the stance feet's levels then no longer set the floor's tilt, and the
+    #: person's depth errors showed as step and seat height errors (step 0.035 -> 0.043 m, seat
+    #: 0.005 -> 0.021 m). Turn it on for a level, gravity-true scene from a tripod.
+    scene_lines: bool = False
     #: Number of keyframes given to SfM (evenly spaced); other frames are interpolated.
     sfm_keyframes: int = 30
     #: Max SIFT features per keyframe.
@@ -271,6 +279,13 @@ class FitConfig:
     #: Refine the scale after the scene-free first pass: stance feet's ground points must lie on
     #: the scene surface along their camera rays (``fit.scale.scale_from_stance_rays``).
     surface_scale: bool = True
+    #: The up direction of a still camera's scene lines (``cameras.scene_lines``) is used when it is
+    #: within this angle (deg) of the person's mean body axis, which is weak (see the next setting):
+    #: it was 17.7 deg off on a dev tripod clip of someone walking toward the camera, whose lines
+    #: were right to 0.5 deg.
+    gravity_lines_max_deg: float = 25.0
+    #: How far (deg) gravity may be from the scene lines' up when the stance feet's levels refine it.
+    gravity_lines_sigma_deg: float = 0.5
     #: Gravity without scene planes (static and rotating cameras, bare scenes; ``gravity.fuse_up``):
     #: each cue counts by its precision. How far (deg) the person's mean 3D body axis may be from
     #: upright (weak: a monocular pose leans along the view and walkers lean forward).

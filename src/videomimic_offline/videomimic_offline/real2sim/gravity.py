@@ -153,6 +153,8 @@ def fuse_up(
     axis_planes: np.ndarray | None = None,
     axis_sigma_rad: float = 0.09,
     robust_iters: int = 5,
+    lines_up: np.ndarray | None = None,
+    lines_sigma_rad: float = 0.01,
 ) -> tuple[np.ndarray, dict]:
     """Up from the cues a scene without reconstructed planes still has, each weighted by its precision.
 
@@ -165,7 +167,9 @@ def fuse_up(
     - ``levels``: ground points (metres) where stance feet stood, one array per level (floor, each
       step); each level is horizontal, so the spread of its points fixes the tilt along it. Their
       heights scatter with the body-size depth's errors (a sitting or turning body is placed worse),
-      so they are re-weighted ``robust_iters`` times (Cauchy, scale ``feet_sigma_m``).
+      so they are re-weighted ``robust_iters`` times (Cauchy, scale ``feet_sigma_m``);
+    - ``lines_up``: the vertical vanishing point of the scene's lines (``vanishing.py``), a still
+      camera's most precise cue.
 
     Minimises |n - person_up|^2 / s_p^2 + mean_t (n.x_t)^2 / s_r^2 + mean (n.m)^2 / s_a^2
     + sum w (n.(p - mean_level))^2 / s_f^2 over unit n. Returns n (oriented like ``init``) and how far it ended from each cue.
@@ -184,6 +188,10 @@ def fuse_up(
         A0 += np.eye(3) / person_sigma_rad**2
         b += u / person_sigma_rad**2
         used["person"] = u
+    if lines_up is not None:
+        A0 += np.eye(3) / lines_sigma_rad**2
+        b += lines_up / np.linalg.norm(lines_up) / lines_sigma_rad**2
+        used["lines"] = True
     if cam_x is not None and len(cam_x):
         A0 += (cam_x.T @ cam_x) / len(cam_x) / roll_sigma_rad**2
         used["camera_roll"] = True
@@ -212,7 +220,8 @@ def fuse_up(
                 h = p @ n
                 weights[k] = 1.0 / (1.0 + ((h - np.median(h)) / feet_sigma_m) ** 2)
     info: dict = {
-        "source": "+".join(k for k in ("person", "camera_roll", "body_axes") if k in used) + ("+feet" if levels else "")
+        "source": "+".join(k for k in ("lines", "person", "camera_roll", "body_axes") if k in used)
+        + ("+feet" if levels else "")
     }
     if "body_axes" in used:
         info["body_axis_frames"] = len(axis_planes)

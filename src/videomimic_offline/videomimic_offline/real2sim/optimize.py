@@ -83,6 +83,7 @@ class OptInputs:
     height_m: float  # the metric ruler (the one place the fit reads the height from)
     keypoint_backend: str  # which detector produced kp2d (its landmarks' bone and sole offsets)
     regime: str = "translating"  # cameras.REGIMES: static and rotation cameras have no path to scale
+    scene_up: np.ndarray | None = None  # (3,) up in the first camera's axes from the scene's lines
 
 
 @dataclass
@@ -255,7 +256,18 @@ def _optimize(inp: OptInputs, cfg, t0: float) -> OptResult:  # type: ignore[no-u
     up, floor_d, ginfo = grav.estimate_gravity(pts[near], up_guess, inp.height_m, early_feet, ankle_h)
     scene_planes = ginfo["source"] == "planes"
     axes = grav.body_axis_planes(inp.kp2d, conf, inp.K, R)  # in the stage's frame
-    if not scene_planes:  # no scene planes: the person, the camera's roll and (after pass 1) the feet
+    lines_up = None  # the scene's vertical lines (a still camera), where they agree with the person
+    if inp.scene_up is not None and not scene_planes:
+        u = R[0] @ inp.scene_up
+        off = float(np.degrees(np.arccos(np.clip(u @ person_up, -1.0, 1.0))))
+        ginfo["scene_lines_vs_person_deg"] = round(off, 2)
+        if off <= cfg.gravity_lines_max_deg:
+            lines_up = u / np.linalg.norm(u)
+    if lines_up is not None:
+        up = lines_up
+        floor_d = float(np.median(early_feet @ up)) - ankle_h
+        ginfo["source"] = "scene lines"
+    elif not scene_planes:  # no scene planes: the person, the camera's roll and (after pass 1) the feet
         up, finfo = grav.fuse_up(
             up_guess, person_up, np.radians(cfg.gravity_person_sigma_deg), R[:, :, 0],
             np.radians(cfg.gravity_roll_sigma_deg), axis_planes=axes, axis_sigma_rad=np.radians(cfg.gravity_axis_sigma_deg),
@@ -375,6 +387,8 @@ def _optimize(inp: OptInputs, cfg, t0: float) -> OptResult:  # type: ignore[no-u
             np.array([0.0, 0.0, 1.0]), pu, np.radians(cfg.gravity_person_sigma_deg), Twc_w[:, :3, 0],
             np.radians(cfg.gravity_roll_sigma_deg), levels if cfg.gravity_feet_sigma_m > 0 else None,
             cfg.gravity_feet_sigma_m, axes @ T_align[:3, :3].T, np.radians(cfg.gravity_axis_sigma_deg),
+            lines_up=None if lines_up is None else T_align[:3, :3] @ lines_up,
+            lines_sigma_rad=np.radians(cfg.gravity_lines_sigma_deg),
         )  # fmt: skip
         ginfo.update({f"refined_{k}": v for k, v in finfo.items()})
         Ainv = np.linalg.inv(T_align[:3, :3])

@@ -272,6 +272,7 @@ def _stage_cameras(run: _Run) -> Path:
             tmp / "sfm.npz", schema="videomimic.r2s_sfm", version=1,
             K=ct.K, T_world_cam=ct.T_world_cam, points=ct.points, colors=ct.colors, keyframes=ct.keyframes,
             image_size=np.array(ct.image_size), regime=np.array(ct.regime), focal_source=np.array(ct.focal_source),
+            scene_up=np.full(3, np.nan) if ct.scene_up is None else np.asarray(ct.scene_up, float),
         )  # fmt: skip
         artifacts.write_json(tmp / "info.json", {"regime": ct.regime, "focal_source": ct.focal_source, **ct.info})
 
@@ -291,6 +292,7 @@ def _stage_optimize(run: _Run) -> Path:
         inp = OptInputs(
             k["kp2d"], k["conf"], k["local3d"], c["K"], c["T_world_cam"], c["points"], run.info.fps, cfg.height,
             str(k["backend"]), str(c["regime"]),
+            c["scene_up"] if "scene_up" in c and np.isfinite(c["scene_up"]).all() else None,
         )  # fmt: skip
         res = optimize(inp, cfg.fit)
         artifacts.write_npz(
