@@ -265,17 +265,17 @@ def _optimize(inp: OptInputs, cfg, t0: float) -> OptResult:  # type: ignore[no-u
             lines_up = u / np.linalg.norm(u)
     if lines_up is not None:
         up = lines_up
-        floor_d = float(np.median(early_feet @ up)) - ankle_h
         ginfo["source"] = "scene lines"
     elif not scene_planes:  # no scene planes: the person, the camera's roll and (after pass 1) the feet
         up, finfo = grav.fuse_up(
             up_guess, person_up, np.radians(cfg.gravity_person_sigma_deg), R[:, :, 0],
             np.radians(cfg.gravity_roll_sigma_deg), axis_planes=axes, axis_sigma_rad=np.radians(cfg.gravity_axis_sigma_deg),
         )  # fmt: skip
-        floor_d = float(np.median(early_feet @ up)) - ankle_h
         ginfo.update(finfo)
         ginfo["debug_up_person"] = person_up.tolist()
         ginfo["debug_up_fused"] = up.tolist()
+    if not scene_planes:  # the floor under the first steps
+        floor_d = float(np.median(early_feet @ up)) - ankle_h
     fwd = np.mean(R[:, :, 2], axis=0)
     Ra = grav.rotation_to_z(up, fwd)
     T_align = np.eye(4)
